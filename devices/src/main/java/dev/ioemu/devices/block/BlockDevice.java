@@ -1,0 +1,66 @@
+package dev.ioemu.devices.block;
+
+import java.io.Closeable;
+import java.nio.ByteBuffer;
+
+/**
+ * A disk image as device models see it: byte-addressed reads and writes of any offset and length,
+ * flush, discard and write-zeroes. Backends never know which device uses them.
+ *
+ * <p><b>Results are values</b>: every operation returns the number of bytes transferred (or 0
+ * for flush/discard/write-zeroes) on success, or a negative errno ({@link Errno}) on failure. No
+ * host I/O error is thrown and none is swallowed. The calls block the calling thread; device
+ * models run them on an I/O thread through {@link BlockAio} so the guest's thread never waits.
+ *
+ * <p>Buffers: the data moved is {@code buf.position()..buf.limit()}; positions are not changed.
+ * A direct buffer whose address and range suit the image's alignment is used in place
+ * (zero-copy); anything else goes through an aligned bounce buffer. The caller keeps ownership.
+ *
+ * <p>Thread safety: all methods may be called concurrently; overlapping requests that need
+ * read-modify-write are serialised inside (shared/spec/block.md §4.2).
+ */
+public interface BlockDevice extends Closeable {
+    /** The image file name, for messages and traces. */
+    String name();
+
+    /** Size in bytes. Reads past the end return zeros for the missing part; writes past the end fail with -EINVAL. */
+    long size();
+
+    boolean isReadOnly();
+
+    CacheMode cacheMode();
+
+    /** Offset/length alignment the host needs (1 for buffered modes). */
+    int requestAlignment();
+
+    /** Reads {@code dst.remaining()} bytes at {@code offset}; returns that count or -errno. */
+    int read(long offset, ByteBuffer dst);
+
+    /** Writes {@code src.remaining()} bytes at {@code offset}; returns that count or -errno. */
+    int write(long offset, ByteBuffer src);
+
+    /**
+     * Makes every write that completed before this call durable as the cache mode promises.
+     * Returns 0 or -errno; after a failed fdatasync on a buffered image every later flush fails
+     * with the same errno (block.md §5.3).
+     */
+    int flush();
+
+    /** Discards (TRIM) a range; a no-op returning 0 unless the image was opened with discard=unmap. */
+    int discard(long offset, long length);
+
+    /** Makes a range read back as zeros. */
+    int writeZeroes(long offset, long length);
+
+    /** The guest-visible write cache (IDE WCE). Off: every write completes only once durable. */
+    boolean isWriteCacheEnabled();
+
+    void setWriteCacheEnabled(boolean enabled);
+
+    /** Live counters for query-blockstats and the trace tools. */
+    BlockStats stats();
+
+    /** Drains nothing (calls are synchronous) and releases the file, its locks and buffers. */
+    @Override
+    void close();
+}

@@ -1,0 +1,75 @@
+package dev.ioemu.devices.block;
+
+/** Linux x86-64 errno values the block layer reports (shared/spec/block.md §10), with names. */
+public final class Errno {
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int ENXIO = 6;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
+    public static final int ENODEV = 19;
+    public static final int EISDIR = 21;
+    public static final int EINVAL = 22;
+    public static final int ENOTTY = 25;
+    public static final int EFBIG = 27;
+    public static final int ENOSPC = 28;
+    public static final int EROFS = 30;
+    public static final int ENOSYS = 38;
+    public static final int EOPNOTSUPP = 95;
+    public static final int ENOTSUP = EOPNOTSUPP;
+    public static final int ECANCELED = 125;
+
+    private Errno() {
+    }
+
+    /** "EIO" for 5 or -5; "errno 77" for values without a name here. */
+    public static String name(int errno) {
+        int e = Math.abs(errno);
+        return switch (e) {
+            case EPERM -> "EPERM";
+            case ENOENT -> "ENOENT";
+            case EINTR -> "EINTR";
+            case EIO -> "EIO";
+            case ENXIO -> "ENXIO";
+            case EBADF -> "EBADF";
+            case EAGAIN -> "EAGAIN";
+            case ENOMEM -> "ENOMEM";
+            case EACCES -> "EACCES";
+            case EFAULT -> "EFAULT";
+            case EBUSY -> "EBUSY";
+            case EEXIST -> "EEXIST";
+            case ENODEV -> "ENODEV";
+            case EISDIR -> "EISDIR";
+            case EINVAL -> "EINVAL";
+            case ENOTTY -> "ENOTTY";
+            case EFBIG -> "EFBIG";
+            case ENOSPC -> "ENOSPC";
+            case EROFS -> "EROFS";
+            case ENOSYS -> "ENOSYS";
+            case EOPNOTSUPP -> "EOPNOTSUPP";
+            case ECANCELED -> "ECANCELED";
+            default -> "errno " + e;
+        };
+    }
+
+    /** Parses "EIO", "eio" or "5" (as used by -drive inject-error options); -1 if unknown. */
+    public static int parse(String text) {
+        String t = text.trim().toUpperCase();
+        if (t.matches("\\d+")) {
+            return Integer.parseInt(t);
+        }
+        for (int e = 1; e < 200; e++) {
+            if (name(e).equals(t)) {
+                return e;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.ioemu.devices.trace;
+
+/**
+ * The trace-event catalogue: every event ioemu can emit, declared once with its name and format
+ * (QEMU's {@code trace-events} files as data). Names reuse QEMU's where QEMU has the same event,
+ * so ioemu and QEMU traces can be diffed (docs/devel/tracing.rst).
+ *
+ * <p>Call sites check the flag before building anything:
+ * <pre>{@code if (TraceEvent.IDE_IOPORT_READ.enabled) Trace.emit(TraceEvent.IDE_IOPORT_READ, addr, reg, val); }</pre>
+ * The flag is a plain volatile field so the disabled cost is one load and a branch.
+ */
+public enum TraceEvent {
+    // ---- block layer (devices.block) ----
+    BLK_READ("blk_read", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_WRITE("blk_write", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_FLUSH("blk_flush", "image %s mode %s ret %d lat_ns %d"),
+    BLK_DISCARD("blk_discard", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_WRITE_ZEROES("blk_write_zeroes", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_RMW("blk_rmw", "image %s offset %d bytes %d aligned_offset %d aligned_bytes %d"),
+    BLK_BOUNCE("blk_bounce", "image %s offset %d bytes %d reason %s"),
+    BLK_DROP_CACHE("blk_drop_cache", "image %s offset %d bytes %d ret %d"),
+    BLK_INJECT_ERROR("blk_inject_error", "image %s op %s offset %d errno %d"),
+
+    // ---- IDE (devices.ide), QEMU hw/ide/trace-events names ----
+    IDE_IOPORT_READ("ide_ioport_read", "IDE PIO rd @ 0x%x (%s); val 0x%02x; bus %d"),
+    IDE_IOPORT_WRITE("ide_ioport_write", "IDE PIO wr @ 0x%x (%s); val 0x%02x; bus %d"),
+    IDE_STATUS_READ("ide_status_read", "IDE PIO rd @ 0x%x (Alt Status); val 0x%02x; bus %d"),
+    IDE_CTRL_WRITE("ide_ctrl_write", "IDE PIO wr @ 0x%x (Device Control); val 0x%02x; bus %d"),
+    IDE_DATA_READW("ide_data_readw", "IDE PIO rd @ 0x%x (Data: Word); val 0x%04x; bus %d"),
+    IDE_DATA_WRITEW("ide_data_writew", "IDE PIO wr @ 0x%x (Data: Word); val 0x%04x; bus %d"),
+    IDE_DATA_READL("ide_data_readl", "IDE PIO rd @ 0x%x (Data: Long); val 0x%08x; bus %d"),
+    IDE_DATA_WRITEL("ide_data_writel", "IDE PIO wr @ 0x%x (Data: Long); val 0x%08x; bus %d"),
+    IDE_EXEC_CMD("ide_exec_cmd", "bus %d unit %d cmd 0x%02x (%s)"),
+    IDE_CMD_COMPLETE("ide_cmd_complete", "bus %d unit %d cmd 0x%02x status 0x%02x error 0x%02x lat_ns %d"),
+    IDE_IRQ("ide_irq", "bus %d level %d"),
+    IDE_RESET("ide_reset", "bus %d kind %s"),
+    IDE_SECTOR_READ("ide_sector_read", "bus %d unit %d sector %d nsectors %d"),
+    IDE_SECTOR_WRITE("ide_sector_write", "bus %d unit %d sector %d nsectors %d"),
+    IDE_DMA_CB("ide_dma_cb", "bus %d ret %d sector %d nsectors %d write %d"),
+    IDE_FLUSH("ide_flush", "bus %d unit %d ret %d"),
+    IDE_TRIM("ide_trim", "bus %d unit %d lba %d nsectors %d ret %d"),
+    IDE_GUEST_ERROR("ide_guest_error", "bus %d unit %d %s"),
+    BMDMA_RESET("bmdma_reset", "bus %d"),
+    BMDMA_CMD_WRITEB("bmdma_cmd_writeb", "bus %d val 0x%02x"),
+    BMDMA_READ("bmdma_read", "bus %d addr 0x%x val 0x%02x"),
+    BMDMA_WRITE("bmdma_write", "bus %d addr 0x%x val 0x%02x"),
+    BMDMA_ADDR_READ("bmdma_addr_read", "bus %d val 0x%08x"),
+    BMDMA_ADDR_WRITE("bmdma_addr_write", "bus %d val 0x%08x"),
+    BMDMA_PRD("bmdma_prd", "bus %d index %d addr 0x%08x bytes %d eot %d"),
+
+    // ---- PCI ----
+    PCI_CFG_READ("pci_cfg_read", "%s %02x:%d @0x%x -> 0x%x"),
+    PCI_CFG_WRITE("pci_cfg_write", "%s %02x:%d @0x%x <- 0x%x"),
+
+    // ---- front ends (emulator) ----
+    QTEST_COMMAND("qtest_command", "%s"),
+    QMP_COMMAND("qmp_command", "%s"),
+    VM_STATE_CHANGE("vm_state_change", "running %d reason %s");
+
+    /** The QEMU-style event name, e.g. {@code ide_ioport_read}. */
+    public final String eventName;
+    /** {@link String#format} pattern for the event's fields. */
+    public final String format;
+    /** Set by {@link Trace#enable}; read on every call site before anything is built. */
+    public volatile boolean enabled;
+
+    TraceEvent(String eventName, String format) {
+        this.eventName = eventName;
+        this.format = format;
+    }
+}
