@@ -33,23 +33,33 @@ class RawImageContractTest {
             return 0;
         }
 
+        /** The path our layer opens; the image file unless a subclass puts a device over it. */
+        String openedPath() throws Exception {
+            return file.toString();
+        }
+
         @BeforeEach
-        void openImage() throws IOException {
+        void openImage() throws Exception {
             file = TestImages.randomImage(dir, "contract.img", SIZE, 42);
             initial = TestImages.readAll(file);
-            DriveOptions options = DriveOptions.of(file.toString()).withCache(mode())
+            DriveOptions options = DriveOptions.of(openedPath()).withCache(mode())
                     .withForcedAlignment(forcedAlignment()).withDiscard(DiscardMode.UNMAP);
             image = RawImage.open(options, POOL, RawImage.LIBC_HOST_CALLS);
             if (forcedAlignment() != 0) {
                 assertEquals(forcedAlignment(), image.requestAlignment());
             }
+            initial = java.util.Arrays.copyOf(initial, (int) image.size());
         }
 
         @AfterEach
-        void closeImage() throws IOException {
+        void closeImage() throws Exception {
             image.close();
+            afterClose();
             assertEquals(0, POOL.outstanding(), "pooled buffers leaked by " + mode());
-            assertEquals(SIZE, Files.size(file), "the image size must not change");
+            assertEquals(initial.length, Files.size(file), "the image size must not change");
+        }
+
+        void afterClose() throws Exception {
         }
 
         @Override
@@ -134,6 +144,70 @@ class RawImageContractTest {
         @Override
         CacheMode mode() {
             return CacheMode.FADVISE;
+        }
+    }
+
+    /** The 4Kn host device of block.md §13 item 2: a 4096-byte-sector loop device, O_DIRECT. */
+    @Nested
+    class NoneOn4KnLoopDevice extends OnRawImage {
+        TestImages.LoopDevice loop;
+
+        @Override
+        CacheMode mode() {
+            return CacheMode.NONE;
+        }
+
+        @Override
+        String openedPath() throws Exception {
+            // A loop device's size must be a multiple of its sector size, or its last block fails EIO.
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(SIZE & ~4095);
+            }
+            loop = TestImages.LoopDevice.attachOrSkip(file, 4096);
+            return loop.path;
+        }
+
+        @Override
+        void afterClose() throws Exception {
+            if (loop != null) {
+                loop.close();
+            }
+        }
+
+        @org.junit.jupiter.api.Test
+        void theLoopDeviceReallyNeeds4096ByteRequests() {
+            assertEquals(4096, image.requestAlignment());
+            assertEquals(SIZE & ~4095, image.size());
+        }
+    }
+
+    /** A 4Kn device opened buffered, where the kernel does the read-modify-write. */
+    @Nested
+    class FadviseOn4KnLoopDevice extends OnRawImage {
+        TestImages.LoopDevice loop;
+
+        @Override
+        CacheMode mode() {
+            return CacheMode.FADVISE;
+        }
+
+        @Override
+        String openedPath() throws Exception {
+            // A loop device's size must be a multiple of its sector size, or its last block fails EIO.
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(SIZE & ~4095);
+            }
+            loop = TestImages.LoopDevice.attachOrSkip(file, 4096);
+            return loop.path;
+        }
+
+        @Override
+        void afterClose() throws Exception {
+            if (loop != null) {
+                loop.close();
+            }
         }
     }
 }
