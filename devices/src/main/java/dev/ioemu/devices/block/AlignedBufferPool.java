@@ -59,6 +59,9 @@ public final class AlignedBufferPool {
         static final AlignedBufferPool INSTANCE = new AlignedBufferPool(Settings.DEFAULT);
     }
 
+    /** Buffers outstanding in every pool of the process, for test-wide leak checks. */
+    private static final AtomicInteger OUTSTANDING_IN_ALL_POOLS = new AtomicInteger();
+
     private final Settings settings;
     private final PooledByteBufAllocator allocator;
     private final AtomicInteger outstanding = new AtomicInteger();
@@ -96,6 +99,7 @@ public final class AlignedBufferPool {
         assert buf.hasMemoryAddress() && (buf.memoryAddress() & (settings.alignment() - 1)) == 0
                 : "unaligned pooled buffer at 0x" + Long.toHexString(buf.memoryAddress());
         outstanding.incrementAndGet();
+        OUTSTANDING_IN_ALL_POOLS.incrementAndGet();
         return buf;
     }
 
@@ -103,10 +107,16 @@ public final class AlignedBufferPool {
     public void release(ByteBuf buf) {
         buf.release();
         outstanding.decrementAndGet();
+        OUTSTANDING_IN_ALL_POOLS.decrementAndGet();
     }
 
-    /** Buffers acquired and not yet released. */
+    /** Buffers acquired from this pool and not yet released. */
     public int outstanding() {
         return outstanding.get();
+    }
+
+    /** Buffers acquired from any pool of this process and not yet released. */
+    public static int outstandingInAllPools() {
+        return OUTSTANDING_IN_ALL_POOLS.get();
     }
 }

@@ -3,22 +3,19 @@ package dev.ioemu.devices.block;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The O_DIRECT alignment rules of shared/spec/block.md §3.2/§3.4, with the kernel replaced by a
  * scripted one: statx wins when present, trial reads are QEMU's list, "1 byte works" means 4096,
  * and a host where nothing works is refused with the cache.direct=off hint.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class AlignmentProbeTest {
     static final Statx NO_INFO = new Statx(0, LinuxFs.S_IFREG, 0, 0, 0);
     static final AlignedBufferPool POOL = new AlignedBufferPool(AlignedBufferPool.Settings.DEFAULT);
 
-    @AfterEach
-    void noLeakedBuffers() {
-        assertEquals(0, POOL.outstanding());
-    }
 
     /** A host that accepts reads whose length and address are multiples of the given values. */
     static AlignmentProbe.TrialRead host(int request, int memory) {

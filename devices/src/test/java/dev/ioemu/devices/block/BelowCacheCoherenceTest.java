@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * <p>Needs root and losetup; skips with the reason otherwise (the mincore check in
  * {@link FadviseResidencyTest} still runs).
  */
+@ExtendWith(NoLeakedBuffers.class)
 class BelowCacheCoherenceTest {
     static final int SIZE = 4 << 20;
     static final long AT = 1 << 20;
@@ -34,10 +35,6 @@ class BelowCacheCoherenceTest {
     @TempDir
     Path dir;
 
-    @AfterEach
-    void noLeakedBuffers() {
-        assertEquals(0, POOL.outstanding(), "pooled buffers leaked");
-    }
 
     private static RawImage openLoop(TestImages.LoopDevice loop, CacheMode mode) throws BlockOpenException {
         return RawImage.open(DriveOptions.of(loop.path).withCache(mode), POOL, RawImage.LIBC_HOST_CALLS);

@@ -12,12 +12,14 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every request is traced with offset, length, mode, result and latency when {@code blk_*} is
  * on, and counted in {@link BlockStats} (the query-blockstats vocabulary) either way.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class BlockTraceTest {
     @TempDir
     Path dir;

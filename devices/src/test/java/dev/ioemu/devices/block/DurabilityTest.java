@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * device with O_DIRECT sees it without any flush. {@code unsafe} flushes return at once without
  * fdatasync, and flushes with nothing written since the last one skip the syscall.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class DurabilityTest {
     static final int SIZE = 4 << 20;
     static final AlignedBufferPool POOL = new AlignedBufferPool(AlignedBufferPool.Settings.DEFAULT);
@@ -25,10 +27,6 @@ class DurabilityTest {
     @TempDir
     Path dir;
 
-    @AfterEach
-    void noLeakedBuffers() {
-        assertEquals(0, POOL.outstanding(), "pooled buffers leaked");
-    }
 
     /** Reads 4096 bytes at {@code offset} of {@code file} with O_DIRECT in a separate dd process. */
     private static byte[] readInAnotherProcess(Path file, long offset) throws Exception {

@@ -9,9 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -22,16 +22,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * options, failed fdatasync latched for buffered images, and no page dropped after a failed
  * flush in fadvise mode.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class ErrorPathTest {
     static final int SIZE = 1 << 20;
 
     @TempDir
     Path dir;
 
-    @AfterEach
-    void noLeakedBuffers() {
-        assertEquals(0, AlignedBufferPool.shared().outstanding(), "pooled buffers leaked");
-    }
 
     private BlockDevice openWith(String options) throws Exception {
         Path file = TestImages.randomImage(dir, "e.img", SIZE, 1);

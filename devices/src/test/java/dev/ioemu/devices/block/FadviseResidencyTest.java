@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mincore as QEMU's {@code x-check-cache-dropped} does (shared/spec/block.md §1, §2.3, §5.5). Runs
  * without root, so it is the proof on machines where the loop-device test skips.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class FadviseResidencyTest {
     static final int SIZE = 8 << 20;
     static final AlignedBufferPool POOL = new AlignedBufferPool(AlignedBufferPool.Settings.DEFAULT);
@@ -22,10 +23,6 @@ class FadviseResidencyTest {
     @TempDir
     Path dir;
 
-    @AfterEach
-    void noLeakedBuffers() {
-        assertEquals(0, POOL.outstanding(), "pooled buffers leaked");
-    }
 
     private static RawImage open(Path file, CacheMode mode) throws BlockOpenException {
         return RawImage.open(DriveOptions.of(file.toString()).withCache(mode), POOL, RawImage.LIBC_HOST_CALLS);

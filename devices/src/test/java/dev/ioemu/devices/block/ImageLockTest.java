@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with QEMU's message, read-only opens share, and ioemu and QEMU 7.2 refuse each other in both
  * directions while {@code qemu-img info} stays allowed.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class ImageLockTest {
     @TempDir
     Path dir;

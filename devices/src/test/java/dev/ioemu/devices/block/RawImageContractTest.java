@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The image size is a multiple of 512 but not of 4096, so the forced runs also cover a partial
  * last host block. After every test no pooled buffer may be outstanding.
  */
+@ExtendWith(NoLeakedBuffers.class)
 class RawImageContractTest {
     static final int SIZE = (4 << 20) + 1536;
     static final AlignedBufferPool POOL = new AlignedBufferPool(AlignedBufferPool.Settings.DEFAULT);
@@ -53,10 +55,13 @@ class RawImageContractTest {
 
         @AfterEach
         void closeImage() throws Exception {
-            image.close();
-            afterClose();
-            assertEquals(0, POOL.outstanding(), "pooled buffers leaked by " + mode());
-            assertEquals(initial.length, Files.size(file), "the image size must not change");
+            try {
+                image.close();
+                assertEquals(0, POOL.outstanding(), "pooled buffers leaked by " + mode());
+                assertEquals(initial.length, Files.size(file), "the image size must not change");
+            } finally {
+                afterClose();
+            }
         }
 
         void afterClose() throws Exception {
@@ -208,6 +213,48 @@ class RawImageContractTest {
             if (loop != null) {
                 loop.close();
             }
+        }
+    }
+
+    /**
+     * tmpfs: statx reports no direct-I/O alignment there, so the trial-read probe decides (or
+     * open refuses with the cache.direct=off hint on kernels whose tmpfs rejects O_DIRECT).
+     */
+    @Nested
+    class NoneOnTmpfs extends OnRawImage {
+        @Override
+        CacheMode mode() {
+            return CacheMode.NONE;
+        }
+
+        @Override
+        String openedPath() throws Exception {
+            Path shm = Path.of("/dev/shm");
+            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
+                    && "tmpfs".equals(TestImages.fsType(shm)), "skipped: no tmpfs at /dev/shm");
+            Path onTmpfs = Files.createTempFile(shm, "ioemu-contract", ".img");
+            Files.copy(file, onTmpfs, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.delete(file);
+            Files.createSymbolicLink(file, onTmpfs);
+            try {
+                RawImage.open(DriveOptions.of(onTmpfs.toString()).withCache(CacheMode.NONE), POOL,
+                        RawImage.LIBC_HOST_CALLS).close();
+            } catch (BlockOpenException e) {
+                assertEquals("Try cache.direct=off (e.g. cache=writeback or cache=fadvise)", e.hint());
+                org.junit.jupiter.api.Assumptions.abort("skipped: this kernel's tmpfs refuses O_DIRECT: " + e.reason());
+            }
+            return onTmpfs.toString();
+        }
+
+        @Override
+        void afterClose() throws Exception {
+            Files.deleteIfExists(file.toRealPath());
+        }
+
+        @org.junit.jupiter.api.Test
+        void theTrialReadProbeChoseTheAlignment() {
+            System.out.println("tmpfs O_DIRECT alignment: " + image.requestAlignment() + "/" + image.memoryAlignment());
+            assertEquals(true, image.requestAlignment() >= 512);
         }
     }
 }
