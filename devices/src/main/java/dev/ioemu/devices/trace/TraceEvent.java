@@ -11,15 +11,19 @@ package dev.ioemu.devices.trace;
  */
 public enum TraceEvent {
     // ---- block layer (devices.block) ----
-    BLK_READ("blk_read", "image %s offset %d bytes %d ret %d lat_ns %d"),
-    BLK_WRITE("blk_write", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_READ("blk_read", "image %s mode %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_WRITE("blk_write", "image %s mode %s offset %d bytes %d ret %d lat_ns %d"),
     BLK_FLUSH("blk_flush", "image %s mode %s ret %d lat_ns %d"),
-    BLK_DISCARD("blk_discard", "image %s offset %d bytes %d ret %d lat_ns %d"),
-    BLK_WRITE_ZEROES("blk_write_zeroes", "image %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_DISCARD("blk_discard", "image %s mode %s offset %d bytes %d ret %d lat_ns %d"),
+    BLK_WRITE_ZEROES("blk_write_zeroes", "image %s mode %s offset %d bytes %d ret %d lat_ns %d"),
     BLK_RMW("blk_rmw", "image %s offset %d bytes %d aligned_offset %d aligned_bytes %d"),
     BLK_BOUNCE("blk_bounce", "image %s offset %d bytes %d reason %s"),
+    BLK_HOST_FLUSH("blk_host_flush", "image %s generation %d ret %d lat_ns %d"),
+    BLK_FLUSH_ERROR_LATCHED("blk_flush_error_latched", "image %s errno %d"),
     BLK_DROP_CACHE("blk_drop_cache", "image %s offset %d bytes %d ret %d"),
     BLK_INJECT_ERROR("blk_inject_error", "image %s op %s offset %d errno %d"),
+    BLK_INJECT_PAUSE("blk_inject_pause", "image %s op %s offset %d"),
+    BLK_OPEN("blk_open", "image %s mode %s readonly %d size %d request_align %d mem_align %d source %s"),
 
     // ---- IDE (devices.ide), QEMU hw/ide/trace-events names ----
     IDE_IOPORT_READ("ide_ioport_read", "IDE PIO rd @ 0x%x (%s); val 0x%02x; bus %d"),

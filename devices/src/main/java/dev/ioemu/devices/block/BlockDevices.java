@@ -1,0 +1,26 @@
+package dev.ioemu.devices.block;
+
+/**
+ * The one way device models and tools open an image from {@code -drive} options
+ * (/work/notes/api-contract.md): a {@link RawImage} (counting {@link BlockStats} and emitting
+ * the {@code blk_*} trace events itself), wrapped in {@link FaultInjection} when the options
+ * carry {@code inject-error.*} rules.
+ */
+public final class BlockDevices {
+    private BlockDevices() {
+    }
+
+    /**
+     * Opens the image. The caller owns the returned device and must close it.
+     *
+     * @throws BlockOpenException with QEMU's message and a hint (lock conflict, missing file,
+     *         no working O_DIRECT alignment, …)
+     */
+    public static BlockDevice open(DriveOptions options) throws BlockOpenException {
+        RawImage image = RawImage.open(options);
+        if (options.injectErrors().isEmpty()) {
+            return image;
+        }
+        return new FaultInjection(image, options.injectErrors());
+    }
+}
