@@ -49,8 +49,16 @@ final class BusMasterDma {
     /** The DMA command waiting for (or using) the engine; QEMU's registered dma_cb. */
     private IdeDevice armedDevice;
     private DmaKind armedKind;
+    private AtapiData armedAtapi;
     /** The transfer whose block requests are in flight, or that is parked by werror=stop. */
     private Transfer running;
+
+    /**
+     * What an ATAPI DMA transfer moves: {@code length} bytes of the disc at {@code diskOffset},
+     * or (when {@code reply} is not null) the first {@code length} bytes of a command's reply.
+     */
+    record AtapiData(long diskOffset, long length, byte[] reply) {
+    }
 
     BusMasterDma(IdeBus bus) {
         this.bus = bus;
@@ -157,6 +165,7 @@ final class BusMasterDma {
     void setInactive(boolean moreEntries) {
         armedDevice = null;
         armedKind = null;
+        armedAtapi = null;
         running = null;
         if (moreEntries) {
             status |= STATUS_ACTIVE;
@@ -170,6 +179,7 @@ final class BusMasterDma {
         if (armedDevice == device) {
             armedDevice = null;
             armedKind = null;
+            armedAtapi = null;
             running = null;
         }
     }
@@ -186,6 +196,7 @@ final class BusMasterDma {
         table.newCommand();
         armedDevice = null;
         armedKind = null;
+        armedAtapi = null;
         running = null;
     }
 
@@ -208,7 +219,22 @@ final class BusMasterDma {
         }
     }
 
+    /** An ATAPI packet command moves its data by DMA (§9.2 step 8). */
+    void armAtapi(IdeDevice device, AtapiData data) {
+        armedDevice = device;
+        armedKind = data.reply() != null ? DmaKind.ATAPI_REPLY : DmaKind.ATAPI_READ;
+        armedAtapi = data;
+        table.newCommand();
+        if ((status & STATUS_ACTIVE) != 0) {
+            run();
+        }
+    }
+
     private void run() {
+        if (armedKind.isAtapi()) {
+            runAtapi();
+            return;
+        }
         IdeDevice device = armedDevice;
         AtaRegisters regs = device.regs;
         int sectors = regs.nsector;
@@ -239,7 +265,25 @@ final class BusMasterDma {
             device.dmaError();
             return;
         }
-        running = new Transfer(device, armedKind, sector, sectors, scatter.regions(), stayActive, busMaster);
+        running = new Transfer(device, armedKind, sector, sectors, sector * Ata.SECTOR_SIZE, scatter.regions(),
+                stayActive, busMaster, null);
+        running.start();
+    }
+
+    /** ATAPI: a table too short ends the transfer silently — Active cleared, no IRQ, status kept. */
+    private void runAtapi() {
+        IdeDevice device = armedDevice;
+        AtapiData data = armedAtapi;
+        boolean busMaster = bus.controller.busMasterEnabled();
+        PrdTable.Scatter scatter = table.walk(bus.controller.memory(), busMaster, tableAddress & 0xFFFF_FFFFL,
+                data.length(), bus.index);
+        if (scatter.size() < data.length()) {
+            device.guestError("PRD table shorter than the ATAPI transfer");
+            setInactive(false);
+            return;
+        }
+        running = new Transfer(device, armedKind, 0, 0, data.diskOffset(), scatter.regions(), false, busMaster,
+                data.reply());
         running.start();
     }
 
@@ -253,6 +297,8 @@ final class BusMasterDma {
         private final DmaKind kind;
         private final long sector;
         private final int sectors;
+        private final long diskOffset;
+        private final byte[] reply;
         private final List<PrdTable.Region> regions;
         private final boolean stayActive;
         private final boolean busMaster;
@@ -264,12 +310,14 @@ final class BusMasterDma {
         private ByteBuffer ranges;
         private int nextRange;
 
-        Transfer(IdeDevice device, DmaKind kind, long sector, int sectors, List<PrdTable.Region> regions,
-                 boolean stayActive, boolean busMaster) {
+        Transfer(IdeDevice device, DmaKind kind, long sector, int sectors, long diskOffset,
+                 List<PrdTable.Region> regions, boolean stayActive, boolean busMaster, byte[] reply) {
             this.device = device;
             this.kind = kind;
             this.sector = sector;
             this.sectors = sectors;
+            this.diskOffset = diskOffset;
+            this.reply = reply;
             this.regions = regions;
             this.stayActive = stayActive;
             this.busMaster = busMaster;
@@ -281,6 +329,21 @@ final class BusMasterDma {
                 ranges = gather().order(ByteOrder.LITTLE_ENDIAN);
                 nextRange = 0;
                 nextDiscard();
+            } else if (kind == DmaKind.ATAPI_REPLY) {
+                int at = 0;
+                for (PrdTable.Region region : regions) {
+                    ByteBuffer piece = ByteBuffer.wrap(reply, at, region.length()).slice();
+                    ByteBuffer target = directView(region);
+                    if (target != null) {
+                        target.put(piece);
+                    } else {
+                        byte[] copy = new byte[region.length()];
+                        piece.get(copy);
+                        copyToGuest(region, ByteBuffer.wrap(copy));
+                    }
+                    at += region.length();
+                }
+                finish(0);
             } else {
                 submitRegions();
             }
@@ -290,11 +353,11 @@ final class BusMasterDma {
             inFlight = true;
             pending = regions.size();
             firstError = 0;
-            long offset = sector * Ata.SECTOR_SIZE;
+            long offset = diskOffset;
             for (PrdTable.Region region : regions) {
                 long at = offset;
                 offset += region.length();
-                if (kind == DmaKind.READ) {
+                if (kind.usesReadPolicy()) {
                     ByteBuffer target = directView(region);
                     ByteBuffer buffer = target != null ? target : ByteBuffer.allocate(region.length());
                     bus.controller.submit(bus, c -> device.aio().read(at, buffer, c), result -> {
@@ -361,6 +424,10 @@ final class BusMasterDma {
             if (running != this) {
                 return;
             }
+            if (kind.isAtapi()) {
+                finishAtapi(result);
+                return;
+            }
             if (result == -Errno.EINVAL) {
                 // Invalid requests (TRIM range, write past the end) abort without consulting werror.
                 device.dmaError();
@@ -373,6 +440,18 @@ final class BusMasterDma {
                 }
             }
             device.dmaCompleted(sector, sectors, stayActive);
+        }
+
+        private void finishAtapi(int result) {
+            Atapi atapi = device.atapi();
+            if (result < 0 && device.handleIoError(-result, true, "atapi-dma", this::retry, () -> {
+                atapi.dmaFinished(result);
+                setInactive(false);
+            })) {
+                return;
+            }
+            atapi.dmaFinished(0);
+            setInactive(false);
         }
 
         /** werror/rerror=stop: the VM continued, issue the request again. */

@@ -7,9 +7,17 @@ enum DmaKind {
     /** Guest memory to disk (WRITE DMA). */
     WRITE,
     /** Range list from guest memory, then discards (DATA SET MANAGEMENT / TRIM). */
-    TRIM;
+    TRIM,
+    /** ATAPI READ (10/12): CD sectors to guest memory. */
+    ATAPI_READ,
+    /** ATAPI reply data of a non-read packet command, sent as one DMA chunk. */
+    ATAPI_REPLY;
 
     boolean usesReadPolicy() {
-        return this == READ;
+        return this == READ || this == ATAPI_READ;
+    }
+
+    boolean isAtapi() {
+        return this == ATAPI_READ || this == ATAPI_REPLY;
     }
 }

@@ -25,6 +25,8 @@ import java.util.function.IntConsumer;
 final class IdeDevice {
     /** Largest PIO block: one READ/WRITE MULTIPLE block of 16 sectors. */
     private static final int IO_BUFFER_SIZE = Ata.MAX_MULT_SECTORS * Ata.SECTOR_SIZE;
+    /** An ATAPI PIO chunk: up to a 0xFFFE-byte byte count limit, spread over whole CD sectors. */
+    private static final int ATAPI_IO_BUFFER_SIZE = 0x10000 + 2 * Atapi.CD_SECTOR_SIZE;
 
     /** SET FEATURES sub-commands (§5.1). */
     static final int FEATURE_ENABLE_WRITE_CACHE = 0x02;
@@ -41,7 +43,11 @@ final class IdeDevice {
         /** READ SECTORS / MULTIPLE: fetch the next block. Device to host. */
         SECTOR_READ(true),
         /** WRITE SECTORS / MULTIPLE: write the block the guest just supplied. Host to device. */
-        SECTOR_WRITE(false);
+        SECTOR_WRITE(false),
+        /** PACKET: the 12-byte command packet. Host to device. */
+        ATAPI_PACKET(false),
+        /** One elementary transfer of an ATAPI reply (BCL-sized chunk). Device to host. */
+        ATAPI_REPLY(true);
 
         final boolean deviceToHost;
 
@@ -80,11 +86,12 @@ final class IdeDevice {
     private boolean identifySet;
 
     // ---- PIO ----
-    private final ByteBuffer io = ByteBuffer.allocateDirect(IO_BUFFER_SIZE + 4096).alignedSlice(4096)
-            .order(ByteOrder.LITTLE_ENDIAN);
+    private ByteBuffer io = allocateIoBuffer(IO_BUFFER_SIZE);
     private int dataPtr;
     private int dataEnd;
     private Pio pio = Pio.STOP;
+    /** The ATAPI packet layer of a CD-ROM unit, null for disks. */
+    private Atapi atapi;
 
     IdeDevice(IdeBus bus, int unit) {
         this.bus = bus;
@@ -117,6 +124,9 @@ final class IdeDevice {
         }
         if (kind == IdeDriveKind.DISK) {
             geometry = Geometry.guess(b, totalSectors);
+        } else {
+            io = allocateIoBuffer(ATAPI_IO_BUFFER_SIZE);
+            atapi = new Atapi(this);
         }
         heads = geometry.heads();
         sectors = geometry.sectors();
@@ -127,6 +137,10 @@ final class IdeDevice {
         String defaultModel = kind == IdeDriveKind.CDROM ? Identify.DEFAULT_CD_MODEL : Identify.DEFAULT_DISK_MODEL;
         model = truncate(cfg.model() != null ? cfg.model() : defaultModel, Identify.MODEL_LENGTH);
         resetRegisters();
+    }
+
+    private static ByteBuffer allocateIoBuffer(int size) {
+        return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static String truncate(String s, int max) {
@@ -158,6 +172,27 @@ final class IdeDevice {
         return totalSectors;
     }
 
+    String serial() {
+        return serial;
+    }
+
+    String firmware() {
+        return firmware;
+    }
+
+    String model() {
+        return model;
+    }
+
+    Atapi atapi() {
+        return atapi;
+    }
+
+    /** The PIO/ATAPI data buffer (direct, page aligned). */
+    ByteBuffer io() {
+        return io;
+    }
+
     // =====================================================================================
     // Reset
     // =====================================================================================
@@ -176,6 +211,9 @@ final class IdeDevice {
         regs.reset();
         regs.writeSignature(kind, present());
         transferHalt();
+        if (atapi != null) {
+            atapi.reset();
+        }
     }
 
     // =====================================================================================
@@ -184,8 +222,13 @@ final class IdeDevice {
 
     /** Opens a DRQ block of {@code length} bytes of the I/O buffer. DRQ is never set with ERR. */
     private void transferStart(int length, Pio next) {
-        dataPtr = 0;
-        dataEnd = length;
+        transferStart(0, length, next);
+    }
+
+    /** Opens a DRQ block on [start, start+length) of the I/O buffer. */
+    void transferStart(int start, int length, Pio next) {
+        dataPtr = start;
+        dataEnd = start + length;
         pio = next;
         if ((regs.status & Ata.STATUS_ERR) == 0) {
             regs.status |= Ata.STATUS_DRQ;
@@ -207,6 +250,11 @@ final class IdeDevice {
             case STOP -> transferHalt();
             case SECTOR_READ -> sectorRead();
             case SECTOR_WRITE -> sectorWrite();
+            case ATAPI_PACKET -> {
+                pio = Pio.STOP;
+                atapi.packetReceived();
+            }
+            case ATAPI_REPLY -> atapi.chunkDone();
         }
     }
 
@@ -363,7 +411,7 @@ final class IdeDevice {
     }
 
     /** Submits a block request; {@code done} runs later under the controller lock. */
-    private void submit(Consumer<BlockCompletion> request, IntConsumer done) {
+    void submit(Consumer<BlockCompletion> request, IntConsumer done) {
         bus.controller.submit(bus, request, done);
     }
 
@@ -739,10 +787,19 @@ final class IdeDevice {
         bus.setIrq();
     }
 
-    /** PACKET: the ATAPI command set is not modelled yet; QEMU would run it (§9). */
+    /**
+     * PACKET (§9.2): DRQ for the 12-byte command packet, interrupt reason "command out", no IRQ.
+     * Overlapped commands are not supported.
+     */
     Outcome packet() {
-        guestError("ATAPI PACKET command not implemented");
-        return Outcome.ABORTED;
+        if ((regs.feature & Atapi.FEATURE_OVERLAP) != 0) {
+            return Outcome.ABORTED;
+        }
+        regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
+        atapi.setDma((regs.feature & Atapi.FEATURE_DMA) != 0);
+        regs.nsector = Atapi.REASON_COD;
+        transferStart(Atapi.PACKET_SIZE, Pio.ATAPI_PACKET);
+        return Outcome.CONTINUES;
     }
 
     void guestError(String what) {

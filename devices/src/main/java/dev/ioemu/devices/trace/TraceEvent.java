@@ -42,6 +42,8 @@ public enum TraceEvent {
     IDE_GUEST_ERROR("ide_guest_error", "bus %d unit %d %s"),
     IDE_IO_ERROR("ide_io_error", "bus %d unit %d op %s errno %d action %s"),
     IDE_RETRY("ide_retry", "bus %d"),
+    IDE_ATAPI_CMD("ide_atapi_cmd", "bus %d unit %d cmd 0x%02x dma %d"),
+    IDE_ATAPI_CMD_ERROR("ide_atapi_cmd_error", "bus %d sense_key 0x%02x asc 0x%02x"),
     BMDMA_RESET("bmdma_reset", "bus %d"),
     BMDMA_CMD_WRITEB("bmdma_cmd_writeb", "bus %d val 0x%02x"),
     BMDMA_READ("bmdma_read", "bus %d addr 0x%x val 0x%02x"),
