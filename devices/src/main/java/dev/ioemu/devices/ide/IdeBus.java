@@ -199,6 +199,9 @@ final class IdeBus {
                 if (command.setsDsc() && r.error == 0) {
                     r.status |= Ata.STATUS_DSC;
                 }
+                if (TraceEvent.IDE_CMD_COMPLETE.enabled) {
+                    Trace.emit(TraceEvent.IDE_CMD_COMPLETE, index, selected, opcode, r.status, r.error, 0L);
+                }
                 setIrq();
             }
             case CONTINUES -> { }

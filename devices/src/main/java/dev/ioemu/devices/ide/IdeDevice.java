@@ -391,6 +391,10 @@ final class IdeDevice {
     boolean handleIoError(int errno, boolean isRead, String operation, Runnable retry, Runnable report) {
         ErrorPolicy policy = isRead ? config.rerror() : config.werror();
         ErrorPolicy.Action action = policy.actionFor(errno);
+        if (action == ErrorPolicy.Action.STOP && !bus.controller.canStop()) {
+            // Without a machine to pause (VmStateControl.NONE) the error is reported instead.
+            action = ErrorPolicy.Action.REPORT;
+        }
         if (TraceEvent.IDE_IO_ERROR.enabled) {
             Trace.emit(TraceEvent.IDE_IO_ERROR, bus.index, unit, operation, errno, action.name().toLowerCase());
         }

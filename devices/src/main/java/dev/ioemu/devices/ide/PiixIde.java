@@ -381,6 +381,10 @@ public final class PiixIde implements PciFunction, AutoCloseable {
         idle.awaitUninterruptibly();
     }
 
+    boolean canStop() {
+        return vm != VmStateControl.NONE;
+    }
+
     void requestStop() {
         vm.requestStop("io-error");
     }

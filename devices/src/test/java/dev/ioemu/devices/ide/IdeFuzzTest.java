@@ -49,6 +49,7 @@ class IdeFuzzTest {
         AtaTestDriver ata = new AtaTestDriver();
         try {
             ata.ide.attach(0, 0, IdeDriveConfig.disk(new MemoryBlockDevice(1 << 20)));
+            ata.ide.attach(0, 1, IdeDriveConfig.cdrom(new MemoryBlockDevice(32 * 2048)));
             ata.ide.attach(1, 0, IdeDriveConfig.cdrom(null));
             ata.ide.attach(1, 1, IdeDriveConfig.disk(new MemoryBlockDevice(256 << 10)));
             ata.enableBusMaster();
