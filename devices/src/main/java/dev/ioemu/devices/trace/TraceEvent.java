@@ -44,6 +44,10 @@ public enum TraceEvent {
     IDE_FLUSH("ide_flush", "bus %d unit %d ret %d"),
     IDE_TRIM("ide_trim", "bus %d unit %d lba %d nsectors %d ret %d"),
     IDE_GUEST_ERROR("ide_guest_error", "bus %d unit %d %s"),
+    IDE_IO_ERROR("ide_io_error", "bus %d unit %d op %s errno %d action %s"),
+    IDE_RETRY("ide_retry", "bus %d"),
+    IDE_ATAPI_CMD("ide_atapi_cmd", "bus %d unit %d cmd 0x%02x dma %d"),
+    IDE_ATAPI_CMD_ERROR("ide_atapi_cmd_error", "bus %d sense_key 0x%02x asc 0x%02x"),
     BMDMA_RESET("bmdma_reset", "bus %d"),
     BMDMA_CMD_WRITEB("bmdma_cmd_writeb", "bus %d val 0x%02x"),
     BMDMA_READ("bmdma_read", "bus %d addr 0x%x val 0x%02x"),
@@ -55,6 +59,7 @@ public enum TraceEvent {
     // ---- PCI ----
     PCI_CFG_READ("pci_cfg_read", "%s %02x:%d @0x%x -> 0x%x"),
     PCI_CFG_WRITE("pci_cfg_write", "%s %02x:%d @0x%x <- 0x%x"),
+    PCI_BAR_MAP("pci_bar_map", "%s bar %d addr 0x%x"),
 
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
