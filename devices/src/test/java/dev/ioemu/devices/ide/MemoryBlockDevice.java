@@ -29,8 +29,9 @@ final class MemoryBlockDevice implements BlockDevice {
     private final List<long[]> discards = new ArrayList<>();
     private final int[] injected = new int[Op.values().length];
     private final boolean[] injectOnce = new boolean[Op.values().length];
-    private volatile CountDownLatch flushHold;
-    private volatile CountDownLatch flushEntered;
+    private final CountDownLatch[] hold = new CountDownLatch[Op.values().length];
+    private final CountDownLatch[] entered = new CountDownLatch[Op.values().length];
+    private final boolean[] armed = new boolean[Op.values().length];
 
     MemoryBlockDevice(long size) {
         this(size, CacheMode.WRITEBACK);
@@ -56,21 +57,56 @@ final class MemoryBlockDevice implements BlockDevice {
         return e;
     }
 
-    /** The next flush blocks (on the I/O thread) until {@link #releaseFlush()}. */
-    void holdNextFlush() {
-        flushHold = new CountDownLatch(1);
-        flushEntered = new CountDownLatch(1);
+    /** The next {@code op} blocks (on the I/O thread) until {@link #release}. */
+    synchronized void holdNext(Op op) {
+        hold[op.ordinal()] = new CountDownLatch(1);
+        entered[op.ordinal()] = new CountDownLatch(1);
+        armed[op.ordinal()] = true;
     }
 
-    /** Waits until the held flush has reached the backend. */
-    void awaitFlushHeld() throws InterruptedException {
-        if (!flushEntered.await(10, TimeUnit.SECONDS)) {
-            throw new AssertionError("flush never reached the backend");
+    /** Waits until the held request has reached the backend. */
+    void awaitHeld(Op op) throws InterruptedException {
+        CountDownLatch e;
+        synchronized (this) {
+            e = entered[op.ordinal()];
+        }
+        if (!e.await(10, TimeUnit.SECONDS)) {
+            throw new AssertionError(op + " never reached the backend");
         }
     }
 
+    synchronized void release(Op op) {
+        hold[op.ordinal()].countDown();
+    }
+
+    void holdNextFlush() {
+        holdNext(Op.FLUSH);
+    }
+
+    void awaitFlushHeld() throws InterruptedException {
+        awaitHeld(Op.FLUSH);
+    }
+
     void releaseFlush() {
-        flushHold.countDown();
+        release(Op.FLUSH);
+    }
+
+    /** Blocks the calling I/O thread while {@code op} is held. */
+    private void pause(Op op) {
+        CountDownLatch h;
+        synchronized (this) {
+            if (!armed[op.ordinal()]) {
+                return;
+            }
+            armed[op.ordinal()] = false;
+            h = hold[op.ordinal()];
+            entered[op.ordinal()].countDown();
+        }
+        try {
+            h.await();
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     int flushCount() {
@@ -98,6 +134,7 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int read(long offset, ByteBuffer dst) {
+        pause(Op.READ);
         int e = takeInjected(Op.READ);
         if (e != 0) {
             return -e;
@@ -112,6 +149,7 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int write(long offset, ByteBuffer src) {
+        pause(Op.WRITE);
         int e = takeInjected(Op.WRITE);
         if (e != 0) {
             return -e;
@@ -126,23 +164,19 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int flush() {
-        CountDownLatch hold = flushHold;
-        if (hold != null) {
-            flushEntered.countDown();
-            try {
-                hold.await();
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-            flushHold = null;
-        }
+        pause(Op.FLUSH);
         flushes.incrementAndGet();
         int e = takeInjected(Op.FLUSH);
         return e != 0 ? -e : 0;
     }
 
     @Override
-    public synchronized int discard(long offset, long length) {
+    public int discard(long offset, long length) {
+        pause(Op.DISCARD);
+        return recordDiscard(offset, length);
+    }
+
+    private synchronized int recordDiscard(long offset, long length) {
         int e = takeInjected(Op.DISCARD);
         if (e != 0) {
             return -e;
