@@ -44,6 +44,26 @@ class IdeFuzzTest {
         run(0xDEADBEEFL, 5_000);
     }
 
+    /** Every trace point formats its fields without error (a bad format would only fail when enabled). */
+    @Test
+    void everyTracePointFormatsWhenEnabled() {
+        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+        dev.ioemu.devices.trace.Trace.setOutput(new java.io.PrintStream(lines, true));
+        for (String glob : new String[]{"ide_*", "bmdma_*", "pci_*"}) {
+            dev.ioemu.devices.trace.Trace.enable(glob);
+        }
+        try {
+            run(7, 3_000);
+        } finally {
+            dev.ioemu.devices.trace.Trace.disableAll();
+            dev.ioemu.devices.trace.Trace.setOutput(System.err);
+        }
+        String trace = lines.toString();
+        for (String event : new String[]{"ide_ioport_write", "ide_exec_cmd", "ide_irq", "bmdma_cmd_writeb", "pci_cfg_write"}) {
+            assertTrue(trace.contains(":" + event + " "), "trace has " + event);
+        }
+    }
+
     static void run(long seed, int steps) {
         Random r = new Random(seed);
         AtaTestDriver ata = new AtaTestDriver();
