@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  * BCL-sized PIO chunks or one DMA transfer, sense data, and the packet commands a guest needs
  * to find and read a disc. Guarded by the controller lock, like {@link IdeDevice}.
  *
- * <p>Not modelled (they answer ILLEGAL REQUEST / invalid opcode or invalid field): READ CD,
- * READ DVD STRUCTURE, INQUIRY vital product data pages, MODE SENSE page 0x0E, tray and
+ * <p>Not modelled (they answer ILLEGAL REQUEST / invalid opcode or invalid field): raw
+ * 2352-byte READ CD, READ DVD STRUCTURE, the WWN descriptor of INQUIRY page 0x83, tray and
  * media-change events.
  */
 final class Atapi {
@@ -35,6 +35,7 @@ final class Atapi {
     static final int ASC_INV_FIELD_IN_CMD_PACKET = 0x24;
     static final int ASC_SAVING_PARAMETERS_NOT_SUPPORTED = 0x39;
     static final int ASC_MEDIUM_NOT_PRESENT = 0x3A;
+    static final int ASC_DATA_PHASE_ERROR = 0x4B;
 
     /** Media larger than this many 512-byte sectors are reported as DVD (§9.1). */
     private static final long CD_MAX_SECTORS_512 = 1_440_000;
@@ -89,6 +90,7 @@ final class Atapi {
         READ_DISC_INFORMATION(0x51, Flags.CHECK_READY, Atapi::readDiscInformation),
         MODE_SENSE_10(0x5A, 0, Atapi::modeSense10),
         READ_12(0xA8, Flags.CHECK_READY, Atapi::read12),
+        READ_CD(0xBE, Flags.CHECK_READY | Flags.CONDITIONAL_DATA, Atapi::readCd),
         SET_CD_SPEED(0xBB, Flags.NON_DATA, Atapi::testUnitReady),
         MECHANISM_STATUS(0xBD, 0, Atapi::mechanismStatus);
 
@@ -96,6 +98,8 @@ final class Atapi {
             static final int ALLOW_UA = 1;
             static final int CHECK_READY = 2;
             static final int NON_DATA = 4;
+            /** Transfers data only for some field values: exempt from the BCL=0 abort. */
+            static final int CONDITIONAL_DATA = 8;
         }
 
         private static final PacketCommand[] BY_OPCODE = new PacketCommand[256];
@@ -142,7 +146,8 @@ final class Atapi {
             error(SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
             return;
         }
-        if ((c.flags & PacketCommand.Flags.NON_DATA) == 0 && !dma && byteCountLimit() == 0) {
+        int bclExempt = PacketCommand.Flags.NON_DATA | PacketCommand.Flags.CONDITIONAL_DATA;
+        if ((c.flags & bclExempt) == 0 && !dma && byteCountLimit() == 0) {
             // A PIO data command with BCL 0 is refused at the ATA level, without an interrupt.
             device.abortCommand();
             return;
@@ -315,8 +320,9 @@ final class Atapi {
     }
 
     private void inquiry(byte[] cdb) {
+        int maxLength = cdb[4] & 0xFF;
         if ((cdb[1] & 1) != 0) {
-            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+            vitalProductData(cdb[2] & 0xFF, maxLength);
             return;
         }
         byte[] b = new byte[36];
@@ -328,7 +334,45 @@ final class Atapi {
         putAscii(b, 8, "IOEMU", 8);
         putAscii(b, 16, "IOEMU DVD-ROM", 16);
         putAscii(b, 32, device.firmware(), 4);
-        reply(b, b.length, cdb[4] & 0xFF);
+        reply(b, b.length, maxLength);
+    }
+
+    /** INQUIRY with EVPD: page 0x00 (supported pages) and 0x83 (device identification, libata's shape). */
+    private void vitalProductData(int page, int maxLength) {
+        byte[] b = new byte[4 + 24 + 72];
+        b[0] = 0x05;
+        b[1] = (byte) page;
+        int q = 4;
+        if (page == 0x00) {
+            b[q++] = 0x00;
+            b[q++] = (byte) 0x83;
+        } else if (page == 0x83) {
+            if (q + 24 > maxLength) {
+                error(SENSE_ILLEGAL_REQUEST, ASC_DATA_PHASE_ERROR);
+                return;
+            }
+            b[q++] = 0x02;
+            b[q++] = 0x00;
+            b[q++] = 0x00;
+            b[q++] = 20;
+            putAscii(b, q, device.serial(), 20);
+            q += 20;
+            if (q + 72 <= maxLength) {
+                b[q++] = 0x02;
+                b[q++] = 0x01;
+                b[q++] = 0x00;
+                b[q++] = 68;
+                putAscii(b, q, "ATA", 8);
+                putAscii(b, q + 8, device.model(), 40);
+                putAscii(b, q + 48, device.serial(), 20);
+                q += 68;
+            }
+        } else {
+            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+            return;
+        }
+        b[3] = (byte) (q - 4);
+        reply(b, q, maxLength);
     }
 
     private void startStopUnit(byte[] cdb) {
@@ -367,6 +411,23 @@ final class Atapi {
             return;
         }
         readSectors(lba, count);
+    }
+
+    /**
+     * READ CD: expected-sector-type field 0x00 transfers nothing, 0x10 the 2048-byte user data;
+     * raw 2352-byte sectors (0xF8) are not modelled and answer INVALID FIELD like other values.
+     */
+    private void readCd(byte[] cdb) {
+        long count = (cdb[6] & 0xFF) << 16 | (cdb[7] & 0xFF) << 8 | (cdb[8] & 0xFF);
+        if (count == 0) {
+            ok();
+            return;
+        }
+        switch (cdb[9] & 0xF8) {
+            case 0x00 -> ok();
+            case 0x10 -> read(be32(cdb, 2), count);
+            default -> error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+        }
     }
 
     private void seek10(byte[] cdb) {
@@ -492,7 +553,7 @@ final class Atapi {
             error(SENSE_ILLEGAL_REQUEST, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
             return;
         }
-        if (pageControl != 0 || (page != 0x01 && page != 0x2A)) {
+        if (pageControl != 0 || (page != 0x01 && page != 0x0E && page != 0x2A)) {
             error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
             return;
         }
@@ -502,6 +563,11 @@ final class Atapi {
             b[8] = 0x01;
             b[9] = 0x06;
             b[11] = 0x05;
+        } else if (page == 0x0E) {
+            // Audio control: volume levels all 0.
+            b = new byte[24];
+            b[8] = 0x0E;
+            b[9] = 24 - 10;
         } else {
             b = new byte[30];
             b[8] = 0x2A;
