@@ -95,6 +95,21 @@ class BusMasterDmaTest {
         }
 
         @Test
+        void dmaHandsGuestMemoryToTheBlockLayerWithoutCopying() {
+            byte[] data = PiixIdeTest.pattern(4096, 23);
+            System.arraycopy(data, 0, disk.bytes(), 0, data.length);
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 2048, 0}, new long[]{BUFFER + 0x4000, 2048, 1});
+            int heapBefore = disk.heapBufferCount();
+            ata.dmaRequest(CMD_READ_DMA, 0, 8, TABLE, false);
+            ata.dmaRequest(CMD_WRITE_DMA, 8, 8, TABLE, false);
+            assertEquals(4, disk.directBufferCount(), "one request per PRD region, each a view of guest RAM");
+            assertEquals(heapBefore, disk.heapBufferCount(), "no bounce through the heap");
+            byte[] got = new byte[2048];
+            ata.memory.read(BUFFER + 0x4000, got, 0, 2048);
+            assertArrayEquals(Arrays.copyOfRange(data, 2048, 4096), got);
+        }
+
+        @Test
         void lba48DmaExt() {
             byte[] data = PiixIdeTest.pattern(2 * 512, 22);
             ata.memory.write(BUFFER, data, 0, data.length);

@@ -26,6 +26,8 @@ final class MemoryBlockDevice implements BlockDevice {
     private volatile boolean writeCache;
     private volatile boolean readOnly;
     private final AtomicInteger flushes = new AtomicInteger();
+    private final AtomicInteger directBuffers = new AtomicInteger();
+    private final AtomicInteger heapBuffers = new AtomicInteger();
     private final List<long[]> discards = new ArrayList<>();
     private final int[] injected = new int[Op.values().length];
     private final boolean[] injectOnce = new boolean[Op.values().length];
@@ -109,6 +111,15 @@ final class MemoryBlockDevice implements BlockDevice {
         }
     }
 
+    /** Read/write requests that came with a direct (zero-copy capable) buffer, and with a heap buffer. */
+    int directBufferCount() {
+        return directBuffers.get();
+    }
+
+    int heapBufferCount() {
+        return heapBuffers.get();
+    }
+
     int flushCount() {
         return flushes.get();
     }
@@ -135,6 +146,7 @@ final class MemoryBlockDevice implements BlockDevice {
     @Override
     public int read(long offset, ByteBuffer dst) {
         pause(Op.READ);
+        (dst.isDirect() ? directBuffers : heapBuffers).incrementAndGet();
         int e = takeInjected(Op.READ);
         if (e != 0) {
             return -e;
@@ -150,6 +162,7 @@ final class MemoryBlockDevice implements BlockDevice {
     @Override
     public int write(long offset, ByteBuffer src) {
         pause(Op.WRITE);
+        (src.isDirect() ? directBuffers : heapBuffers).incrementAndGet();
         int e = takeInjected(Op.WRITE);
         if (e != 0) {
             return -e;

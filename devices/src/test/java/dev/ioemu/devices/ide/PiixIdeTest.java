@@ -805,6 +805,40 @@ class PiixIdeTest {
     }
 
     @Nested
+    class Lifecycle {
+        @Test
+        void drainAndFlushFlushesEveryDisk() {
+            MemoryBlockDevice slave = new MemoryBlockDevice(SMALL_IMAGE);
+            ata.ide.attach(0, 1, IdeDriveConfig.disk(slave));
+            ata.writeSectorsPio(0, pattern(512, 40));
+            ata.ide.drainAndFlush();
+            assertEquals(1, disk.flushCount());
+            assertEquals(1, slave.flushCount());
+        }
+
+        @Test
+        void machineResetRestoresPowerOnRegistersAndSelection() {
+            ata.outb(ata.base + 6, 0xB0);
+            ata.outb(ata.ctrl, 0x02);
+            ata.ide.reset();
+            assertEquals(0xA0, ata.inb(ata.base + 6));
+            assertEquals(0x50, ata.status());
+            assertEquals(0x00, ata.error());
+            ata.command(0xE5);
+            assertTrue(ata.irq.level(), "nIEN cleared by reset");
+        }
+
+        @Test
+        void closeUnmapsThePorts() {
+            ata.close();
+            assertFalse(ata.bus.isMapped(0x1F0));
+            assertFalse(ata.bus.isMapped(0x3F6));
+            assertFalse(ata.bus.isMapped(AtaTestDriver.BM_BASE));
+            ata.close();
+        }
+    }
+
+    @Nested
     class ErrorPolicies {
         @Test
         void readErrorReportedAsAbrt() {
