@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * to find and read a disc. Guarded by the controller lock, like {@link IdeDevice}.
  *
  * <p>Not modelled (they answer ILLEGAL REQUEST / invalid opcode or invalid field): raw
- * 2352-byte READ CD, READ DVD STRUCTURE, the WWN descriptor of INQUIRY page 0x83, tray and
+ * 2352-byte READ CD (0xF8), READ DVD STRUCTURE, the WWN descriptor of INQUIRY page 0x83, tray and
  * media-change events.
  */
 final class Atapi {
@@ -36,6 +36,7 @@ final class Atapi {
     static final int ASC_SAVING_PARAMETERS_NOT_SUPPORTED = 0x39;
     static final int ASC_MEDIUM_NOT_PRESENT = 0x3A;
     static final int ASC_DATA_PHASE_ERROR = 0x4B;
+    static final int ASC_MEDIA_REMOVAL_PREVENTED = 0x53;
 
     /** Media larger than this many 512-byte sectors are reported as DVD (§9.1). */
     private static final long CD_MAX_SECTORS_512 = 1_440_000;
@@ -376,7 +377,14 @@ final class Atapi {
     }
 
     private void startStopUnit(byte[] cdb) {
-        // No tray is modelled: load/eject requests succeed without changing the medium.
+        boolean start = (cdb[4] & 1) != 0;
+        boolean loadEject = (cdb[4] & 2) != 0;
+        boolean powerCondition = (cdb[4] & 0xF0) != 0;
+        if (!powerCondition && loadEject && !start && locked) {
+            error(mediumPresent() ? SENSE_NOT_READY : SENSE_ILLEGAL_REQUEST, ASC_MEDIA_REMOVAL_PREVENTED);
+            return;
+        }
+        // The tray itself is not modelled: load/eject succeed without changing the medium.
         ok();
     }
 
@@ -419,14 +427,29 @@ final class Atapi {
      */
     private void readCd(byte[] cdb) {
         long count = (cdb[6] & 0xFF) << 16 | (cdb[7] & 0xFF) << 8 | (cdb[8] & 0xFF);
+        long lba = be32(cdb, 2);
         if (count == 0) {
             ok();
             return;
         }
-        switch (cdb[9] & 0xF8) {
-            case 0x00 -> ok();
-            case 0x10 -> read(be32(cdb, 2), count);
-            default -> error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+        long cap = capacity();
+        if (lba >= cap || lba + count - 1 >= cap) {
+            error(SENSE_ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_OOR);
+            return;
+        }
+        int request = cdb[9] & 0xF8;
+        if (request == 0x00) {
+            ok();
+            return;
+        }
+        if (!dma && byteCountLimit() == 0) {
+            device.abortCommand();
+            return;
+        }
+        if (request == 0x10) {
+            readSectors(lba, count);
+        } else {
+            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
         }
     }
 
@@ -443,6 +466,16 @@ final class Atapi {
         boolean msf = (cdb[1] & 2) != 0;
         int startTrack = cdb[6] & 0xFF;
         int maxLength = be16(cdb, 7);
+        if (format == 1) {
+            // Multi-session info: a single session.
+            byte[] b = {0x00, 0x0A, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0};
+            reply(b, b.length, maxLength);
+            return;
+        }
+        if (format == 2) {
+            rawToc(msf, maxLength);
+            return;
+        }
         if (format != 0) {
             error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
             return;
@@ -467,6 +500,33 @@ final class Atapi {
         b[q++] = (byte) 0xAA;
         b[q++] = 0;
         q = putAddress(b, q, capacity(), msf);
+        b[0] = (byte) ((q - 2) >> 8);
+        b[1] = (byte) (q - 2);
+        reply(b, q, maxLength);
+    }
+
+    /** READ TOC format 2: session 1 with points A0 (first track), A1 (last track), A2 (lead-out), 01. */
+    private void rawToc(boolean msf, int maxLength) {
+        byte[] b = new byte[4 + 4 * 11];
+        int q = 2;
+        b[q++] = 1;
+        b[q++] = 1;
+        for (int point : new int[]{0xA0, 0xA1, 0xA2, 0x01}) {
+            b[q++] = 1;
+            b[q++] = 0x14;
+            b[q++] = 0;
+            b[q++] = (byte) point;
+            q += 3;
+            switch (point) {
+                case 0xA0, 0xA1 -> {
+                    b[q++] = 0;
+                    b[q++] = 1;
+                    q += 2;
+                }
+                case 0xA2 -> q = putAddress(b, q, capacity(), msf);
+                default -> q = msf ? putAddress(b, q, 0, true) : q + 4;
+            }
+        }
         b[0] = (byte) ((q - 2) >> 8);
         b[1] = (byte) (q - 2);
         reply(b, q, maxLength);

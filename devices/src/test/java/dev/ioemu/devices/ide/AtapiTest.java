@@ -320,6 +320,23 @@ class AtapiTest {
         }
 
         @Test
+        void readTocFormats() {
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, 0});
+            assertArrayEquals(new byte[]{0, 18, 1, 1, 0, 0x14, 1, 0, 0, 0, 0, 0, 0, 0x16, (byte) 0xAA, 0, 0, 0, 0, 64},
+                    pioReply(20, 0xFFFE));
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 2, 0, 0, 0, 0, 0, 0, 100, 0});
+            byte[] msf = pioReply(20, 0xFFFE);
+            assertArrayEquals(new byte[]{0, 0, 2, 0}, Arrays.copyOfRange(msf, 8, 12), "track 1 at 00:02:00");
+            assertArrayEquals(new byte[]{0, 0, 2, 64}, Arrays.copyOfRange(msf, 16, 20), "lead-out at LBA 64 + 150 frames");
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, (byte) 0x80});
+            byte[] raw = pioReply(48, 0xFFFE);
+            assertEquals(46, raw[1]);
+            assertEquals((byte) 0xA2, raw[4 + 2 * 11 + 3]);
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, (byte) 0xC0});
+            assertEquals(0x50, ata.error());
+        }
+
+        @Test
         void testUnitReadyIsNonDataEvenWithBclZero() {
             sendPacket(0, 0, new byte[]{0x00});
             assertTrue(ata.irq.level());
