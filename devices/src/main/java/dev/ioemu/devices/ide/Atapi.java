@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  * BCL-sized PIO chunks or one DMA transfer, sense data, and the packet commands a guest needs
  * to find and read a disc. Guarded by the controller lock, like {@link IdeDevice}.
  *
- * <p>Not modelled (they answer ILLEGAL REQUEST / invalid opcode or invalid field): READ CD,
- * READ DVD STRUCTURE, INQUIRY vital product data pages, MODE SENSE page 0x0E, tray and
+ * <p>Not modelled (they answer ILLEGAL REQUEST / invalid opcode or invalid field): raw
+ * 2352-byte READ CD (0xF8), READ DVD STRUCTURE, the WWN descriptor of INQUIRY page 0x83, tray and
  * media-change events.
  */
 final class Atapi {
@@ -35,6 +35,8 @@ final class Atapi {
     static final int ASC_INV_FIELD_IN_CMD_PACKET = 0x24;
     static final int ASC_SAVING_PARAMETERS_NOT_SUPPORTED = 0x39;
     static final int ASC_MEDIUM_NOT_PRESENT = 0x3A;
+    static final int ASC_DATA_PHASE_ERROR = 0x4B;
+    static final int ASC_MEDIA_REMOVAL_PREVENTED = 0x53;
 
     /** Media larger than this many 512-byte sectors are reported as DVD (§9.1). */
     private static final long CD_MAX_SECTORS_512 = 1_440_000;
@@ -89,6 +91,7 @@ final class Atapi {
         READ_DISC_INFORMATION(0x51, Flags.CHECK_READY, Atapi::readDiscInformation),
         MODE_SENSE_10(0x5A, 0, Atapi::modeSense10),
         READ_12(0xA8, Flags.CHECK_READY, Atapi::read12),
+        READ_CD(0xBE, Flags.CHECK_READY | Flags.CONDITIONAL_DATA, Atapi::readCd),
         SET_CD_SPEED(0xBB, Flags.NON_DATA, Atapi::testUnitReady),
         MECHANISM_STATUS(0xBD, 0, Atapi::mechanismStatus);
 
@@ -96,6 +99,8 @@ final class Atapi {
             static final int ALLOW_UA = 1;
             static final int CHECK_READY = 2;
             static final int NON_DATA = 4;
+            /** Transfers data only for some field values: exempt from the BCL=0 abort. */
+            static final int CONDITIONAL_DATA = 8;
         }
 
         private static final PacketCommand[] BY_OPCODE = new PacketCommand[256];
@@ -142,7 +147,8 @@ final class Atapi {
             error(SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
             return;
         }
-        if ((c.flags & PacketCommand.Flags.NON_DATA) == 0 && !dma && byteCountLimit() == 0) {
+        int bclExempt = PacketCommand.Flags.NON_DATA | PacketCommand.Flags.CONDITIONAL_DATA;
+        if ((c.flags & bclExempt) == 0 && !dma && byteCountLimit() == 0) {
             // A PIO data command with BCL 0 is refused at the ATA level, without an interrupt.
             device.abortCommand();
             return;
@@ -315,8 +321,9 @@ final class Atapi {
     }
 
     private void inquiry(byte[] cdb) {
+        int maxLength = cdb[4] & 0xFF;
         if ((cdb[1] & 1) != 0) {
-            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+            vitalProductData(cdb[2] & 0xFF, maxLength);
             return;
         }
         byte[] b = new byte[36];
@@ -328,11 +335,56 @@ final class Atapi {
         putAscii(b, 8, "IOEMU", 8);
         putAscii(b, 16, "IOEMU DVD-ROM", 16);
         putAscii(b, 32, device.firmware(), 4);
-        reply(b, b.length, cdb[4] & 0xFF);
+        reply(b, b.length, maxLength);
+    }
+
+    /** INQUIRY with EVPD: page 0x00 (supported pages) and 0x83 (device identification, libata's shape). */
+    private void vitalProductData(int page, int maxLength) {
+        byte[] b = new byte[4 + 24 + 72];
+        b[0] = 0x05;
+        b[1] = (byte) page;
+        int q = 4;
+        if (page == 0x00) {
+            b[q++] = 0x00;
+            b[q++] = (byte) 0x83;
+        } else if (page == 0x83) {
+            if (q + 24 > maxLength) {
+                error(SENSE_ILLEGAL_REQUEST, ASC_DATA_PHASE_ERROR);
+                return;
+            }
+            b[q++] = 0x02;
+            b[q++] = 0x00;
+            b[q++] = 0x00;
+            b[q++] = 20;
+            putAscii(b, q, device.serial(), 20);
+            q += 20;
+            if (q + 72 <= maxLength) {
+                b[q++] = 0x02;
+                b[q++] = 0x01;
+                b[q++] = 0x00;
+                b[q++] = 68;
+                putAscii(b, q, "ATA", 8);
+                putAscii(b, q + 8, device.model(), 40);
+                putAscii(b, q + 48, device.serial(), 20);
+                q += 68;
+            }
+        } else {
+            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+            return;
+        }
+        b[3] = (byte) (q - 4);
+        reply(b, q, maxLength);
     }
 
     private void startStopUnit(byte[] cdb) {
-        // No tray is modelled: load/eject requests succeed without changing the medium.
+        boolean start = (cdb[4] & 1) != 0;
+        boolean loadEject = (cdb[4] & 2) != 0;
+        boolean powerCondition = (cdb[4] & 0xF0) != 0;
+        if (!powerCondition && loadEject && !start && locked) {
+            error(mediumPresent() ? SENSE_NOT_READY : SENSE_ILLEGAL_REQUEST, ASC_MEDIA_REMOVAL_PREVENTED);
+            return;
+        }
+        // The tray itself is not modelled: load/eject succeed without changing the medium.
         ok();
     }
 
@@ -369,6 +421,38 @@ final class Atapi {
         readSectors(lba, count);
     }
 
+    /**
+     * READ CD: expected-sector-type field 0x00 transfers nothing, 0x10 the 2048-byte user data;
+     * raw 2352-byte sectors (0xF8) are not modelled and answer INVALID FIELD like other values.
+     */
+    private void readCd(byte[] cdb) {
+        long count = (cdb[6] & 0xFF) << 16 | (cdb[7] & 0xFF) << 8 | (cdb[8] & 0xFF);
+        long lba = be32(cdb, 2);
+        if (count == 0) {
+            ok();
+            return;
+        }
+        long cap = capacity();
+        if (lba >= cap || lba + count - 1 >= cap) {
+            error(SENSE_ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_OOR);
+            return;
+        }
+        int request = cdb[9] & 0xF8;
+        if (request == 0x00) {
+            ok();
+            return;
+        }
+        if (!dma && byteCountLimit() == 0) {
+            device.abortCommand();
+            return;
+        }
+        if (request == 0x10) {
+            readSectors(lba, count);
+        } else {
+            error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
+        }
+    }
+
     private void seek10(byte[] cdb) {
         if (be32(cdb, 2) >= capacity()) {
             error(SENSE_ILLEGAL_REQUEST, ASC_LOGICAL_BLOCK_OOR);
@@ -382,6 +466,16 @@ final class Atapi {
         boolean msf = (cdb[1] & 2) != 0;
         int startTrack = cdb[6] & 0xFF;
         int maxLength = be16(cdb, 7);
+        if (format == 1) {
+            // Multi-session info: a single session.
+            byte[] b = {0x00, 0x0A, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 0};
+            reply(b, b.length, maxLength);
+            return;
+        }
+        if (format == 2) {
+            rawToc(msf, maxLength);
+            return;
+        }
         if (format != 0) {
             error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
             return;
@@ -406,6 +500,33 @@ final class Atapi {
         b[q++] = (byte) 0xAA;
         b[q++] = 0;
         q = putAddress(b, q, capacity(), msf);
+        b[0] = (byte) ((q - 2) >> 8);
+        b[1] = (byte) (q - 2);
+        reply(b, q, maxLength);
+    }
+
+    /** READ TOC format 2: session 1 with points A0 (first track), A1 (last track), A2 (lead-out), 01. */
+    private void rawToc(boolean msf, int maxLength) {
+        byte[] b = new byte[4 + 4 * 11];
+        int q = 2;
+        b[q++] = 1;
+        b[q++] = 1;
+        for (int point : new int[]{0xA0, 0xA1, 0xA2, 0x01}) {
+            b[q++] = 1;
+            b[q++] = 0x14;
+            b[q++] = 0;
+            b[q++] = (byte) point;
+            q += 3;
+            switch (point) {
+                case 0xA0, 0xA1 -> {
+                    b[q++] = 0;
+                    b[q++] = 1;
+                    q += 2;
+                }
+                case 0xA2 -> q = putAddress(b, q, capacity(), msf);
+                default -> q = msf ? putAddress(b, q, 0, true) : q + 4;
+            }
+        }
         b[0] = (byte) ((q - 2) >> 8);
         b[1] = (byte) (q - 2);
         reply(b, q, maxLength);
@@ -492,7 +613,7 @@ final class Atapi {
             error(SENSE_ILLEGAL_REQUEST, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
             return;
         }
-        if (pageControl != 0 || (page != 0x01 && page != 0x2A)) {
+        if (pageControl != 0 || (page != 0x01 && page != 0x0E && page != 0x2A)) {
             error(SENSE_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CMD_PACKET);
             return;
         }
@@ -502,6 +623,11 @@ final class Atapi {
             b[8] = 0x01;
             b[9] = 0x06;
             b[11] = 0x05;
+        } else if (page == 0x0E) {
+            // Audio control: volume levels all 0.
+            b = new byte[24];
+            b[8] = 0x0E;
+            b[9] = 24 - 10;
         } else {
             b = new byte[30];
             b[8] = 0x2A;

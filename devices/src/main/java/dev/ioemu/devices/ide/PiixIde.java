@@ -197,6 +197,7 @@ public final class PiixIde implements PciFunction, AutoCloseable {
     @Override
     public void close() {
         drain();
+        List<BlockAio> workers = new ArrayList<>();
         lock.lock();
         try {
             if (closed) {
@@ -207,7 +208,7 @@ public final class PiixIde implements PciFunction, AutoCloseable {
                 for (int u = 0; u < 2; u++) {
                     BlockAio aio = b.unit(u).aio();
                     if (aio != null) {
-                        aio.close();
+                        workers.add(aio);
                     }
                 }
             }
@@ -221,6 +222,10 @@ public final class PiixIde implements PciFunction, AutoCloseable {
             ports.unmap(SECONDARY_CONTROL, channels[1].controlBlock);
         } finally {
             lock.unlock();
+        }
+        // Outside the lock: a late completion must be able to take it while the worker stops.
+        for (BlockAio aio : workers) {
+            aio.close();
         }
     }
 

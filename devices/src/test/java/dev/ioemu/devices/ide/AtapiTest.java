@@ -284,6 +284,59 @@ class AtapiTest {
         }
 
         @Test
+        void inquiryVitalProductDataPages() {
+            sendPacket(0xFFFE, 0, new byte[]{0x12, 1, 0x00, 0, (byte) 255});
+            assertArrayEquals(new byte[]{0x05, 0x00, 0x00, 0x02, 0x00, (byte) 0x83}, pioReply(6, 0xFFFE));
+            sendPacket(0xFFFE, 0, new byte[]{0x12, 1, (byte) 0x83, 0, (byte) 255});
+            byte[] id = pioReply(100, 0xFFFE);
+            assertEquals(96, id[3]);
+            assertEquals("QM00001", new String(id, 8, 7));
+            assertEquals("ATA     ", new String(id, 32, 8));
+            sendPacket(0xFFFE, 0, new byte[]{0x12, 1, (byte) 0x83, 0, 27});
+            assertEquals(0x41, ata.status());
+            assertEquals(0x50, ata.error());
+        }
+
+        @Test
+        void readCdUserDataAndNoData() {
+            byte[] cdb = {(byte) 0xBE, 0, 0, 0, 0, 2, 0, 0, 1, 0x10, 0, 0};
+            sendPacket(0xFFFE, 0, cdb);
+            assertArrayEquals(Arrays.copyOfRange(media.bytes(), 2 * 2048, 3 * 2048), pioReply(2048, 0xFFFE));
+            cdb[9] = 0;
+            sendPacket(0, 0, cdb);
+            assertEquals(0x50, ata.status(), "no data requested: READ CD is exempt from the BCL rule");
+        }
+
+        @Test
+        void modeSenseAudioPageAndUnsupportedControls() {
+            sendPacket(0xFFFE, 0, new byte[]{0x5A, 0, 0x0E, 0, 0, 0, 0, 0, 24});
+            byte[] page = pioReply(24, 0xFFFE);
+            assertEquals(0x0E, page[8]);
+            assertEquals(14, page[9]);
+            sendPacket(0xFFFE, 0, new byte[]{0x5A, 0, (byte) 0xEA, 0, 0, 0, 0, 0, 30});
+            assertEquals(0x50, ata.error(), "saved values: ILLEGAL REQUEST");
+            sendPacket(0xFFFE, 0, new byte[]{0x03, 0, 0, 0, 18});
+            assertEquals(0x39, pioReply(18, 0xFFFE)[12]);
+        }
+
+        @Test
+        void readTocFormats() {
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, 0});
+            assertArrayEquals(new byte[]{0, 18, 1, 1, 0, 0x14, 1, 0, 0, 0, 0, 0, 0, 0x16, (byte) 0xAA, 0, 0, 0, 0, 64},
+                    pioReply(20, 0xFFFE));
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 2, 0, 0, 0, 0, 0, 0, 100, 0});
+            byte[] msf = pioReply(20, 0xFFFE);
+            assertArrayEquals(new byte[]{0, 0, 2, 0}, Arrays.copyOfRange(msf, 8, 12), "track 1 at 00:02:00");
+            assertArrayEquals(new byte[]{0, 0, 2, 64}, Arrays.copyOfRange(msf, 16, 20), "lead-out at LBA 64 + 150 frames");
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, (byte) 0x80});
+            byte[] raw = pioReply(48, 0xFFFE);
+            assertEquals(46, raw[1]);
+            assertEquals((byte) 0xA2, raw[4 + 2 * 11 + 3]);
+            sendPacket(0xFFFE, 0, new byte[]{0x43, 0, 0, 0, 0, 0, 0, 0, 100, (byte) 0xC0});
+            assertEquals(0x50, ata.error());
+        }
+
+        @Test
         void testUnitReadyIsNonDataEvenWithBclZero() {
             sendPacket(0, 0, new byte[]{0x00});
             assertTrue(ata.irq.level());

@@ -95,6 +95,21 @@ class BusMasterDmaTest {
         }
 
         @Test
+        void dmaHandsGuestMemoryToTheBlockLayerWithoutCopying() {
+            byte[] data = PiixIdeTest.pattern(4096, 23);
+            System.arraycopy(data, 0, disk.bytes(), 0, data.length);
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 2048, 0}, new long[]{BUFFER + 0x4000, 2048, 1});
+            int heapBefore = disk.heapBufferCount();
+            ata.dmaRequest(CMD_READ_DMA, 0, 8, TABLE, false);
+            ata.dmaRequest(CMD_WRITE_DMA, 8, 8, TABLE, false);
+            assertEquals(4, disk.directBufferCount(), "one request per PRD region, each a view of guest RAM");
+            assertEquals(heapBefore, disk.heapBufferCount(), "no bounce through the heap");
+            byte[] got = new byte[2048];
+            ata.memory.read(BUFFER + 0x4000, got, 0, 2048);
+            assertArrayEquals(Arrays.copyOfRange(data, 2048, 4096), got);
+        }
+
+        @Test
         void lba48DmaExt() {
             byte[] data = PiixIdeTest.pattern(2 * 512, 22);
             ata.memory.write(BUFFER, data, 0, data.length);
@@ -171,6 +186,103 @@ class BusMasterDmaTest {
             ata.outb(ata.bm, 0x09);
             ata.ide.drain();
             assertEquals(BM_ACTIVE, ata.inb(ata.bm + 2) & BM_ACTIVE, "nothing to transfer");
+        }
+    }
+
+    @Nested
+    class InFlight {
+        /** Releases {@code op} once {@code machine} is parked waiting inside the device. */
+        private Thread releaseWhenWaiting(Thread machine, MemoryBlockDevice.Op op) {
+            Thread t = new Thread(() -> {
+                while (machine.getState() != Thread.State.WAITING && machine.getState() != Thread.State.TIMED_WAITING) {
+                    Thread.onSpinWait();
+                }
+                disk.release(op);
+            });
+            t.setDaemon(true);
+            t.start();
+            return t;
+        }
+
+        @Test
+        void stopDuringTransferWaitsForItToComplete() throws Exception {
+            byte[] data = PiixIdeTest.pattern(4096, 31);
+            ata.memory.write(BUFFER, data, 0, data.length);
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 4096, 1});
+            disk.holdNext(MemoryBlockDevice.Op.WRITE);
+            ata.outb(ata.base + 6, 0x40);
+            ata.outl(ata.bm + 4, (int) TABLE);
+            ata.setLba28(16, 8);
+            ata.command(CMD_WRITE_DMA);
+            ata.outb(ata.bm, 0x01);
+            disk.awaitHeld(MemoryBlockDevice.Op.WRITE);
+            assertEquals(BM_ACTIVE, ata.inb(ata.bm + 2));
+            Thread releaser = releaseWhenWaiting(Thread.currentThread(), MemoryBlockDevice.Op.WRITE);
+            ata.outb(ata.bm, 0x00);
+            // Checked before joining the releaser: the Stop write itself waited for the transfer.
+            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2), "the stop behaved as if the DMA had finished first");
+            assertArrayEquals(data, Arrays.copyOfRange(disk.bytes(), 16 * 512, 24 * 512));
+            releaser.join();
+            assertEquals(0x50, ata.status());
+        }
+
+        @Test
+        void softResetDuringTrimDrainsItFirst() throws Exception {
+            ata.memory.fill(BUFFER, 512, (byte) 0);
+            ata.memory.writeQword(BUFFER, 0 | 2L << 48);
+            ata.memory.writeQword(BUFFER + 8, 8 | 2L << 48);
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 512, 1});
+            disk.holdNext(MemoryBlockDevice.Op.DISCARD);
+            ata.outb(ata.base + 6, 0x40);
+            ata.outl(ata.bm + 4, (int) TABLE);
+            ata.outb(ata.base + 1, 0x01);
+            ata.outb(ata.base + 2, 1);
+            ata.command(CMD_DSM);
+            ata.outb(ata.bm, 0x01);
+            disk.awaitHeld(MemoryBlockDevice.Op.DISCARD);
+            Thread releaser = releaseWhenWaiting(Thread.currentThread(), MemoryBlockDevice.Op.DISCARD);
+            ata.outb(ata.ctrl, 0x04);
+            assertEquals(2, disk.discards().size(), "SRST waited for the TRIM");
+            releaser.join();
+            ata.outb(ata.ctrl, 0x00);
+            ata.ide.drain();
+            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(0x50, ata.status());
+            assertEquals(0x01, ata.error(), "diagnostic code after SRST");
+            assertEquals(2, disk.discards().size(), "the TRIM ran to completion before the reset");
+        }
+
+        @Test
+        void readErrorWithRerrorStopIsRetriedOnResume() {
+            AtaTestDriver d = new AtaTestDriver();
+            try {
+                MemoryBlockDevice m = new MemoryBlockDevice(SMALL_IMAGE);
+                byte[] data = PiixIdeTest.pattern(1024, 32);
+                System.arraycopy(data, 0, m.bytes(), 0, data.length);
+                d.ide.attach(0, 0, new IdeDriveConfig(m, IdeDriveKind.DISK, null, null, null,
+                        ErrorPolicy.STOP, ErrorPolicy.STOP, null));
+                d.enableBusMaster();
+                m.inject(MemoryBlockDevice.Op.READ, Errno.EIO, true);
+                d.writePrdTable(TABLE, new long[]{BUFFER, 1024, 1});
+                d.outb(d.base + 6, 0x40);
+                d.outl(d.bm + 4, (int) TABLE);
+                d.setLba28(0, 2);
+                d.command(CMD_READ_DMA);
+                d.outb(d.bm, 0x09);
+                d.ide.drain();
+                assertEquals(java.util.List.of("io-error"), d.stopRequests);
+                assertEquals(BM_ACTIVE, d.inb(d.bm + 2), "engine still active while the VM is stopped");
+                d.ide.resume();
+                d.ide.drain();
+                assertEquals(BM_INTERRUPT, d.inb(d.bm + 2));
+                assertEquals(0x50, d.status());
+                byte[] got = new byte[1024];
+                d.memory.read(BUFFER, got, 0, 1024);
+                assertArrayEquals(data, got);
+                d.assertNoInternalErrors();
+            } finally {
+                d.close();
+            }
         }
     }
 

@@ -44,6 +44,26 @@ class IdeFuzzTest {
         run(0xDEADBEEFL, 5_000);
     }
 
+    /** Every trace point formats its fields without error (a bad format would only fail when enabled). */
+    @Test
+    void everyTracePointFormatsWhenEnabled() {
+        java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+        dev.ioemu.devices.trace.Trace.setOutput(new java.io.PrintStream(lines, true));
+        for (String glob : new String[]{"ide_*", "bmdma_*", "pci_*"}) {
+            dev.ioemu.devices.trace.Trace.enable(glob);
+        }
+        try {
+            run(7, 3_000);
+        } finally {
+            dev.ioemu.devices.trace.Trace.disableAll();
+            dev.ioemu.devices.trace.Trace.setOutput(System.err);
+        }
+        String trace = lines.toString();
+        for (String event : new String[]{"ide_ioport_write", "ide_exec_cmd", "ide_irq", "bmdma_cmd_writeb", "pci_cfg_write"}) {
+            assertTrue(trace.contains(":" + event + " "), "trace has " + event);
+        }
+    }
+
     static void run(long seed, int steps) {
         Random r = new Random(seed);
         AtaTestDriver ata = new AtaTestDriver();
@@ -67,8 +87,10 @@ class IdeFuzzTest {
                         default -> r.nextInt(256);
                     };
                     ata.outb(channelBase + reg, value);
-                } else if (action < 42) {
+                } else if (action < 40) {
                     ata.outb(channelBase + 7, OPCODES[r.nextInt(OPCODES.length)]);
+                } else if (action < 42) {
+                    sendRandomPacket(ata, channelBase, r);
                 } else if (action < 55) {
                     int size = 1 << r.nextInt(3);
                     ata.bus.read(channelBase + r.nextInt(8), size);
@@ -123,6 +145,31 @@ class IdeFuzzTest {
         }
     }
 
+    private static final int[] PACKET_OPCODES = {0x00, 0x03, 0x12, 0x1B, 0x1E, 0x25, 0x28, 0x2B, 0x43, 0x46, 0x4A,
+            0x51, 0x5A, 0xA8, 0xBB, 0xBD, 0xBE, 0xAD, 0xFF};
+
+    /** A whole PACKET command: random BCL/DMA, a CDB with a plausible opcode and small fields. */
+    private static void sendRandomPacket(AtaTestDriver ata, int base, Random r) {
+        ata.outb(base + 1, r.nextInt(4) == 0 ? 1 : 0);
+        int bcl = switch (r.nextInt(4)) {
+            case 0 -> 0;
+            case 1 -> 0xFFFF;
+            case 2 -> 1 + r.nextInt(8192);
+            default -> 2048;
+        };
+        ata.outb(base + 4, bcl & 0xFF);
+        ata.outb(base + 5, bcl >> 8);
+        ata.outb(base + 7, 0xA0);
+        byte[] cdb = new byte[12];
+        cdb[0] = (byte) PACKET_OPCODES[r.nextInt(PACKET_OPCODES.length)];
+        for (int i = 1; i < 12; i++) {
+            cdb[i] = (byte) (r.nextInt(3) == 0 ? r.nextInt(256) : r.nextInt(4));
+        }
+        for (int i = 0; i < 12; i += 2) {
+            ata.outw(base, (cdb[i] & 0xFF) | (cdb[i + 1] & 0xFF) << 8);
+        }
+    }
+
     private static void checkInvariants(AtaTestDriver ata, long seed, int step) {
         ata.ide.drain();
         String where = "seed " + seed + " step " + step;
@@ -136,7 +183,11 @@ class IdeFuzzTest {
                     assertTrue(r.error != 0, "ERR ⇒ error≠0: " + unit);
                 }
                 assertFalse((r.status & Ata.STATUS_DRQ) != 0 && (r.status & Ata.STATUS_ERR) != 0, "DRQ ⇒ ¬ERR: " + unit);
-                assertEquals(0, r.status & Ata.STATUS_BSY, "BSY clears once I/O is drained: " + unit);
+                // QEMU leaves an ATAPI DMA read whose PRD table ran out at 0xD8 until a reset.
+                boolean atapiDmaStarved = d.kind() == IdeDriveKind.CDROM && r.status == 0xD8;
+                if (!atapiDmaStarved) {
+                    assertEquals(0, r.status & Ata.STATUS_BSY, "BSY clears once I/O is drained: " + unit);
+                }
             }
         }
     }

@@ -26,11 +26,14 @@ final class MemoryBlockDevice implements BlockDevice {
     private volatile boolean writeCache;
     private volatile boolean readOnly;
     private final AtomicInteger flushes = new AtomicInteger();
+    private final AtomicInteger directBuffers = new AtomicInteger();
+    private final AtomicInteger heapBuffers = new AtomicInteger();
     private final List<long[]> discards = new ArrayList<>();
     private final int[] injected = new int[Op.values().length];
     private final boolean[] injectOnce = new boolean[Op.values().length];
-    private volatile CountDownLatch flushHold;
-    private volatile CountDownLatch flushEntered;
+    private final CountDownLatch[] hold = new CountDownLatch[Op.values().length];
+    private final CountDownLatch[] entered = new CountDownLatch[Op.values().length];
+    private final boolean[] armed = new boolean[Op.values().length];
 
     MemoryBlockDevice(long size) {
         this(size, CacheMode.WRITEBACK);
@@ -56,21 +59,65 @@ final class MemoryBlockDevice implements BlockDevice {
         return e;
     }
 
-    /** The next flush blocks (on the I/O thread) until {@link #releaseFlush()}. */
-    void holdNextFlush() {
-        flushHold = new CountDownLatch(1);
-        flushEntered = new CountDownLatch(1);
+    /** The next {@code op} blocks (on the I/O thread) until {@link #release}. */
+    synchronized void holdNext(Op op) {
+        hold[op.ordinal()] = new CountDownLatch(1);
+        entered[op.ordinal()] = new CountDownLatch(1);
+        armed[op.ordinal()] = true;
     }
 
-    /** Waits until the held flush has reached the backend. */
-    void awaitFlushHeld() throws InterruptedException {
-        if (!flushEntered.await(10, TimeUnit.SECONDS)) {
-            throw new AssertionError("flush never reached the backend");
+    /** Waits until the held request has reached the backend. */
+    void awaitHeld(Op op) throws InterruptedException {
+        CountDownLatch e;
+        synchronized (this) {
+            e = entered[op.ordinal()];
+        }
+        if (!e.await(10, TimeUnit.SECONDS)) {
+            throw new AssertionError(op + " never reached the backend");
         }
     }
 
+    synchronized void release(Op op) {
+        hold[op.ordinal()].countDown();
+    }
+
+    void holdNextFlush() {
+        holdNext(Op.FLUSH);
+    }
+
+    void awaitFlushHeld() throws InterruptedException {
+        awaitHeld(Op.FLUSH);
+    }
+
     void releaseFlush() {
-        flushHold.countDown();
+        release(Op.FLUSH);
+    }
+
+    /** Blocks the calling I/O thread while {@code op} is held. */
+    private void pause(Op op) {
+        CountDownLatch h;
+        synchronized (this) {
+            if (!armed[op.ordinal()]) {
+                return;
+            }
+            armed[op.ordinal()] = false;
+            h = hold[op.ordinal()];
+            entered[op.ordinal()].countDown();
+        }
+        try {
+            h.await();
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Read/write requests that came with a direct (zero-copy capable) buffer, and with a heap buffer. */
+    int directBufferCount() {
+        return directBuffers.get();
+    }
+
+    int heapBufferCount() {
+        return heapBuffers.get();
     }
 
     int flushCount() {
@@ -98,6 +145,8 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int read(long offset, ByteBuffer dst) {
+        pause(Op.READ);
+        (dst.isDirect() ? directBuffers : heapBuffers).incrementAndGet();
         int e = takeInjected(Op.READ);
         if (e != 0) {
             return -e;
@@ -112,6 +161,8 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int write(long offset, ByteBuffer src) {
+        pause(Op.WRITE);
+        (src.isDirect() ? directBuffers : heapBuffers).incrementAndGet();
         int e = takeInjected(Op.WRITE);
         if (e != 0) {
             return -e;
@@ -126,23 +177,19 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public int flush() {
-        CountDownLatch hold = flushHold;
-        if (hold != null) {
-            flushEntered.countDown();
-            try {
-                hold.await();
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-            }
-            flushHold = null;
-        }
+        pause(Op.FLUSH);
         flushes.incrementAndGet();
         int e = takeInjected(Op.FLUSH);
         return e != 0 ? -e : 0;
     }
 
     @Override
-    public synchronized int discard(long offset, long length) {
+    public int discard(long offset, long length) {
+        pause(Op.DISCARD);
+        return recordDiscard(offset, length);
+    }
+
+    private synchronized int recordDiscard(long offset, long length) {
         int e = takeInjected(Op.DISCARD);
         if (e != 0) {
             return -e;
