@@ -1,6 +1,8 @@
 package dev.ioemu.devices.block;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,9 +107,9 @@ final class AlignmentProbe {
     }
 
     private static int blockSize(int fd) throws BlockOpenException {
-        com.sun.jna.Memory out = new com.sun.jna.Memory(4);
+        Memory out = new Memory(4);
         try {
-            LibC.ioctl(fd, LinuxFs.BLKSSZGET, com.sun.jna.Pointer.nativeValue(out));
+            LibC.ioctl(fd, LinuxFs.BLKSSZGET, Pointer.nativeValue(out));
             return out.getInt(0);
         } catch (LastErrorException e) {
             throw new BlockOpenException("BLKSSZGET failed: " + Errno.name(e.getErrorCode()), "", e.getErrorCode());

@@ -1,6 +1,7 @@
 package dev.ioemu.devices.block;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,7 +173,7 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
         boolean writeback = parseBool("cache.writeback",
                 options.getOrDefault("cache.writeback", base.writeback ? "on" : "off"));
         boolean drop = base.dropAfterFlush && !direct;
-        return java.util.Arrays.stream(CacheMode.values())
+        return Arrays.stream(CacheMode.values())
                 .filter(m -> m.direct == direct && m.noFlush == noFlush && m.writeback == writeback
                         && m.dropAfterFlush == drop)
                 .min(Comparator.comparingInt(Enum::ordinal))

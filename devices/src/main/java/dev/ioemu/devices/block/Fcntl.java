@@ -1,6 +1,7 @@
 package dev.ioemu.devices.block;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 
 /**
  * Constants of {@code <fcntl.h>} (open flags, fcntl commands, fallocate modes, fadvise advice)
@@ -71,7 +72,7 @@ public final class Fcntl {
         }
 
         public long address() {
-            return com.sun.jna.Pointer.nativeValue(memory);
+            return Pointer.nativeValue(memory);
         }
     }
 }
