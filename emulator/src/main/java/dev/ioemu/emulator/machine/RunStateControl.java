@@ -4,6 +4,7 @@ import dev.ioemu.devices.bus.VmStateControl;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -93,7 +94,10 @@ public final class RunStateControl implements VmStateControl {
             state = RunState.SHUTDOWN;
         }
         trace(false, reason);
-        emit("SHUTDOWN", Map.of("guest", false, "reason", reason));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("guest", false);   // QEMU's member order
+        data.put("reason", reason);
+        emit("SHUTDOWN", data);
     }
 
     /** Sends an event to every listener (RESET comes from the machine). */

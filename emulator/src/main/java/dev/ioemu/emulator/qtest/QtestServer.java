@@ -63,11 +63,7 @@ public final class QtestServer {
      * nothing here ends the process.
      */
     public void serve(Connection connection) throws IOException {
-        synchronized (outputLock) {
-            out = connection.out();
-            java.util.Arrays.fill(irqLevels, false);   // the "opened" event forgets reported levels
-        }
-        log.opened();
+        open(connection.out());
         try {
             InputStream in = connection.in();
             ByteArrayOutputStream line = new ByteArrayOutputStream(128);
@@ -93,6 +89,15 @@ public final class QtestServer {
             }
             log.closed();
         }
+    }
+
+    /** The chardev "opened" event: replies go to {@code output}; reported IRQ levels are forgotten. */
+    void open(OutputStream output) {
+        synchronized (outputLock) {
+            out = output;
+            java.util.Arrays.fill(irqLevels, false);
+        }
+        log.opened();
     }
 
     /** Processes one request line (without its newline) and sends the reply. */
