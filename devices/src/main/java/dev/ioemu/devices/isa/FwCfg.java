@@ -15,7 +15,8 @@ import java.util.TreeMap;
  *
  * <p>Register behaviour observed on QEMU 7.2: a 16-bit write at 0x510 selects an item and
  * rewinds it; an 8-bit read at 0x510 or 0x511 returns the next byte of the item (0 past its end
- * or for unknown keys); 16/32-bit reads of the selector return 0; data writes are ignored.
+ * or for unknown keys); the write-channel bit 0x4000 of a key is ignored; 16/32-bit reads of the
+ * selector return 0; data writes are ignored.
  * The DMA interface (0x514) is not implemented, so {@link #KEY_ID} reports the traditional
  * interface only.
  */
@@ -27,6 +28,11 @@ public final class FwCfg implements PortDevice {
     public static final int KEY_NB_CPUS = 0x0005;
     public static final int KEY_MAX_CPUS = 0x000f;
     public static final int KEY_FILE_DIR = 0x0019;
+    /** Architecture-specific item (x86): IRQ0 is routed to IOAPIC pin 2. */
+    public static final int KEY_ARCH_IRQ0_OVERRIDE = 0x8002;
+
+    /** Selector bit 14: QEMU's write channel, ignored for reads (0x4000 reads item 0). */
+    private static final int WRITE_CHANNEL = 0x4000;
 
     /** FW_CFG_ID bit 0: the traditional selector/data interface. */
     private static final int ID_TRADITIONAL = 0x1;
@@ -46,6 +52,7 @@ public final class FwCfg implements PortDevice {
         items.put(KEY_NB_CPUS, littleEndian(1, 2));
         items.put(KEY_MAX_CPUS, littleEndian(1, 2));
         items.put(KEY_FILE_DIR, new byte[4]);   // big-endian file count 0
+        items.put(KEY_ARCH_IRQ0_OVERRIDE, littleEndian(1, 4));
     }
 
     private static byte[] littleEndian(long value, int bytes) {
@@ -66,7 +73,7 @@ public final class FwCfg implements PortDevice {
         if (size != 1) {
             return 0;
         }
-        byte[] item = items.get(selected);
+        byte[] item = items.get(selected & ~WRITE_CHANNEL);
         if (item == null || position >= item.length) {
             return 0;
         }

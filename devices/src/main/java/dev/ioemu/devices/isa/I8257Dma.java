@@ -10,7 +10,8 @@ import dev.ioemu.devices.bus.PortDevice;
  * run must see QEMU's answers there.
  *
  * <p>Observed on QEMU 7.2 (pc, {@code -S}): every channel register reads 0 at power-on; the
- * status port reads 0 and the mask port 0xff; a channel register written low byte then high byte
+ * status port reads 0 and the mask port 0xff (all 8 bits as last written); software requests set
+ * status bits 7:4; a channel register written low byte then high byte
  * reads back the same two bytes; the value read ("current") is only reloaded from the written
  * ("base") value when the high byte is written; multi-byte port accesses are split into bytes.
  *
@@ -122,7 +123,17 @@ public final class I8257Dma implements PortDevice {
         }
         switch (register - 8) {
             case CONTROL_STATUS -> command = value;
-            case CONTROL_REQUEST -> { /* software DMA requests start nothing: no transfers here */ }
+            case CONTROL_REQUEST -> {
+                // A software request shows in the status register's request bits (7:4); it moves
+                // no data, since no ISA device here uses DMA.
+                int channel = value & 3;
+                if ((value & 4) != 0) {
+                    status |= 1 << (channel + 4);
+                } else {
+                    status &= ~(1 << (channel + 4));
+                }
+                status &= ~(1 << channel);
+            }
             case CONTROL_SINGLE_MASK -> {
                 if ((value & 4) != 0) {
                     mask |= 1 << (value & 3);
@@ -134,7 +145,7 @@ public final class I8257Dma implements PortDevice {
             case CONTROL_CLEAR_FLIP_FLOP -> highByteNext = false;
             case CONTROL_MASTER_CLEAR -> reset();
             case CONTROL_CLEAR_MASK -> mask = 0;
-            case CONTROL_WRITE_MASK -> mask = value & 0x0f;
+            case CONTROL_WRITE_MASK -> mask = value;   // QEMU keeps all 8 bits
             default -> throw new IllegalStateException("DMA control register " + register);
         }
     }

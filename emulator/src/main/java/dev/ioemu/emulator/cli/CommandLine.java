@@ -86,7 +86,13 @@ public final class CommandLine {
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
                 List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent);
+                traceFile, name, exitWithParent, copyGlobals());
+    }
+
+    private Map<String, Map<String, String>> copyGlobals() {
+        Map<String, Map<String, String>> out = new HashMap<>();
+        globals.forEach((driver, props) -> out.put(driver, Map.copyOf(props)));
+        return Map.copyOf(out);
     }
 
     private static boolean isFlag(String opt) {

@@ -2,6 +2,7 @@ package dev.ioemu.emulator.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything the command line asked for, validated as far as the front end can (block keys are
@@ -17,6 +18,9 @@ import java.util.List;
  * @param tracePatterns {@code -trace} patterns, in order, including those read from events= files
  * @param traceFile     {@code -D FILE}, or null for stderr
  * @param exitWithParent {@code -run-with exit-with-parent=on}
+ * @param ideGlobals    {@code -global} defaults by driver ("ide-hd", "ide-cd") and property
+ *                      (model, serial, ver); already applied to {@link #ideDevices}, still to be
+ *                      applied to disks created from {@code -drive if=ide}
  */
 public record VmConfig(
         String machineType,
@@ -32,7 +36,8 @@ public record VmConfig(
         List<String> tracePatterns,
         Path traceFile,
         String name,
-        boolean exitWithParent) {
+        boolean exitWithParent,
+        Map<String, Map<String, String>> ideGlobals) {
 
     public static final long DEFAULT_RAM_SIZE = 128L << 20;
 

@@ -48,12 +48,7 @@ public final class PcMachine implements Machine {
         this.runState = new RunStateControl(startPaused, this::resumeComponents);
         bus.map(0x00, dma1.portCount(), dma1);
         bus.map(0xc0, dma2.portCount(), dma2);
-        // QEMU 7.2 decodes only the page registers of real channels (observed: 0x80, 0x84-0x86,
-        // 0x88 and 0x8c-0x8e read 0xff).
-        bus.map(0x81, 3, new DmaPageRegisters("dma-page-1", 3));
-        bus.map(0x87, 1, new DmaPageRegisters("dma-page-0", 1));
-        bus.map(0x89, 3, new DmaPageRegisters("dma-page-6", 3));
-        bus.map(0x8f, 1, new DmaPageRegisters("dma-page-4", 1));
+        bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new DmaPageRegisters());
         bus.map(FW_CFG_PORT, 2, fwCfg);
         this.qom = List.of(
                 new QomDevice("/machine/i440fx", new GpioPins(0), new GpioPins(0)),
