@@ -50,6 +50,18 @@ public final class DifferentialRun {
                 tb.add(execute(pb, step));
             }
         }
+        String dump = System.getProperty("ioemu.diff.dump");
+        if (dump != null) {
+            // -Dioemu.diff.dump=FILE: both transcripts side by side, to study a run by hand.
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < ta.size(); i++) {
+                Exchange x = ta.get(i);
+                Exchange y = i < tb.size() ? tb.get(i) : null;
+                lines.add(i + "\t" + x.step().request() + "\t" + x.irqLines() + " " + x.reply() + " (" + x.tries() + ")\t"
+                        + (y == null ? "-" : y.irqLines() + " " + y.reply() + " (" + y.tries() + ")"));
+            }
+            Files.write(Path.of(dump), lines);
+        }
         Comparison c = Comparison.of(ta, tb);
         if (image != null) {
             String diff = compareImages(imageA, imageB);
