@@ -85,6 +85,13 @@ public final class RunStateControl implements VmStateControl {
         emit("RESUME", Map.of());
     }
 
+    /** After a system reset a machine that was not running is back in prelaunch (QEMU's rule). */
+    public synchronized void afterReset() {
+        if (!state.running && state != RunState.SHUTDOWN) {
+            state = RunState.PRELAUNCH;
+        }
+    }
+
     /** Marks the machine as shutting down and sends SHUTDOWN with QEMU's reason string. */
     public void shutdown(String reason) {
         synchronized (this) {

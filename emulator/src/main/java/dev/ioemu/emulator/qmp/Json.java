@@ -112,11 +112,11 @@ public final class Json {
             case '{': return object(depth);
             case '[': return array(depth);
             case '"': return string();
-            case 't': literal("true"); return Boolean.TRUE;
-            case 'f': literal("false"); return Boolean.FALSE;
-            case 'n': literal("null"); return null;
             case -1: throw new ParseException("unexpected end of input");
             default:
+                if (Character.isLetter(c)) {
+                    return keyword();
+                }
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     return number();
                 }
@@ -241,12 +241,18 @@ public final class Json {
         throw new ParseException("invalid number '" + t + "'");
     }
 
-    private void literal(String word) throws IOException, ParseException {
-        for (int i = 0; i < word.length(); i++) {
-            if (next() != word.charAt(i)) {
-                throw new ParseException("invalid literal (expected: " + word + ")");
-            }
+    /** {@code true}, {@code false} or {@code null}; any other word is QEMU's "invalid keyword". */
+    private Object keyword() throws IOException, ParseException {
+        StringBuilder sb = new StringBuilder();
+        while (peek() != -1 && Character.isLetterOrDigit(peek())) {
+            sb.append((char) next());
         }
+        return switch (sb.toString()) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            case "null" -> null;
+            default -> throw new ParseException("invalid keyword '" + sb + "'");
+        };
     }
 
     /** Renders {@code value} on one line with QEMU's spacing: {@code {"a": 1, "b": [1, 2]}}. */

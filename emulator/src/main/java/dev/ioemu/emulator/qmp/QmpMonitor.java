@@ -232,6 +232,7 @@ public final class QmpMonitor {
                 case "system_reset":
                     allowOnly(args);
                     machine.reset();
+                    machine.runState().afterReset();
                     machine.runState().emit("RESET", Json.object("guest", false, "reason", "host-qmp-system-reset"));
                     return Map.of();
                 case "quit":

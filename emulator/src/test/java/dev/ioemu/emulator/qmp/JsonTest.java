@@ -48,6 +48,12 @@ class JsonTest {
     }
 
     @Test
+    void unknownWordIsAnInvalidKeywordAsInQemu() {
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse("foo"));
+        assertEquals("invalid keyword 'foo'", e.getMessage());
+    }
+
+    @Test
     void rejectsHostileNesting() {
         String deep = "[".repeat(5000) + "]".repeat(5000);
         assertThrows(Json.ParseException.class, () -> Json.parse(deep));

@@ -133,6 +133,8 @@ class QmpMonitorTest {
                 withoutTimestamp(execute("{\"execute\": \"system_reset\"}")));
         assertEquals("{\"return\": {}}", line());
         assertEquals(1, machine.resets.get());
+        assertEquals("{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}}",
+                execute("{\"execute\": \"query-status\"}"), "a reset while paused goes back to prelaunch");
     }
 
     @Test
@@ -161,7 +163,8 @@ class QmpMonitorTest {
                 execute("{\"execute\": \"stop\", \"arguments\": 3}"));
         assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'a' is unexpected\"}}",
                 execute("{\"execute\": \"stop\", \"arguments\": {\"a\": 1}}"));
-        assertTrue(execute("foo").startsWith("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "));
+        assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword 'foo'\"}}",
+                execute("foo"));
         assertEquals("{\"return\": {}}", execute("{\"execute\": \"stop\"}"), "the monitor recovered");
     }
 
