@@ -160,6 +160,21 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void exitWithParentEndsTheProcessWhenItsParentDies() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process shell = new ProcessBuilder("sh", "-c", "'" + java + "' -cp '" + System.getProperty("java.class.path")
+                + "' " + Main.class.getName() + " -qtest null -run-with exit-with-parent=on >/dev/null 2>&1 & echo $!; sleep 2")
+                .start();
+        long pid = Long.parseLong(new BufferedReader(new InputStreamReader(shell.getInputStream())).readLine().trim());
+        assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
+        ProcessHandle child = ProcessHandle.of(pid).orElse(null);
+        if (child != null) {
+            assertTrue(child.onExit().get(30, TimeUnit.SECONDS) != null);
+        }
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "ioemu followed its parent");
+    }
+
+    @Test
     void badOptionExitsOneWithOneLineAndNoStackTrace() throws Exception {
         launch("-machine", "pc", "-drive", "file=x.img,if=scsi");
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));

@@ -294,6 +294,32 @@ class QtestServerTest {
         }
     }
 
+    /** Seeded garbage never crashes the server and always gets exactly one reply line. */
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 20261130})
+    void fuzzedLinesEachGetOneReplyAndNoInternalError(long seed) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        String[] words = {"inb", "inw", "inl", "outb", "outw", "outl", "readb", "readw", "readl", "readq", "writeb",
+                "writeq", "read", "write", "b64read", "b64write", "memset", "clock_step", "clock_set",
+                "irq_intercept_in", "irq_intercept_out", "set_irq_in", "endianness", "module_load", "ioapic",
+                "unnamed-gpio-in", "0x", "0x1f7", "0xffff", "0x10000", "-1", "0", "010", "08", "99999999999999999999999",
+                "0xffffffffffffffff", "0x7ffffff0", "AAECAw==", "=", "", " ", "\t", "\u00ff", "#", "0x1ffffe", "24", "14"};
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder line = new StringBuilder();
+            int n = rnd.nextInt(0, 6);
+            for (int k = 0; k < n; k++) {
+                if (k > 0) {
+                    line.append(rnd.nextInt(10) == 0 ? "  " : " ");
+                }
+                line.append(words[rnd.nextInt(words.length)]);
+            }
+            List<String> lines = request(line.toString());
+            lines.removeIf(l -> l.startsWith("IRQ "));
+            assertEquals(1, lines.size(), "'" + line + "' -> " + lines);
+            assertTrue(!lines.get(0).startsWith("FAIL internal error"), "'" + line + "' -> " + lines.get(0));
+        }
+    }
+
     @Test
     void logHasQemuFormat() {
         ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
