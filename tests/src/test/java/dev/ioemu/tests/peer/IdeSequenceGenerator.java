@@ -20,18 +20,13 @@ public final class IdeSequenceGenerator {
     /** Image size the generator addresses, in 512-byte sectors (an 8 MiB image). */
     public static final int SECTORS = 16384;
 
-    private static final int CMD = 0x1f0;
-    private static final int CTL = 0x3f6;
-    private static final int CMD2 = 0x170;
-    private static final int CTL2 = 0x376;
-    private static final int BM = 0xc000;          // BAR4 as the script programs it
-    private static final long PRD = 0x100000;      // libqos's first allocation
-    private static final long BUF = 0x110000;      // up to 128 KiB of data
-    private static final long TRIM_BUF = 0x140000;
-    private static final int POLL_TRIES = 200_000;
-    private static final Step.Poll NOT_BUSY = new Step.Poll(0x80, 0x00, true, POLL_TRIES);
-    /** BM status: Active clear or Interrupt set (ide-test's "(status & 0x05) != 0x01"). */
-    private static final Step.Poll BM_DONE = new Step.Poll(0x05, 0x01, false, POLL_TRIES);
+    private static final int CMD = AtaScript.CMD;
+    private static final int CTL = AtaScript.CTL;
+    private static final int CMD2 = AtaScript.CMD2;
+    private static final int CTL2 = AtaScript.CTL2;
+    private static final int BM = AtaScript.BM;
+    private static final long BUF = AtaScript.BUF;
+    private static final long TRIM_BUF = AtaScript.TRIM_BUF;
     private static final int[] ABORTING = {0x00, 0x08, 0x11, 0x1f, 0x2f, 0x37, 0x3d, 0x60, 0x61, 0x71, 0x92, 0xa0,
             0xa1, 0xb1, 0xc7, 0xcc, 0xda, 0xde, 0xe4, 0xe8, 0xed, 0xf1, 0xf9};
     private static final int[] NON_DATA = {0x10, 0x40, 0x41, 0x42, 0x70, 0x90, 0x91, 0x94, 0x95, 0x96, 0x97, 0x98,
@@ -39,76 +34,68 @@ public final class IdeSequenceGenerator {
 
     private final SplittableRandom rnd;
     private final Script script;
+    private final AtaScript ata;
     private int multiple = 16;          // the model's READ/WRITE MULTIPLE block size (QEMU's default)
     private boolean busMaster = true;
 
     private IdeSequenceGenerator(long seed) {
         this.rnd = new SplittableRandom(seed);
         this.script = new Script("IdeSequenceGenerator seed " + seed);
+        this.ata = new AtaScript(script);
     }
 
     /** A script of at least {@code operations} requests. */
     public static Script generate(long seed, int operations) {
         IdeSequenceGenerator g = new IdeSequenceGenerator(seed);
-        g.setUp();
+        g.ata.setUpPci();
+        g.taskFile(CMD, CTL);
+        g.taskFile(CMD2, CTL2);
         while (g.script.size() < operations) {
             g.operation();
         }
-        g.finish();
+        g.flush(0xe7);   // QEMU and ioemu both flush at exit; this also compares a last status
+        g.taskFile(CMD, CTL);
         return g.script;
     }
 
     private static String hex(long v) {
-        return "0x" + Long.toHexString(v);
+        return AtaScript.hex(v);
     }
 
     private void send(String line) {
-        script.add(Step.send(line));
-    }
-
-    private void send(String line, String tag) {
-        script.add(Step.send(line, tag));
+        ata.send(line);
     }
 
     private void start(String line) {
-        script.add(Step.start(line));
+        ata.start(line);
     }
 
     private void waitNotBusy(int ctl) {
-        script.add(Step.poll("inb " + hex(ctl), NOT_BUSY));
-    }
-
-    private void pciWrite(int devfn, int offset, String width, long value) {
-        send("outl 0xcf8 " + hex(0x80000000L | devfn << 8 | offset));
-        send("out" + width + " 0xcfc " + hex(value));
+        ata.waitNotBusy(ctl);
     }
 
     private void pciRead(int devfn, int offset, String width) {
-        send("outl 0xcf8 " + hex(0x80000000L | devfn << 8 | offset));
-        send("in" + width + " 0xcfc");
+        ata.pciRead(devfn, offset, width);
     }
 
-    private void setUp() {
-        send("endianness");
-        send("irq_intercept_in ioapic");
-        for (int devfn : new int[] {0x00, 0x08, 0x09, 0x0a, 0x10}) {
-            pciRead(devfn, 0x00, "l");
-            pciRead(devfn, 0x08, "l");
-        }
-        pciRead(0x09, 0x02, "w");   // unaligned offset in 0xcf8, as libqos does
-        pciWrite(0x09, 0x20, "l", 0xffffffffL);
-        pciRead(0x09, 0x20, "l");
-        pciWrite(0x09, 0x20, "l", BM | 1);
-        pciWrite(0x09, 0x04, "w", 0x0007);
-        pciRead(0x09, 0x04, "w");
-        pciRead(0x09, 0x06, "w");
-        taskFile(CMD, CTL);
-        taskFile(CMD2, CTL2);
+    private void taskFile(int cmd, int ctl) {
+        ata.taskFile(cmd, ctl);
     }
 
-    private void finish() {
-        flush(0xe7);   // QEMU and ioemu both flush at exit; this also compares a last status
-        taskFile(CMD, CTL);
+    private void address28(int cmd, long lba, int count) {
+        ata.address28(cmd, lba, count);
+    }
+
+    private void address48(int cmd, long lba, int count) {
+        ata.address48(cmd, lba, count);
+    }
+
+    private void command(int opcode) {
+        ata.command(opcode);
+    }
+
+    private void status() {
+        ata.status();
     }
 
     private void operation() {
@@ -173,14 +160,6 @@ public final class IdeSequenceGenerator {
 
     // ---- registers ----
 
-    private void taskFile(int cmd, int ctl) {
-        for (int r = 1; r <= 6; r++) {
-            send("inb " + hex(cmd + r));
-        }
-        send("inb " + hex(ctl));
-        send("inb " + hex(cmd + 7));
-    }
-
     private void hobRead() {
         send("outb " + hex(CTL) + " 0x80");
         for (int r = 1; r <= 5; r++) {
@@ -203,46 +182,10 @@ public final class IdeSequenceGenerator {
         return rnd.nextLong(0, Math.max(1, SECTORS - count));
     }
 
-    private void address28(int cmd, long lba, int count) {
-        send("outb " + hex(cmd + 2) + " " + hex(count & 0xff));
-        send("outb " + hex(cmd + 3) + " " + hex(lba & 0xff));
-        send("outb " + hex(cmd + 4) + " " + hex(lba >> 8 & 0xff));
-        send("outb " + hex(cmd + 5) + " " + hex(lba >> 16 & 0xff));
-        send("outb " + hex(cmd + 6) + " " + hex(0xe0 | (lba >> 24 & 0x0f)));
-    }
-
-    private void address48(int cmd, long lba, int count) {
-        send("outb " + hex(cmd + 2) + " " + hex(count >> 8 & 0xff));
-        send("outb " + hex(cmd + 2) + " " + hex(count & 0xff));
-        send("outb " + hex(cmd + 3) + " " + hex(lba >> 24 & 0xff));
-        send("outb " + hex(cmd + 3) + " " + hex(lba & 0xff));
-        send("outb " + hex(cmd + 4) + " " + hex(lba >> 32 & 0xff));
-        send("outb " + hex(cmd + 4) + " " + hex(lba >> 8 & 0xff));
-        send("outb " + hex(cmd + 5) + " " + hex(lba >> 40 & 0xff));
-        send("outb " + hex(cmd + 5) + " " + hex(lba >> 16 & 0xff));
-        send("outb " + hex(cmd + 6) + " 0x40");
-    }
-
-    private void command(int opcode) {
-        start("outb " + hex(CMD + 7) + " " + hex(opcode));
-        waitNotBusy(CTL);
-    }
-
-    private void status() {
-        send("inb " + hex(CMD + 7));
-        send("inb " + hex(CMD + 1));
-    }
-
     // ---- commands ----
 
     private void identify() {
-        send("outb " + hex(CMD + 6) + " 0xa0");
-        command(0xec);
-        status();
-        for (int w = 0; w < 256; w++) {
-            send("inw " + hex(CMD), "identify:word:" + w);
-        }
-        status();
+        ata.identify(0xa0);
     }
 
     private void pioRead() {
@@ -351,21 +294,6 @@ public final class IdeSequenceGenerator {
         status();
     }
 
-    /** Writes a PRD table of {@code entries} {address, byteCount, eot} triples. */
-    private void prdTable(long[][] entries) {
-        StringBuilder hex = new StringBuilder("0x");
-        for (long[] e : entries) {
-            long addr = e[0];
-            long count = e[1] & 0xffff;
-            long flags = e[2] != 0 ? 0x8000 : 0;
-            long[] bytes = {addr, addr >> 8, addr >> 16, addr >> 24, count, count >> 8, 0, flags >> 8};
-            for (long b : bytes) {
-                hex.append(String.format("%02x", b & 0xff));
-            }
-        }
-        send("write " + hex(PRD) + " " + hex(entries.length * 8L) + " " + hex);
-    }
-
     private void dma() {
         boolean write = rnd.nextBoolean();
         boolean ext = rnd.nextInt(3) == 0;
@@ -397,7 +325,7 @@ public final class IdeSequenceGenerator {
         if (rnd.nextInt(100) == 0 && !write) {
             busMaster(false);
         }
-        dmaRequest(write ? (ext ? 0x35 : rnd.nextBoolean() ? 0xca : 0xcb) : (ext ? 0x25 : rnd.nextBoolean() ? 0xc8 : 0xc9),
+        ata.dmaRequest(write ? (ext ? 0x35 : rnd.nextBoolean() ? 0xca : 0xcb) : (ext ? 0x25 : rnd.nextBoolean() ? 0xc8 : 0xc9),
                 ext, lba, count, table, !write, rnd.nextInt(15) == 0);
         if (!write) {
             send("b64read " + hex(BUF) + " " + hex(bytes + 512));
@@ -408,34 +336,8 @@ public final class IdeSequenceGenerator {
     }
 
     private void busMaster(boolean on) {
-        pciWrite(0x09, 0x04, "w", on ? 0x0007 : 0x0003);
+        ata.busMaster(on);
         busMaster = on;
-    }
-
-    /** ide-test's BMDMA sequence (ide.md §8.5). */
-    private void dmaRequest(int opcode, boolean ext, long lba, int count, long[][] table, boolean toMemory,
-                            boolean stopAtOnce) {
-        send("outb " + hex(CMD + 6) + " " + (ext ? "0x40" : hex(0xe0 | (lba >> 24 & 0x0f))));
-        send("outb " + hex(BM) + " 0x00");
-        send("outb " + hex(BM + 2) + " 0x04");
-        prdTable(table);
-        send("outl " + hex(BM + 4) + " " + hex(PRD));
-        if (ext) {
-            address48(CMD, lba, count);
-        } else {
-            address28(CMD, lba, count);
-        }
-        start("outb " + hex(CMD + 7) + " " + hex(opcode));
-        script.add(Step.start("outb " + hex(BM) + " " + (toMemory ? "0x09" : "0x01")));
-        if (stopAtOnce) {
-            script.add(Step.start("outb " + hex(BM) + " 0x00"));
-        }
-        script.add(Step.poll("inb " + hex(BM + 2), BM_DONE));
-        waitNotBusy(CTL);
-        send("inb " + hex(BM + 2));
-        status();
-        send("outb " + hex(BM) + " 0x00");
-        send("inb " + hex(BM + 2));
     }
 
     private void flush(int opcode) {
@@ -459,7 +361,7 @@ public final class IdeSequenceGenerator {
         int features = rnd.nextInt(10) == 0 ? 0 : 1;
         int blocks = rnd.nextInt(10) == 0 ? 0 : 1;
         send("outb " + hex(CMD + 1) + " " + hex(features));
-        dmaRequest(0x06, false, 0, blocks, new long[][] {{TRIM_BUF, 512, 1}}, false, false);
+        ata.dmaRequest(0x06, false, 0, blocks, new long[][] {{TRIM_BUF, 512, 1}}, false, false);
     }
 
     private void setFeatures() {
@@ -481,10 +383,7 @@ public final class IdeSequenceGenerator {
     }
 
     private void softReset() {
-        send("outb " + hex(CTL) + " 0x04");
-        send("outb " + hex(CTL) + " 0x00");
-        waitNotBusy(CTL);
-        taskFile(CMD, CTL);
+        ata.softReset();
         multiple = 16;
     }
 

@@ -103,17 +103,22 @@ public final class QtestPeer implements AutoCloseable {
         in.flush();
         List<String> irqs = new ArrayList<>(pendingIrqs);
         pendingIrqs.clear();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLY_TIMEOUT_SECONDS);
         while (true) {
             String line;
             try {
-                line = lines.poll(REPLY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                line = lines.poll(100, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted waiting for " + kind + " to answer '" + request + "'");
             }
             if (line == null) {
-                throw new IOException(kind + " did not answer '" + request + "' within " + REPLY_TIMEOUT_SECONDS
-                        + " s (alive: " + process.isAlive() + "); stderr: " + stderrText());
+                boolean dead = !process.isAlive() && lines.isEmpty();
+                if (dead || System.nanoTime() > deadline) {
+                    throw new IOException(kind + (dead ? " exited" : " is alive") + " without answering '" + request
+                            + "'; stderr: " + stderrText());
+                }
+                continue;
             }
             if (line.startsWith("IRQ ")) {
                 irqs.add(line);
