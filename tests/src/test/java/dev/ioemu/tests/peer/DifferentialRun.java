@@ -72,7 +72,8 @@ public final class DifferentialRun {
         return c;
     }
 
-    static Exchange execute(QtestPeer peer, Step step) throws IOException {
+    /** Sends one step to one peer (repeating a poll until it is satisfied or exhausted). */
+    public static Exchange execute(QtestPeer peer, Step step) throws IOException {
         Exchange e = peer.send(step, step.request());
         if (step.poll() == null) {
             return e;

@@ -26,8 +26,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * divergences there shows that the generator never depends on host timing, so any divergence in
  * the ioemu run is ioemu's.
  */
-class IdeDifferentialTest {
+public class IdeDifferentialTest {
     static final int OPERATIONS = 10_000;
+    /** Sectors of the image {@link #image} writes. */
+    public static final int IMAGE_SECTORS = IdeSequenceGenerator.SECTORS;
 
     @TempDir
     Path dir;
@@ -38,13 +40,13 @@ class IdeDifferentialTest {
     }
 
     /** The same -drive and IDENTIFY strings for both peers. */
-    static List<String> driveArgs(Path image) {
+    public static List<String> driveArgs(Path image) {
         return List.of("-drive", "file=" + image + ",if=ide,format=raw,cache=writeback",
                 "-global", "ide-hd.serial=IOEMUDIFF", "-global", "ide-hd.ver=1.0", "-global", "ide-hd.model=DIFF DISK");
     }
 
     /** An image of {@link IdeSequenceGenerator#SECTORS} sectors, each stamped with its LBA then seeded bytes. */
-    static Path image(Path dir, long seed) throws IOException {
+    public static Path image(Path dir, long seed) throws IOException {
         Path image = dir.resolve("initial.img");
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] sector = new byte[512];
