@@ -121,6 +121,20 @@ public final class AtaScript {
         send("inb " + hex(CMD + 1));
     }
 
+    /**
+     * {@code count} data-port requests; the last one is unsettled because finishing a DRQ block
+     * starts the next sector's I/O (reads) or the write of this one, whose IRQ comes later.
+     */
+    public void dataBlock(String request, int count) {
+        for (int i = 0; i < count; i++) {
+            if (i == count - 1) {
+                start(request);
+            } else {
+                send(request);
+            }
+        }
+    }
+
     /** IDENTIFY DEVICE on the selected primary unit; the 256 words are tagged with their index. */
     public void identify(int device) {
         send("outb " + hex(CMD + 6) + " " + hex(device));
@@ -173,10 +187,13 @@ public final class AtaScript {
         send("inb " + hex(BM + 2));
     }
 
-    /** SRST rising edge then release; waits for the reset to finish and reads the signature. */
+    /**
+     * SRST rising edge then release; waits for the reset to finish and reads the signature. QEMU
+     * runs the reset in a bottom half after the write, so both writes are unsettled.
+     */
     public void softReset() {
-        send("outb " + hex(CTL) + " 0x04");
-        send("outb " + hex(CTL) + " 0x00");
+        start("outb " + hex(CTL) + " 0x04");
+        start("outb " + hex(CTL) + " 0x00");
         waitNotBusy(CTL);
         taskFile(CMD, CTL);
     }

@@ -210,7 +210,12 @@ public final class IdeScenarios {
             for (int s = 0; s < 2; s++) {
                 ata.status();
                 for (int w = 0; w < 256; w++) {
-                    ata.send("outw 0x1f0 " + AtaScript.hex((w * 257 + s) & 0xffff));
+                    String request = "outw 0x1f0 " + AtaScript.hex((w * 257 + s) & 0xffff);
+                    if (w == 255) {
+                        ata.start(request);
+                    } else {
+                        ata.send(request);
+                    }
                 }
                 ata.waitNotBusy(AtaScript.CTL);
             }
@@ -221,9 +226,7 @@ public final class IdeScenarios {
                     ata.waitNotBusy(AtaScript.CTL);
                 }
                 ata.status();
-                for (int w = 0; w < 128; w++) {
-                    ata.send("inl 0x1f0");
-                }
+                ata.dataBlock("inl 0x1f0", 128);
             }
             ata.waitNotBusy(AtaScript.CTL);
             ata.status();
@@ -252,9 +255,7 @@ public final class IdeScenarios {
             for (int block : new int[] {4, 4, 2}) {
                 ata.waitNotBusy(AtaScript.CTL);
                 ata.status();
-                for (int w = 0; w < 128 * block; w++) {
-                    ata.send("inl 0x1f0");
-                }
+                ata.dataBlock("inl 0x1f0", 128 * block);
             }
             ata.waitNotBusy(AtaScript.CTL);
             ata.status();
@@ -272,8 +273,8 @@ public final class IdeScenarios {
             ata.softReset();
             ata.send("outb 0x3f6 0x00");
             ata.taskFile(AtaScript.CMD2, AtaScript.CTL2);
-            ata.send("outb 0x376 0x04");
-            ata.send("outb 0x376 0x00");
+            ata.start("outb 0x376 0x04");
+            ata.start("outb 0x376 0x00");
             ata.waitNotBusy(AtaScript.CTL2);
             ata.taskFile(AtaScript.CMD2, AtaScript.CTL2);
         });
@@ -303,9 +304,7 @@ public final class IdeScenarios {
             ata.send("inb 0x1f4");
             ata.send("inb 0x1f5");
             ata.send("inb 0x1f2");
-            for (int w = 0; w < 1024; w++) {
-                ata.send("inw 0x1f0");
-            }
+            ata.dataBlock("inw 0x1f0", 1024);
             ata.waitNotBusy(AtaScript.CTL);
             ata.taskFile(AtaScript.CMD, AtaScript.CTL);
         });

@@ -209,29 +209,36 @@ public final class IdeSequenceGenerator {
         status();
     }
 
-    /** {@code words} 16-bit words from the data port, some as 32-bit reads. */
+    /**
+     * {@code words} 16-bit words from the data port, most as 32-bit reads. The last request is
+     * unsettled: ending a DRQ block starts the next sector's read.
+     */
     private void readData(int words) {
         int w = 0;
         while (w < words) {
-            if (w + 2 <= words && rnd.nextInt(5) != 0) {
-                send("inl " + hex(CMD));
-                w += 2;
+            boolean wide = w + 2 <= words && rnd.nextInt(5) != 0;
+            String request = wide ? "inl " + hex(CMD) : "inw " + hex(CMD);
+            w += wide ? 2 : 1;
+            if (w == words) {
+                start(request);
             } else {
-                send("inw " + hex(CMD));
-                w++;
+                send(request);
             }
         }
     }
 
+    /** As {@link #readData}; the last word written starts the block's write. */
     private void writeData(int words) {
         int w = 0;
         while (w < words) {
-            if (w + 2 <= words && rnd.nextInt(5) != 0) {
-                send("outl " + hex(CMD) + " " + hex(rnd.nextLong(1L << 32)));
-                w += 2;
+            boolean wide = w + 2 <= words && rnd.nextInt(5) != 0;
+            String request = wide ? "outl " + hex(CMD) + " " + hex(rnd.nextLong(1L << 32))
+                    : "outw " + hex(CMD) + " " + hex(rnd.nextInt(1 << 16));
+            w += wide ? 2 : 1;
+            if (w == words) {
+                start(request);
             } else {
-                send("outw " + hex(CMD) + " " + hex(rnd.nextInt(1 << 16)));
-                w++;
+                send(request);
             }
         }
     }
