@@ -37,17 +37,17 @@ public final class PcAddressSpace implements AddressSpace {
         return 0;
     }
 
-    /** Number of bytes from {@code address} that are not RAM, at most {@code length}. */
+    /**
+     * Number of bytes from {@code address} that are not RAM, at most {@code length}. A range that
+     * runs past 2^64 does not wrap to address 0: QEMU hands such an access whole to unassigned
+     * space (observed: {@code read 0xfffffffffffffffe 4} reads zeros).
+     */
     private long holeRun(long address, long length) {
-        long ramEnd = ram.size();
-        long next;
-        if (Long.compareUnsigned(address, ROM_HOLE_END) < 0) {
-            next = ROM_HOLE_END < ramEnd ? ROM_HOLE_END : 0;   // 0 = no more RAM before wrapping
-        } else {
-            next = 0;   // above RAM: the next RAM byte is at 0, after the address space wraps
+        boolean ramFollows = Long.compareUnsigned(address, ROM_HOLE_END) < 0 && ROM_HOLE_END < ram.size();
+        if (!ramFollows) {
+            return length;
         }
-        long toNext = next - address;   // unsigned distance, wraps correctly
-        return Long.compareUnsigned(toNext, length) < 0 && toNext != 0 ? toNext : length;
+        return Math.min(length, ROM_HOLE_END - address);
     }
 
     @Override

@@ -85,8 +85,4 @@ public final class QtestLog {
             out.close();
         }
     }
-
-    static void ignore(IOException e) {
-        // Nothing to report to: the log is the reporting channel.
-    }
 }

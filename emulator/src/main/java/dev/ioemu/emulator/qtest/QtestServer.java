@@ -3,7 +3,6 @@ package dev.ioemu.emulator.qtest;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.emulator.chardev.Connection;
-import dev.ioemu.emulator.machine.AddressSpace;
 import dev.ioemu.emulator.machine.GpioPins;
 import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.QomDevice;

@@ -135,7 +135,10 @@ class QtestServerTest {
             assertEquals("OK 0x0000443300000000", reply("read 0x1ffffc 8"));
             assertEquals("OK", reply("writeb 0x200000 5"));
             assertEquals("OK 0x0000000000000000", reply("readb 0x200000"));
-            assertEquals("OK 0x00000000", reply("read 0xfffffffffffffffe 4"));
+            assertEquals("OK", reply("writeb 0 0x77"));
+            assertEquals("OK 0x00000000", reply("read 0xfffffffffffffffe 4"), "no wrap to address 0");
+            assertEquals("OK", reply("writel 0xfffffffffffffffe 0x11223344"));
+            assertEquals("OK 0x0000000000000077", reply("readb 0"));
         }
 
         @Test
