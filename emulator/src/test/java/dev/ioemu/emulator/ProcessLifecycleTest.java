@@ -160,6 +160,30 @@ class ProcessLifecycleTest {
     }
 
     @Test
+    void qtestLogAndTraceFilesAreWrittenAndFlushedAtExit() throws Exception {
+        Path log = dir.resolve("qtest.log");
+        Path trace = dir.resolve("trace.log");
+        launch("-machine", "pc,accel=qtest", "-qtest", "stdio", "-qtest-log", log.toString(), "-trace",
+                "enable=qtest_command", "-D", trace.toString(), "-display", "none");
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.ISO_8859_1));
+        OutputStream in = process.getOutputStream();
+        in.write("endianness\ninb 0x1234\n".getBytes(StandardCharsets.ISO_8859_1));
+        in.flush();
+        assertEquals("OK little", readLine(out));
+        assertEquals("OK 0x00ff", readLine(out));
+        process.destroy();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue());
+        List<String> lines = java.nio.file.Files.readAllLines(log);
+        assertTrue(lines.get(0).matches("\\[I \\d+\\.\\d{6}\\] OPENED"), lines.toString());
+        assertTrue(lines.get(1).matches("\\[R \\+\\d+\\.\\d{6}\\] endianness"), lines.toString());
+        assertTrue(lines.get(2).matches("\\[S \\+\\d+\\.\\d{6}\\] OK little"), lines.toString());
+        String traced = java.nio.file.Files.readString(trace);
+        assertTrue(traced.matches("(?s)\\d+@\\d+\\.\\d{6}:qtest_command endianness\n\\d+@\\d+\\.\\d{6}:qtest_command inb 0x1234\n.*"),
+                traced);
+    }
+
+    @Test
     void exitWithParentEndsTheProcessWhenItsParentDies() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process shell = new ProcessBuilder("sh", "-c", "'" + java + "' -cp '" + System.getProperty("java.class.path")

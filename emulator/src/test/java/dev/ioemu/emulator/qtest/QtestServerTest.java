@@ -273,6 +273,7 @@ class QtestServerTest {
 
         @Test
         void completionOnAnotherThreadIsSentBetweenRequests() throws Exception {
+            machine.asyncDelayMillis = 500;   // long enough that the reply is surely written first
             assertEquals("OK", reply("irq_intercept_in ioapic"));
             wire.reset();
             server.handle("outb 0x177 1");
