@@ -12,17 +12,21 @@ import dev.ioemu.devices.bus.IrqLine;
  * lock; observers therefore see changes in the order they happened.
  */
 public final class GpioPins {
-    /** Receives every level set on a pin, changed or not (the observer keeps its own history). */
+    /**
+     * Receives every level set on a pin, changed or not (the observer keeps its own history).
+     * Levels are ints as in QEMU's qemu_set_irq: devices set 0 or 1, qtest's {@code set_irq_in}
+     * any value, and QEMU reports 1 → 5 as a new raise.
+     */
     @FunctionalInterface
     public interface Observer {
-        void levelSet(int pin, boolean level);
+        void levelSet(int pin, int level);
     }
 
-    private final boolean[] levels;
+    private final int[] levels;
     private Observer observer;
 
     public GpioPins(int count) {
-        this.levels = new boolean[count];
+        this.levels = new int[count];
     }
 
     public int count() {
@@ -34,18 +38,18 @@ public final class GpioPins {
         if (n < 0 || n >= levels.length) {
             throw new IllegalArgumentException("pin: " + n + " (expected: 0 to " + (levels.length - 1) + ")");
         }
-        return level -> set(n, level);
+        return level -> set(n, level ? 1 : 0);
     }
 
-    /** Sets pin {@code n} as its device would (also used by qtest's {@code set_irq_in}). */
-    public synchronized void set(int n, boolean level) {
+    /** Sets pin {@code n} to {@code level} as its device would (also qtest's {@code set_irq_in}). */
+    public synchronized void set(int n, int level) {
         levels[n] = level;
         if (observer != null) {
             observer.levelSet(n, level);
         }
     }
 
-    public synchronized boolean level(int n) {
+    public synchronized int level(int n) {
         return levels[n];
     }
 

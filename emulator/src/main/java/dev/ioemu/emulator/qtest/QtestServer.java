@@ -44,7 +44,7 @@ public final class QtestServer {
 
     private final Object outputLock = new Object();
     private OutputStream out;                              // guarded by outputLock; null when closed
-    private final boolean[] irqLevels = new boolean[MAX_IRQ];   // last level reported, guarded by outputLock
+    private final int[] irqLevels = new int[MAX_IRQ];   // last level reported, guarded by outputLock
     private QomDevice intercepted;                         // machine thread only
 
     /**
@@ -94,7 +94,7 @@ public final class QtestServer {
     void open(OutputStream output) {
         synchronized (outputLock) {
             out = output;
-            java.util.Arrays.fill(irqLevels, false);
+            java.util.Arrays.fill(irqLevels, 0);
         }
         log.opened();
     }
@@ -138,15 +138,18 @@ public final class QtestServer {
         }
     }
 
-    /** Observer for intercepted pins: report changes against the last reported level. */
-    private void pinSet(int pin, boolean level) {
+    /**
+     * Observer for intercepted pins: report changes against the last reported level. Levels are
+     * compared as ints, as QEMU does, so 1 then 5 reports two raises.
+     */
+    private void pinSet(int pin, int level) {
         if (pin >= MAX_IRQ) {
             return;
         }
         synchronized (outputLock) {
             if (irqLevels[pin] != level) {
                 irqLevels[pin] = level;
-                send("IRQ " + (level ? "raise " : "lower ") + pin);
+                send("IRQ " + (level != 0 ? "raise " : "lower ") + pin);
             }
         }
     }
@@ -371,7 +374,7 @@ public final class QtestServer {
             throw new QtestFailure("set_irq_in: pin " + num + " out of range (expected: 0 to "
                     + (dev.inputs().count() - 1) + ")");
         }
-        dev.inputs().set(num, level != 0);
+        dev.inputs().set(num, level);
         return "OK";
     }
 

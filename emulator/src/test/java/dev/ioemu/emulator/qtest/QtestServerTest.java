@@ -267,6 +267,9 @@ class QtestServerTest {
         void setIrqInIsReportedWhenIntercepted() {
             assertEquals("OK", reply("irq_intercept_in ioapic"));
             assertEquals(List.of("IRQ raise 3", "OK"), request("set_irq_in ioapic unnamed-gpio-in 3 -1"));
+            assertEquals(List.of("IRQ raise 3", "OK"), request("set_irq_in ioapic unnamed-gpio-in 3 5"),
+                    "QEMU compares int levels: -1 then 5 is a new raise");
+            assertEquals(List.of("OK"), request("set_irq_in ioapic unnamed-gpio-in 3 5"));
             assertEquals(List.of("IRQ lower 3", "OK"), request("set_irq_in ioapic unnamed-gpio-in 3 0"));
             assertEquals("FAIL Unknown device", reply("set_irq_in nodev unnamed-gpio-in 3 1"));
         }

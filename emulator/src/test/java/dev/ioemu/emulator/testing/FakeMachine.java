@@ -58,10 +58,10 @@ public final class FakeMachine implements Machine {
 
     public FakeMachine(boolean startPaused) {
         runState = new RunStateControl(startPaused, () -> { });
-        bus.map(SYNC_IRQ_PORT, 1, port("sync-irq", v -> ioapic.set(14, v != 0)));
+        bus.map(SYNC_IRQ_PORT, 1, port("sync-irq", v -> ioapic.set(14, v != 0 ? 1 : 0)));
         bus.map(ASYNC_IRQ_PORT, 1, port("async-irq", v -> ioThread.execute(() -> {
             sleep(asyncDelayMillis);
-            ioapic.set(15, v != 0);
+            ioapic.set(15, v != 0 ? 1 : 0);
         })));
         bus.map(SCRATCH_PORT, 4, new PortDevice() {
             private int latch;

@@ -69,6 +69,53 @@ public final class Comparison {
                 ioemuIrq.putAll(qemuIrq);
             }
         }
+        compareEdges(n);
+    }
+
+    /**
+     * The IRQ edges of each pin over the whole run must be the same sequence in both transcripts:
+     * which step an asynchronous edge arrives with depends on host timing, but the order of a
+     * pin's raises and lowers does not.
+     */
+    private void compareEdges(int n) {
+        Map<Integer, List<Integer>> qemuEdges = edges(qemu, n);
+        Map<Integer, List<Integer>> ioemuEdges = edges(ioemu, n);
+        java.util.Set<Integer> pins = new java.util.TreeSet<>(qemuEdges.keySet());
+        pins.addAll(ioemuEdges.keySet());
+        for (int pin : pins) {
+            List<Integer> q = qemuEdges.getOrDefault(pin, List.of());
+            List<Integer> e = ioemuEdges.getOrDefault(pin, List.of());
+            int k = 0;
+            while (k < q.size() && k < e.size() && (q.get(k) > 0) == (e.get(k) > 0)) {
+                k++;
+            }
+            if (k < q.size() || k < e.size()) {
+                int step = Math.abs(k < q.size() ? q.get(k) : e.get(k)) - 1;
+                divergences.add(new Divergence(step, qemu.get(Math.min(step, n - 1)).step().request(),
+                        "IRQ " + pin + " edge #" + k, describe(q, k), describe(e, k)));
+            }
+        }
+    }
+
+    /** Per pin: +(step+1) for a raise, -(step+1) for a lower, in arrival order. */
+    private static Map<Integer, List<Integer>> edges(List<Exchange> transcript, int n) {
+        Map<Integer, List<Integer>> out = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            for (String line : transcript.get(i).irqLines()) {
+                String[] w = line.split(" ");
+                out.computeIfAbsent(Integer.parseInt(w[2]), p -> new ArrayList<>())
+                        .add(w[1].equals("raise") ? i + 1 : -(i + 1));
+            }
+        }
+        return out;
+    }
+
+    private static String describe(List<Integer> edges, int k) {
+        if (k >= edges.size()) {
+            return "no more edges";
+        }
+        int e = edges.get(k);
+        return (e > 0 ? "raise" : "lower") + " at step " + (Math.abs(e) - 1);
     }
 
     private static void apply(Map<Integer, Boolean> levels, List<String> irqLines) {

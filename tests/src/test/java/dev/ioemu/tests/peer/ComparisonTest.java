@@ -45,6 +45,22 @@ class ComparisonTest {
     }
 
     @Test
+    void edgeSequencesMustMatchEvenWhenLevelsAgreeAtSettledSteps() {
+        Step start = Step.start("outb 0x1f7 0xe7");
+        Step poll = Step.poll("inb 0x3f6", new Step.Poll(0x80, 0, true, 1000));
+        Step status = Step.send("inb 0x1f7");
+        // ioemu raised and lowered twice where QEMU did it once; the levels still agree at the end.
+        Comparison c = Comparison.of(
+                List.of(ex(start, "OK", "IRQ raise 14"), ex(poll, "OK 0x0050"), ex(status, "OK 0x0050", "IRQ lower 14")),
+                List.of(ex(start, "OK", "IRQ raise 14", "IRQ lower 14", "IRQ raise 14"), ex(poll, "OK 0x0050"),
+                        ex(status, "OK 0x0050", "IRQ lower 14")));
+        assertEquals(1, c.divergences().size(), c.report(5));
+        assertEquals("IRQ 14 edge #2", c.divergences().get(0).what());
+        assertEquals("no more edges", c.divergences().get(0).qemu());
+        assertEquals("raise at step 0", c.divergences().get(0).ioemu());
+    }
+
+    @Test
     void exhaustedPollIsADivergence() {
         Step poll = Step.poll("inb 0x3f6", new Step.Poll(0x80, 0, true, 3));
         Comparison c = Comparison.of(List.of(new Exchange(poll, List.of(), "OK 0x0050", 1)),
