@@ -34,6 +34,8 @@ public final class QtestServer {
     static final long MAX_TRANSFER = 64L << 20;
     /** Largest memset; keeps address arithmetic inside signed longs. */
     static final long MAX_MEMSET = 1L << 32;
+    /** Longest request line: a {@code write} of {@link #MAX_TRANSFER} bytes in hex, plus its words. */
+    static final int MAX_LINE = (int) (2 * MAX_TRANSFER + 4096);
     /** libqtest's IRQ table size; pins beyond it are never reported by QEMU either. */
     private static final int MAX_IRQ = 256;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -41,6 +43,7 @@ public final class QtestServer {
     private final Machine machine;
     private final boolean qtestAccelerator;
     private final QtestLog log;
+    private final int maxLine;
 
     private final Object outputLock = new Object();
     private OutputStream out;                              // guarded by outputLock; null when closed
@@ -52,9 +55,15 @@ public final class QtestServer {
      *                         {@code clock_step}/{@code clock_set} exist (QEMU's rule)
      */
     public QtestServer(Machine machine, boolean qtestAccelerator, QtestLog log) {
+        this(machine, qtestAccelerator, log, MAX_LINE);
+    }
+
+    /** As the public constructor, with a smaller line limit for tests. */
+    QtestServer(Machine machine, boolean qtestAccelerator, QtestLog log, int maxLine) {
         this.machine = machine;
         this.qtestAccelerator = qtestAccelerator;
         this.log = log;
+        this.maxLine = maxLine;
     }
 
     /**
@@ -66,19 +75,33 @@ public final class QtestServer {
         try {
             InputStream in = connection.in();
             ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+            boolean overlong = false;   // discarding the rest of a line longer than MAX_LINE
             byte[] buf = new byte[65536];
             int n;
             while ((n = in.read(buf)) > 0) {
                 int start = 0;
                 for (int i = 0; i < n; i++) {
                     if (buf[i] == '\n') {
-                        line.write(buf, start, i - start);
-                        handle(line.toString(StandardCharsets.ISO_8859_1));
+                        if (overlong) {
+                            log.received("(line longer than " + maxLine + " bytes)");
+                            send("FAIL line too long (expected: at most " + maxLine + " bytes)");
+                            overlong = false;
+                        } else {
+                            line.write(buf, start, i - start);
+                            handle(line.toString(StandardCharsets.ISO_8859_1));
+                        }
                         line.reset();
                         start = i + 1;
                     }
                 }
-                line.write(buf, start, n - start);
+                if (!overlong && line.size() + (n - start) > maxLine) {
+                    // A client that never sends a newline must not exhaust the heap.
+                    overlong = true;
+                    line = new ByteArrayOutputStream(128);
+                }
+                if (!overlong) {
+                    line.write(buf, start, n - start);
+                }
             }
         } catch (IOException e) {
             // A reset connection ends the session like EOF does.
