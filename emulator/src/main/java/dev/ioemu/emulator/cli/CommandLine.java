@@ -37,6 +37,7 @@ public final class CommandLine {
     private String qtestLog;
     private final Map<String, ChardevSpec> chardevs = new LinkedHashMap<>();
     private final List<String> monitorArgs = new ArrayList<>();
+    private final List<String> objectArgs = new ArrayList<>();
     private final List<ChardevSpec> monitors = new ArrayList<>();
     private final List<String> tracePatterns = new ArrayList<>();
     private Path traceFile;
@@ -75,6 +76,9 @@ public final class CommandLine {
         for (String mon : monitorArgs) {
             monitor(mon);
         }
+        for (String obj : objectArgs) {
+            qtestObject(obj);
+        }
         List<IdeDeviceSpec> ideDevices = new ArrayList<>();
         for (String[] d : deviceArgs) {
             ideDevices.add(device(d[0]));
@@ -102,7 +106,7 @@ public final class CommandLine {
     private static boolean takesValue(String opt) {
         return Set.of("-machine", "-M", "-accel", "-m", "-display", "-drive", "-hda", "-hdb", "-hdc", "-hdd",
                 "-cdrom", "-device", "-global", "-qtest", "-qtest-log", "-chardev", "-mon", "-qmp", "-trace",
-                "-D", "-name", "-audio", "-run-with", "-serial", "-parallel", "-monitor", "-vga", "-L").contains(opt);
+                "-D", "-name", "-audio", "-run-with", "-serial", "-parallel", "-monitor", "-vga", "-L", "-object").contains(opt);
     }
 
     private void flag(String opt) throws UsageException {
@@ -154,6 +158,7 @@ public final class CommandLine {
                 }
             }
             case "-mon" -> monitorArgs.add(value);
+            case "-object" -> objectArgs.add(value);
             case "-qmp" -> monitors.add(ChardevSpec.parseLegacy(opt, value));
             case "-trace" -> trace(value);
             case "-D" -> traceFile = Path.of(value);
@@ -176,11 +181,30 @@ public final class CommandLine {
                     }
                     machineType = "pc";
                 }
-                case "accel" -> setAccelerator(opt + " " + value, e.getValue());
+                case "accel" -> setAccelerator(opt + " " + value, firstAvailable(opt + " " + value, e.getValue()));
                 default -> throw new UsageException(opt + " " + value + ": Invalid parameter '" + e.getKey()
                         + "' (expected: type, accel)");
             }
         }
+    }
+
+    /**
+     * QEMU's legacy {@code accel=A:B:C} list: the first accelerator that exists wins. Only qtest
+     * exists, so a list without it keeps its first entry (reported as not available at start).
+     */
+    private static String firstAvailable(String where, String list) throws UsageException {
+        String[] names = list.split(":", -1);
+        for (String n : names) {
+            if (!Set.of("qtest", "tcg", "kvm").contains(n)) {
+                throw new UsageException(where + ": invalid accelerator '" + n + "' (expected: qtest, tcg, kvm)");
+            }
+        }
+        for (String n : names) {
+            if (n.equals("qtest")) {
+                return n;
+            }
+        }
+        return names[0];
     }
 
     private void setAccelerator(String where, String accel) throws UsageException {
@@ -410,6 +434,31 @@ public final class CommandLine {
             throw new UsageException(source + ": chardev '" + o.get("chardev") + "' not found (expected: an id from -chardev)");
         }
         monitors.add(c);
+    }
+
+    /** The QOM form of -qtest: {@code -object qtest,id=ID,chardev=CHR[,log=FILE]}. */
+    private void qtestObject(String value) throws UsageException {
+        String source = "-object " + value;
+        Map<String, String> o = QemuOpts.parse("-object", value, "qom-type");
+        if (!"qtest".equals(o.get("qom-type"))) {
+            throw new UsageException(source + ": object type '" + o.get("qom-type") + "' not supported (expected: qtest)");
+        }
+        for (String key : o.keySet()) {
+            if (!Set.of("qom-type", "id", "chardev", "log").contains(key)) {
+                throw new UsageException(source + ": Invalid parameter '" + key + "' (expected: id, chardev, log)");
+            }
+        }
+        ChardevSpec c = chardevs.get(o.get("chardev"));
+        if (c == null) {
+            throw new UsageException(source + ": chardev '" + o.get("chardev") + "' not found (expected: an id from -chardev)");
+        }
+        if (qtest != null) {
+            throw new UsageException(source + ": only one qtest chardev is allowed");
+        }
+        qtest = c;
+        if (o.containsKey("log")) {
+            qtestLog = o.get("log");
+        }
     }
 
     private void trace(String value) throws UsageException {

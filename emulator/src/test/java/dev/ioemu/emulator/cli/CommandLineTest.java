@@ -99,6 +99,19 @@ class CommandLineTest {
     }
 
     @Test
+    void qomFormOfQtest() throws Exception {
+        VmConfig c = parse("-chardev socket,path=/tmp/q.sock,id=q -object qtest,id=qt,chardev=q,log=/tmp/q.log");
+        assertEquals("/tmp/q.sock", c.qtest().path());
+        assertEquals("/tmp/q.log", c.qtestLog());
+    }
+
+    @Test
+    void legacyAcceleratorListPicksTheFirstThatExists() throws Exception {
+        assertEquals("qtest", parse("-machine accel=kvm:qtest").accelerator());
+        assertEquals("kvm", parse("-machine pc,accel=kvm:tcg").accelerator());
+    }
+
+    @Test
     void traceEventsFileAddsItsPatterns(@TempDir Path dir) throws Exception {
         Path events = dir.resolve("events");
         Files.writeString(events, "# comment\nide_exec_cmd\n\nbmdma_*\n");
@@ -175,6 +188,9 @@ class CommandLineTest {
             "-chardev socket,id=c,path=/x -mon chardev=c|ioemu: -mon chardev=c: monitor mode 'readline' not supported (expected: mode=control)",
             "-trace events=/nonexistent/ev|ioemu: -trace events=/nonexistent/ev: cannot read events file '/nonexistent/ev': /nonexistent/ev",
             "-trace enable=x,colour=1|ioemu: -trace enable=x,colour=1: Invalid parameter 'colour' (expected: enable, events, file)",
+            "-object iothread,id=io0|ioemu: -object iothread,id=io0: object type 'iothread' not supported (expected: qtest)",
+            "-object qtest,id=q,chardev=nope|ioemu: -object qtest,id=q,chardev=nope: chardev 'nope' not found (expected: an id from -chardev)",
+            "-machine accel=kvm:hax|ioemu: -machine accel=kvm:hax: invalid accelerator 'hax' (expected: qtest, tcg, kvm)",
             "-run-with chroot=/x|ioemu: -run-with chroot=/x: Invalid parameter 'chroot' (expected: exit-with-parent)",
             "-qtest unix:/nonexistent/qtest.sock|ioemu: -qtest unix:/nonexistent/qtest.sock: Failed to connect to '/nonexistent/qtest.sock': No such file or directory",
             "-qtest-log /nonexistent/dir/log|ioemu: -qtest-log /nonexistent/dir/log: cannot open: /nonexistent/dir/log",
