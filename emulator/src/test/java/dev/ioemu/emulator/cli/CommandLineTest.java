@@ -126,6 +126,12 @@ class CommandLineTest {
         assertEquals(64L << 20, CommandLine.memorySize("65536k"));
     }
 
+    @Test
+    void versionAndHelpExitZero() {
+        assertEquals(0, Main.run(new String[] {"-version"}, System.err, s -> { }));
+        assertEquals(0, Main.run(new String[] {"--help"}, System.err, s -> { }));
+    }
+
     /** Runs Main in-process and returns {exit status, stderr}. */
     private static Object[] run(String args) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
