@@ -140,6 +140,11 @@ public final class Comparison {
         divergences.add(new Divergence(-1, "(image)", "image bytes", description, ""));
     }
 
+    /** Records exit statuses after SIGTERM other than 0. */
+    public void exitStatus(int qemu, int ioemu) {
+        divergences.add(new Divergence(-1, "(SIGTERM)", "exit status (expected: 0)", "" + qemu, "" + ioemu));
+    }
+
     public List<Divergence> divergences() {
         return divergences;
     }

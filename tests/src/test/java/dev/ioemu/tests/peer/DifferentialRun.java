@@ -43,12 +43,17 @@ public final class DifferentialRun {
         Path dirB = Files.createDirectories(workDir.resolve("peer-b"));
         List<Exchange> ta = new ArrayList<>();
         List<Exchange> tb = new ArrayList<>();
+        int[] exit = new int[2];
         try (QtestPeer pa = QtestPeer.launch(a, args.forImage(imageA), dirA);
              QtestPeer pb = QtestPeer.launch(b, args.forImage(imageB), dirB)) {
             for (Step step : script.steps()) {
                 ta.add(execute(pa, step));
                 tb.add(execute(pb, step));
             }
+            pa.close();
+            pb.close();
+            exit[0] = pa.exitStatus();
+            exit[1] = pb.exitStatus();
         }
         String dump = System.getProperty("ioemu.diff.dump");
         if (dump != null) {
@@ -63,6 +68,10 @@ public final class DifferentialRun {
             Files.write(Path.of(dump), lines);
         }
         Comparison c = Comparison.of(ta, tb);
+        if (exit[0] != 0 || exit[1] != 0) {
+            // libqtest fails a test unless the emulator exits with 0 after SIGTERM.
+            c.exitStatus(exit[0], exit[1]);
+        }
         if (image != null) {
             String diff = compareImages(imageA, imageB);
             if (diff != null) {

@@ -155,6 +155,9 @@ public final class QtestPeer implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        if (!process.isAlive()) {
+            return;
+        }
         process.destroy();
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
