@@ -368,6 +368,10 @@ public final class CommandLine {
             if (d.iface() != DriveSpec.Interface.NONE) {
                 throw new UsageException(source + ": drive '" + drive + "' is already attached (expected: a drive with if=none)");
             }
+            if (kind == IdeDeviceSpec.Kind.HD && d.file() == null) {
+                throw new UsageException(source + ": Device needs media, but drive is empty (expected: file= on drive '"
+                        + drive + "')");
+            }
         } else if (kind == IdeDeviceSpec.Kind.HD) {
             throw new UsageException(source + ": drive property not set (ide-hd needs drive=ID)");
         }

@@ -175,6 +175,7 @@ class CommandLineTest {
             "-drive if=none,id=d,file=a -device ide-hd,drive=d,speed=9|ioemu: -device ide-hd,drive=d,speed=9: property 'speed' not found (expected: drive, bus, unit, model, serial, ver)",
             "-drive if=none,id=d,file=a -device ide-hd,drive=d -device ide-hd,drive=d|ioemu: -device ide-hd,drive=d: drive 'd' is already in use",
             "-drive file=a,index=0 -device ide-cd,bus=ide.0,unit=0|ioemu: -device ide-cd,bus=ide.0,unit=0: ide.0 unit 0 already used by -drive file=a,index=0",
+            "-drive if=none,id=d -device ide-hd,drive=d|ioemu: -device ide-hd,drive=d: Device needs media, but drive is empty (expected: file= on drive 'd')",
             "-global ide-hd|ioemu: -global ide-hd: invalid syntax (expected: DRIVER.PROPERTY=VALUE)",
             "-global virtio.x=1|ioemu: -global virtio.x=1: driver 'virtio' not supported (expected: ide-hd, ide-cd)",
             "-global ide-hd.wwn=1|ioemu: -global ide-hd.wwn=1: property 'wwn' not supported (expected: model, serial, ver)",
