@@ -96,6 +96,21 @@ public final class AtaScript {
         send("outb " + hex(cmd + 6) + " " + hex(0xe0 | (lba >> 24 & 0x0f)));
     }
 
+    /**
+     * CHS addressing (Device bit 6 clear) of {@code lba} under a geometry of {@code heads} heads
+     * and {@code sectors} sectors per track (QEMU's default for a small disk: 16 and 63).
+     */
+    public void addressChs(int cmd, long lba, int count, int heads, int sectors) {
+        long cylinder = lba / ((long) heads * sectors);
+        long head = lba / sectors % heads;
+        long sector = lba % sectors + 1;
+        send("outb " + hex(cmd + 2) + " " + hex(count & 0xff));
+        send("outb " + hex(cmd + 3) + " " + hex(sector & 0xff));
+        send("outb " + hex(cmd + 4) + " " + hex(cylinder & 0xff));
+        send("outb " + hex(cmd + 5) + " " + hex(cylinder >> 8 & 0xff));
+        send("outb " + hex(cmd + 6) + " " + hex(0xa0 | head & 0x0f));
+    }
+
     /** High-order bytes first, so each register's HOB copy holds them (ide.md §1.4). */
     public void address48(int cmd, long lba, int count) {
         send("outb " + hex(cmd + 2) + " " + hex(count >> 8 & 0xff));

@@ -82,8 +82,13 @@ public final class IdeSequenceGenerator {
         ata.taskFile(cmd, ctl);
     }
 
+    /** LBA28 addressing, or now and then CHS under the default 16-head, 63-sector geometry. */
     private void address28(int cmd, long lba, int count) {
-        ata.address28(cmd, lba, count);
+        if (rnd.nextInt(7) == 0) {
+            ata.addressChs(cmd, lba, count, 16, 63);
+        } else {
+            ata.address28(cmd, lba, count);
+        }
     }
 
     private void address48(int cmd, long lba, int count) {
@@ -178,6 +183,9 @@ public final class IdeSequenceGenerator {
         }
         if (r < 7) {
             return SECTORS + rnd.nextInt(0, 1000);
+        }
+        if (r < 9) {
+            return rnd.nextLong(1L << 27, 1L << 47);   // far past the end; uses the LBA48 high bytes
         }
         return rnd.nextLong(0, Math.max(1, SECTORS - count));
     }
