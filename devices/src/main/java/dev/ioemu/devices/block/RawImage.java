@@ -79,6 +79,8 @@ public final class RawImage implements BlockDevice {
     private final CacheMode mode;
     private final boolean readOnly;
     private final boolean blockDevice;
+    /** Logical block size of a block device (BLKSSZGET), the unit of BLKDISCARD; 1 for files. */
+    private final int logicalBlockSize;
     private final DiscardMode discardMode;
     private final int requestAlignment;
     private final int memoryAlignment;
@@ -110,14 +112,15 @@ public final class RawImage implements BlockDevice {
     private final AtomicLong cacheDropFailures = new AtomicLong();
 
     private RawImage(String file, int fd, long size, CacheMode mode, boolean readOnly, boolean blockDevice,
-                     DiscardMode discardMode, AlignmentProbe.Alignment alignment, AlignedBufferPool pool,
-                     HostCalls host) {
+                     int logicalBlockSize, DiscardMode discardMode, AlignmentProbe.Alignment alignment,
+                     AlignedBufferPool pool, HostCalls host) {
         this.file = file;
         this.fd = fd;
         this.size = size;
         this.mode = mode;
         this.readOnly = readOnly;
         this.blockDevice = blockDevice;
+        this.logicalBlockSize = logicalBlockSize;
         this.discardMode = discardMode;
         this.requestAlignment = alignment.request();
         this.memoryAlignment = alignment.memory();
@@ -156,12 +159,13 @@ public final class RawImage implements BlockDevice {
                         "The block device is read-only; use readonly=on", Errno.EACCES);
             }
             long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : st.size();
+            int logicalBlockSize = blockDevice ? ioctlInt(fd, LinuxFs.BLKSSZGET) : 1;
             ImageLock.acquire(fd, file, options.readOnly(), options.locking());
             AlignmentProbe.Alignment alignment = mode.direct
                     ? AlignmentProbe.probe(fd, file, st, options.forcedAlignment(), AlignmentProbe.LIBC_TRIAL_READ, pool)
                     : new AlignmentProbe.Alignment(1, 1, "buffered");
-            RawImage image = new RawImage(file, fd, size, mode, options.readOnly(), blockDevice, options.discard(),
-                    alignment, pool, host);
+            RawImage image = new RawImage(file, fd, size, mode, options.readOnly(), blockDevice, logicalBlockSize,
+                    options.discard(), alignment, pool, host);
             if (mode.dropAfterFlush) {
                 // Pages cached before we opened may be stale below-cache data (Virtual Iron's practice, §5.5).
                 image.dropWholeCache();
@@ -720,8 +724,8 @@ public final class RawImage implements BlockDevice {
         try {
             if (blockDevice) {
                 // BLKDISCARD needs logical-block units; discard is advisory, so shrink to whole blocks.
-                long start = roundUp(offset, 512);
-                long end = (offset + length) & ~511L;
+                long start = roundUp(offset, logicalBlockSize);
+                long end = (offset + length) & -(long) logicalBlockSize;
                 r = end > start ? blockRangeIoctl(LinuxFs.BLKDISCARD, start, end - start) : 0;
             } else {
                 r = fallocate(Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, length);
