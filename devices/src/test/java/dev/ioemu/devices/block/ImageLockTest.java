@@ -1,6 +1,7 @@
 package dev.ioemu.devices.block;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +67,7 @@ class ImageLockTest {
     void lockingOffOpensAlongsideAWriter() throws Exception {
         try (RawImage writer = open(false);
              RawImage unlocked = RawImage.open(DriveOptions.of(file.toString()).withLocking(LockingMode.OFF))) {
-            assertTrue(!unlocked.isReadOnly());
+            assertFalse(unlocked.isReadOnly(), "locking=off opens read-write beside a writer");
         }
     }
 
