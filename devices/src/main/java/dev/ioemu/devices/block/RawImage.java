@@ -690,6 +690,26 @@ public final class RawImage implements BlockDevice {
         dropCache(0, 0);
     }
 
+    /**
+     * A handover point (block.md §5.5 step 5, QEMU's drop-cache on migration): flush as the mode
+     * promises, then drop every page of the image from the host page cache, so a party below the
+     * cache sees all completed writes and our next reads see what it writes. Any buffered mode;
+     * with O_DIRECT only the flush runs. Returns 0 or the flush's -errno (then nothing is dropped).
+     */
+    public int dropPageCache() {
+        int r = flushInternal();
+        if (r < 0 || mode.direct) {
+            return r;
+        }
+        flushLock.lock();
+        try {
+            dropWholeCache();
+        } finally {
+            flushLock.unlock();
+        }
+        return 0;
+    }
+
     private void dropCache(long offset, long length) {
         int err = host.fadviseDontneed(fd, offset, length);
         cacheDrops.incrementAndGet();
