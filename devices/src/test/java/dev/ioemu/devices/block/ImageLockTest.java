@@ -118,6 +118,16 @@ class ImageLockTest {
         }
 
         @Test
+        void aReadOnlyQemuIoIsAllowedWhileWeHoldTheImage() throws Exception {
+            try (RawImage writer = open(false)) {
+                TestImages.Result r = TestImages.run(List.of("qemu-io", "-r", "-f", "raw", "-c", "read 0 512",
+                        file.toString()));
+                assertEquals(0, r.exit(), r.output());
+                assertTrue(r.output().contains("read 512/512 bytes at offset 0"), r.output());
+            }
+        }
+
+        @Test
         void qemuImgConvertIsRefusedBecauseItWillNotShareWrite() throws Exception {
             try (RawImage writer = open(false)) {
                 TestImages.Result r = TestImages.run(List.of("qemu-img", "convert", "-f", "raw", "-O", "raw",
