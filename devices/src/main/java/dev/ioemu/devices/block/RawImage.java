@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Data path.</b> With O_DIRECT the image has a request alignment R and memory alignment M
  * ({@link AlignmentProbe}); buffered modes have R = M = 1. A request whose offset, length and
- * (direct) buffer address suit them goes to pread/pwrite in place — zero-copy, no allocation. A
+ * (direct) buffer address suit them goes to pread/pwrite in place — zero-copy, allocating nothing
+ * (buffered) or one tracker entry (O_DIRECT). A
  * memory-misaligned request (or a heap buffer) is copied through a pooled page-aligned bounce
  * buffer. An offset/length-misaligned read reads the widened range; a misaligned write is a
  * read-modify-write over the widened range, marked serialising in the {@link RangeTracker} so
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * write is followed by that flush before it returns — QEMU's FUA emulation (§1).
  *
  * <p><b>Threads.</b> All methods may run concurrently on any thread; each blocks its caller.
- * Lock order: {@code flushLock} is taken alone; the tracker's lock is never held across a
- * syscall; {@code touched} is a leaf monitor.
+ * Lock order: {@code flushLock}, then the leaf monitor {@code touched}; the tracker's lock is
+ * never held across a syscall or with another lock.
  */
 public final class RawImage implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(RawImage.class);
