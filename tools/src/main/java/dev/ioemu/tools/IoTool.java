@@ -125,7 +125,7 @@ public final class IoTool {
         }
     }
 
-    private static String value(String[] args, int i) {
+    static String value(String[] args, int i) {
         if (i + 1 >= args.length) {
             throw new IllegalArgumentException(args[i] + ": missing value");
         }

@@ -1,0 +1,129 @@
+package dev.ioemu.devices.block;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+
+/**
+ * Creates a raw image file as {@code qemu-img create -f raw} does (shared/spec/block.md §9):
+ * open or create the file without truncating it, take QEMU's creation locks (§7.1: hold WRITE and
+ * RESIZE, refuse to share RESIZE) so an image a running QEMU or ioemu writes is refused before a
+ * byte changes, then truncate to 0 and grow to the size with the preallocation mode.
+ *
+ * <p>Growth follows QEMU's raw truncate rules: {@code off} is one ftruncate (a hole),
+ * {@code falloc} is fallocate from the old end, {@code full} writes zeros in 64 KiB chunks from the
+ * old end and syncs. Shrinking with preallocation is refused, and a growth that fails restores the
+ * old length. The size is taken as given; callers round it up to 512 as qemu-img does.
+ */
+public final class RawImageCreation {
+    /** QEMU's chunk for preallocation=full. */
+    static final int FULL_PREALLOCATION_CHUNK = 64 << 10;
+
+    private static final int CREATE_MODE = 0644;
+
+    private RawImageCreation() {
+    }
+
+    /**
+     * Creates or overwrites {@code file} as an empty raw image of {@code size} bytes.
+     *
+     * @throws BlockOpenException with QEMU's text: "Could not create 'FILE': No such file or
+     *         directory", 'Failed to get "write" lock', "Could not preallocate new data: …"
+     */
+    public static void create(String file, long size, Preallocation preallocation) throws BlockOpenException {
+        if (size < 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: ≥ 0)");
+        }
+        int fd;
+        try {
+            fd = LibC.open(file, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_CLOEXEC, CREATE_MODE);
+        } catch (LastErrorException e) {
+            throw new BlockOpenException("Could not create '" + file + "': " + strerror(e.getErrorCode()), "",
+                    e.getErrorCode());
+        }
+        try {
+            Statx st = Statx.of(fd);
+            if (!st.isRegularFile()) {
+                throw new BlockOpenException("Could not create '" + file + "': not a regular file",
+                        "ioemu-img creates raw image files only", Errno.EINVAL);
+            }
+            ImageLock.acquire(fd, file, ImageLock.PERM_WRITE | ImageLock.PERM_RESIZE, ImageLock.PERM_RESIZE,
+                    LockingMode.AUTO);
+            resize(fd, 0, 0, Preallocation.OFF);
+            resize(fd, 0, size, preallocation);
+        } catch (LastErrorException e) {
+            throw new BlockOpenException("Could not create '" + file + "': " + strerror(e.getErrorCode()), "",
+                    e.getErrorCode());
+        } finally {
+            try {
+                LibC.close(fd);
+            } catch (LastErrorException e) {
+                // The creation already succeeded or failed; close releases the locks either way.
+            }
+        }
+    }
+
+    /** QEMU's raw truncate: grow {@code fd} from {@code current} to {@code size} bytes. */
+    static void resize(int fd, long current, long size, Preallocation preallocation) throws BlockOpenException {
+        if (size < current && preallocation != Preallocation.OFF) {
+            throw new BlockOpenException("Cannot use preallocation for shrinking files",
+                    "Use preallocation=off to shrink", Errno.ENOTSUP);
+        }
+        try {
+            switch (preallocation) {
+                case OFF -> LibC.ftruncate(fd, size);
+                case FALLOC -> {
+                    if (size > current) {
+                        LibC.fallocate(fd, 0, current, size - current);
+                    }
+                }
+                case FULL -> {
+                    LibC.ftruncate(fd, size);
+                    writeZeros(fd, current, size);
+                    LibC.fsync(fd);
+                }
+                default -> throw new IllegalStateException("preallocation: " + preallocation);
+            }
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            try {
+                LibC.ftruncate(fd, current);
+            } catch (LastErrorException restore) {
+                // The growth error is the one to report; the file keeps whatever length it reached.
+            }
+            throw new BlockOpenException("Could not preallocate new data: " + strerror(errno),
+                    preallocation == Preallocation.FALLOC ? "Try preallocation=off or full" : "", errno);
+        }
+    }
+
+    private static void writeZeros(int fd, long from, long to) {
+        Memory zeros = new Memory(FULL_PREALLOCATION_CHUNK);
+        zeros.clear();
+        long address = Pointer.nativeValue(zeros);
+        long offset = from;
+        while (offset < to) {
+            long n = Math.min(FULL_PREALLOCATION_CHUNK, to - offset);
+            try {
+                offset += LibC.pwrite(fd, address, n, offset);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Errno.EINTR) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** The texts QEMU prints for the errors creation meets. */
+    static String strerror(int errno) {
+        return switch (errno) {
+            case Errno.ENOENT -> "No such file or directory";
+            case Errno.EACCES -> "Permission denied";
+            case Errno.EROFS -> "Read-only file system";
+            case Errno.EISDIR -> "Is a directory";
+            case Errno.ENOSPC -> "No space left on device";
+            case Errno.EFBIG -> "File too large";
+            case Errno.EOPNOTSUPP -> "Operation not supported";
+            default -> Errno.name(errno);
+        };
+    }
+}
