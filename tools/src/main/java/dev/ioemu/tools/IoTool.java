@@ -127,7 +127,7 @@ public final class IoTool {
 
     static String value(String[] args, int i) {
         if (i + 1 >= args.length) {
-            throw new IllegalArgumentException(args[i] + ": missing value");
+            throw new IllegalArgumentException(args[i] + ": missing value (expected: a value after " + args[i] + ")");
         }
         return args[i + 1];
     }

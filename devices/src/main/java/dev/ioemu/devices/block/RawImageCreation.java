@@ -11,13 +11,16 @@ import com.sun.jna.Pointer;
  * byte changes, then truncate to 0 and grow to the size with the preallocation mode.
  *
  * <p>Growth follows QEMU's raw truncate rules: {@code off} is one ftruncate (a hole),
- * {@code falloc} is fallocate from the old end, {@code full} writes zeros in 64 KiB chunks from the
+ * then zeros over the first 4 KiB as QEMU writes them, {@code falloc} is fallocate from the old end, {@code full} writes zeros in 64 KiB chunks from the
  * old end and syncs. Shrinking with preallocation is refused, and a growth that fails restores the
  * old length. The size is taken as given; callers round it up to 512 as qemu-img does.
  */
 public final class RawImageCreation {
     /** QEMU's chunk for preallocation=full. */
     static final int FULL_PREALLOCATION_CHUNK = 64 << 10;
+
+    /** The first block QEMU allocates in a new sparse image (its largest probed alignment). */
+    static final int FIRST_BLOCK = 4096;
 
     private static final int CREATE_MODE = 0644;
 
@@ -71,7 +74,12 @@ public final class RawImageCreation {
         }
         try {
             switch (preallocation) {
-                case OFF -> LibC.ftruncate(fd, size);
+                case OFF -> {
+                    LibC.ftruncate(fd, size);
+                    if (current == 0 && size > 0) {
+                        allocateFirstBlock(fd, size);
+                    }
+                }
                 case FALLOC -> {
                     if (size > current) {
                         LibC.fallocate(fd, 0, current, size - current);
@@ -94,6 +102,15 @@ public final class RawImageCreation {
             throw new BlockOpenException("Could not preallocate new data: " + strerror(errno),
                     preallocation == Preallocation.FALLOC ? "Try preallocation=off or full" : "", errno);
         }
+    }
+
+    /**
+     * QEMU writes zeros over the first block of a new sparse image so that its O_DIRECT alignment
+     * probe reads an allocated block (§3.2); doing the same keeps "disk size" and the allocation
+     * map of our images equal to qemu-img's.
+     */
+    private static void allocateFirstBlock(int fd, long size) {
+        writeZeros(fd, 0, Math.min(size, FIRST_BLOCK));
     }
 
     private static void writeZeros(int fd, long from, long to) {
