@@ -14,7 +14,9 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,7 +77,7 @@ public final class ImgTool {
             if (args.length == 0) {
                 throw new IllegalArgumentException("command: missing (expected: create, info, map, convert, compare)");
             }
-            String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
             return switch (args[0]) {
                 case "-h", "--help" -> {
                     out.println(USAGE);
@@ -101,7 +103,7 @@ public final class ImgTool {
     record Arguments(String command, Map<String, String> values, Set<String> flags, List<String> positional) {
         static Arguments parse(String command, String[] args, Set<String> valued, Set<String> booleans, int count) {
             Map<String, String> values = new HashMap<>();
-            Set<String> flags = new java.util.HashSet<>();
+            Set<String> flags = new HashSet<>();
             List<String> positional = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -184,7 +186,8 @@ public final class ImgTool {
         if (a.values().containsKey("-o")) {
             for (String option : a.values().get("-o").split(",")) {
                 if (!option.startsWith("preallocation=")) {
-                    throw new IllegalArgumentException("-o: '" + option + "' (expected: preallocation=off|falloc|full)");
+                    throw new IllegalArgumentException("-o: '" + option
+                            + "' (expected: preallocation=off|falloc|full)");
                 }
                 preallocation = Preallocation.parse(option.substring("preallocation=".length()));
             }

@@ -30,7 +30,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -156,7 +155,8 @@ class ImgToolTest {
         void jsonOutputHasQemuImgsKeys() {
             assertEquals(0, run("info", "--output=json", "-U", sparse.toString()), stderr());
             assertEquals("{\n    \"virtual-size\": 1048576,\n    \"filename\": \"" + sparse + "\",\n"
-                    + "    \"format\": \"raw\",\n    \"actual-size\": 20480,\n    \"dirty-flag\": false\n}\n", stdout());
+                    + "    \"format\": \"raw\",\n    \"actual-size\": 20480,\n    \"dirty-flag\": false\n}\n",
+                    stdout());
         }
 
         @ParameterizedTest
@@ -213,7 +213,8 @@ class ImgToolTest {
             Path copy = dir.resolve("copy.img");
             assertEquals(0, run("convert", sparse.toString(), copy.toString()), stderr());
             assertEquals(0, run("map", "--output=json", copy.toString()));
-            assertFalse(stdout().contains("\"start\": 819200"), "the written zeros at 800 KiB stay a hole: " + stdout());
+            assertFalse(stdout().contains("\"start\": 819200"),
+                    "the written zeros at 800 KiB stay a hole: " + stdout());
         }
 
         @Test
@@ -384,9 +385,11 @@ class ImgToolTest {
                 "format-specific", "QEMU ≥ 8.0 adds the protocol driver's details (file-posix extent size hint)",
                 "compressed", "QEMU ≥ 8.2 adds it to map entries; a raw image is never compressed");
 
-        @BeforeAll
-        static void qemuImgInstalled() {
-            assumeTrue(commandWorks("qemu-img", "--version"), "skipped: qemu-img not installed");
+        static final boolean QEMU_IMG = commandWorks("qemu-img", "--version");
+
+        @BeforeEach
+        void qemuImgInstalled() {
+            assumeTrue(QEMU_IMG, "skipped: qemu-img not installed");
         }
 
         @Test

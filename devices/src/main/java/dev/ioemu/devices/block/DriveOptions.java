@@ -75,27 +75,33 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
     }
 
     public DriveOptions withReadOnly(boolean ro) {
-        return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors, noShare);
+        return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withDiscard(DiscardMode mode) {
-        return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors, noShare);
+        return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withLocking(LockingMode mode) {
-        return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors, noShare);
+        return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withForcedAlignment(int alignment) {
-        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors, noShare);
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withNoShare(boolean on) {
-        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors, on);
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
+                on);
     }
 
     public DriveOptions withInjectErrors(List<FaultInjection.Rule> rules) {
-        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules, noShare);
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules,
+                noShare);
     }
 
     /**

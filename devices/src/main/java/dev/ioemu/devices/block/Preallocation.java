@@ -1,5 +1,7 @@
 package dev.ioemu.devices.block;
 
+import java.util.Locale;
+
 /**
  * How a raw image grows when created (qemu-img's {@code -o preallocation=}, shared/spec/block.md
  * §9): {@code off} leaves a hole, {@code falloc} reserves the blocks with fallocate,
@@ -10,7 +12,7 @@ public enum Preallocation {
 
     /** The option spelling: "off", "falloc", "full". */
     public String optionName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 
     /**

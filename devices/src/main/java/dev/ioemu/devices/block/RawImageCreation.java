@@ -10,10 +10,11 @@ import com.sun.jna.Pointer;
  * RESIZE, refuse to share RESIZE) so an image a running QEMU or ioemu writes is refused before a
  * byte changes, then truncate to 0 and grow to the size with the preallocation mode.
  *
- * <p>Growth follows QEMU's raw truncate rules: {@code off} is one ftruncate (a hole),
- * then zeros over the first 4 KiB as QEMU writes them, {@code falloc} is fallocate from the old end, {@code full} writes zeros in 64 KiB chunks from the
- * old end and syncs. Shrinking with preallocation is refused, and a growth that fails restores the
- * old length. The size is taken as given; callers round it up to 512 as qemu-img does.
+ * <p>Growth follows QEMU's raw truncate rules: {@code off} is one ftruncate (a hole), then zeros
+ * over the first 4 KiB as QEMU writes them; {@code falloc} is fallocate from the old end;
+ * {@code full} writes zeros in 64 KiB chunks from the old end and syncs. Shrinking with
+ * preallocation is refused, and a growth that fails restores the old length. The size is taken as
+ * given; callers round it up to 512 as qemu-img does.
  */
 public final class RawImageCreation {
     /** QEMU's chunk for preallocation=full. */

@@ -6,9 +6,9 @@ import com.sun.jna.Pointer;
 
 /**
  * The fields of {@code struct statx} (256 bytes, {@code <linux/stat.h>}) the block layer reads:
- * file type, size, allocated blocks (for {@code ioemu-img info}'s disk size, §8) and the direct-I/O alignment that Linux ≥ 6.1 reports under
- * {@code STATX_DIOALIGN} (shared/spec/block.md §3.2). A missing mask bit means "no
- * information", never "no O_DIRECT".
+ * file type, size, allocated blocks (the "disk size" of {@code ioemu-img info}, §8) and the
+ * direct-I/O alignment that Linux ≥ 6.1 reports under {@code STATX_DIOALIGN} (shared/spec/block.md
+ * §3.2). A missing mask bit means "no information", never "no O_DIRECT".
  */
 public record Statx(int mask, int mode, long size, int dioMemAlign, int dioOffsetAlign, long blocks) {
     public static final int STATX_TYPE = 0x1;
