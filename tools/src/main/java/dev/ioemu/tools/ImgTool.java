@@ -218,7 +218,7 @@ public final class ImgTool {
             long allocated = dev.allocatedSize();
             if (json) {
                 out.println("{");
-                out.println("    \"virtual-size\": " + dev.size() + ",");
+                out.println("    \"virtual-size\": " + virtualSize(dev) + ",");
                 out.println("    \"filename\": " + jsonString(file) + ",");
                 out.println("    \"format\": \"raw\",");
                 if (allocated >= 0) {
@@ -229,7 +229,7 @@ public final class ImgTool {
             } else {
                 out.println("image: " + file);
                 out.println("file format: raw");
-                out.println("virtual size: " + sizeToStr(dev.size()) + " (" + dev.size() + " bytes)");
+                out.println("virtual size: " + sizeToStr(virtualSize(dev)) + " (" + virtualSize(dev) + " bytes)");
                 out.println("disk size: " + (allocated >= 0 ? sizeToStr(allocated) : "unavailable"));
             }
             return 0;
@@ -248,7 +248,11 @@ public final class ImgTool {
         }
         try (dev) {
             List<BlockStatus> extents = allocationMap(dev);
-            if (json) {
+            if (json && extents.isEmpty()) {
+                // qemu-img's entry for an empty image: nothing is present.
+                out.println("[{ \"start\": 0, \"length\": 0, \"depth\": 0, \"present\": false, \"zero\": false, "
+                        + "\"data\": false}]");
+            } else if (json) {
                 List<String> entries = new ArrayList<>();
                 for (BlockStatus e : extents) {
                     entries.add(String.format("{ \"start\": %d, \"length\": %d, \"depth\": 0, \"present\": true, "
@@ -268,12 +272,16 @@ public final class ImgTool {
         }
     }
 
-    /** The image's extents in order, neighbours of the same kind merged as qemu-img map merges them. */
+    /**
+     * The image's extents up to its virtual size, in order, neighbours of the same kind merged as
+     * qemu-img map merges them. The padding after a file's last partial sector reads as zeros.
+     */
     static List<BlockStatus> allocationMap(BlockDevice dev) {
         List<BlockStatus> extents = new ArrayList<>();
         long offset = 0;
-        while (offset < dev.size()) {
-            BlockStatus s = dev.blockStatus(offset, dev.size() - offset);
+        while (offset < virtualSize(dev)) {
+            BlockStatus s = offset < dev.size() ? dev.blockStatus(offset, dev.size() - offset)
+                    : new BlockStatus(offset, virtualSize(dev) - offset, false);
             int last = extents.size() - 1;
             if (last >= 0 && extents.get(last).data() == s.data()) {
                 BlockStatus prev = extents.get(last);
@@ -311,7 +319,7 @@ public final class ImgTool {
         try (src) {
             if (!existing) {
                 try {
-                    RawImageCreation.create(dstFile, src.size(), Preallocation.OFF);
+                    RawImageCreation.create(dstFile, virtualSize(src), Preallocation.OFF);
                 } catch (BlockOpenException e) {
                     err.println("ioemu-img: " + dstFile + ": error while converting raw: " + e.getMessage());
                     return 1;
@@ -322,9 +330,9 @@ public final class ImgTool {
                 return 1;
             }
             try (dst) {
-                if (dst.size() < src.size()) {
-                    err.println("ioemu-img: " + dstFile + ": " + dst.size() + " bytes, smaller than the source's "
-                            + src.size() + " (expected: a target at least as large as the source with -n)");
+                if (virtualSize(dst) < virtualSize(src)) {
+                    err.println("ioemu-img: " + dstFile + ": " + virtualSize(dst) + " bytes, smaller than the source's "
+                            + virtualSize(src) + " (expected: a target at least as large as the source with -n)");
                     return 1;
                 }
                 String failure = copy(src, dst, existing);
@@ -350,16 +358,18 @@ public final class ImgTool {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
         for (BlockStatus extent : allocationMap(src)) {
             if (extent.zero()) {
-                if (existingTarget) {
-                    int r = dst.writeZeroes(extent.offset(), extent.length());
+                long length = Math.min(extent.end(), dst.size()) - extent.offset();
+                if (existingTarget && length > 0) {
+                    int r = dst.writeZeroes(extent.offset(), length);
                     if (r < 0) {
                         return "write zeroes at " + extent.offset() + ": " + IoTool.describe(r);
                     }
                 }
                 continue;
             }
-            for (long offset = extent.offset(); offset < extent.end(); offset += CHUNK) {
-                int n = (int) Math.min(CHUNK, extent.end() - offset);
+            long dataEnd = Math.min(extent.end(), src.size());
+            for (long offset = extent.offset(); offset < dataEnd; offset += CHUNK) {
+                int n = (int) Math.min(CHUNK, dataEnd - offset);
                 buf.clear().limit(n);
                 int r = src.read(offset, buf);
                 if (r < 0) {
@@ -407,7 +417,7 @@ public final class ImgTool {
                 return COMPARE_ERROR;
             }
             try (second) {
-                if (first.size() != second.size()) {
+                if (virtualSize(first) != virtualSize(second)) {
                     out.println("Warning: Image size mismatch!");
                 }
                 long mismatch;
@@ -438,7 +448,7 @@ public final class ImgTool {
      * zeros, as qemu-img compare treats it; ranges both report as holes are not read.
      */
     private static long firstDifference(BlockDevice first, BlockDevice second) throws ReadFailure {
-        long end = Math.max(first.size(), second.size());
+        long end = Math.max(virtualSize(first), virtualSize(second));
         ByteBuffer one = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
         ByteBuffer two = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
         long offset = 0;
@@ -496,6 +506,14 @@ public final class ImgTool {
             err.println("ioemu-img: " + prefix + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * The size qemu-img reports and copies: whole 512-byte sectors (shared/spec/block.md §8), the
+     * last partial one padded with zeros.
+     */
+    static long virtualSize(BlockDevice dev) {
+        return roundUp(dev.size(), SECTOR);
     }
 
     private static long roundUp(long value, long alignment) {

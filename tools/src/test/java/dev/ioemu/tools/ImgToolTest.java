@@ -38,6 +38,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * ioemu-img as a user runs it, through {@link ImgTool#run} with its exit status and output, and
@@ -182,6 +183,16 @@ class ImgToolTest {
         private String entry(long start, long length, boolean data) {
             return "{ \"start\": " + start + ", \"length\": " + length + ", \"depth\": 0, \"present\": true, \"zero\": "
                     + !data + ", \"data\": " + data + ", \"offset\": " + start + "}";
+        }
+
+        @Test
+        void aPartialLastSectorIsPaddedWithAZeroExtent() throws IOException {
+            Path odd = dir.resolve("odd.img");
+            Files.write(odd, new byte[] {1, 2, 3});
+            assertEquals(0, run("map", "--output=json", odd.toString()), stderr());
+            assertEquals("[" + entry(0, 3, true) + ",\n" + entry(3, 509, false) + "]\n", stdout());
+            assertEquals(0, run("convert", odd.toString(), path("odd-copy.img")), stderr());
+            assertEquals(512, Files.size(dir.resolve("odd-copy.img")));
         }
 
         @Test
@@ -392,28 +403,34 @@ class ImgToolTest {
             assumeTrue(QEMU_IMG, "skipped: qemu-img not installed");
         }
 
-        @Test
-        void infoJsonEqualsQemuImgs() throws Exception {
-            assertEquals(0, run("info", "--output=json", sparse.toString()), stderr());
-            Result q = qemuImg("info", "--output=json", "-f", "raw", sparse.toString());
-            assertEquals(0, q.exit(), q.output());
-            assertEquals(withoutDeliberateDifferences(objects(q.output())), objects(stdout()));
+        /** The sparse fixture, a 1000-byte file (qemu-img pads it to a whole sector) and an empty one. */
+        List<Path> images() throws IOException {
+            Path odd = dir.resolve("odd.img");
+            byte[] data = new byte[1000];
+            new Random(3).nextBytes(data);
+            Files.write(odd, data);
+            Path empty = Files.createFile(dir.resolve("empty.img"));
+            return List.of(sparse, odd, empty);
         }
 
-        @Test
-        void mapJsonEqualsQemuImgs() throws Exception {
-            assertEquals(0, run("map", "--output=json", sparse.toString()), stderr());
-            Result q = qemuImg("map", "--output=json", "-f", "raw", sparse.toString());
-            assertEquals(0, q.exit(), q.output());
-            assertEquals(withoutDeliberateDifferences(objects(q.output())), objects(stdout()));
+        @ParameterizedTest
+        @ValueSource(strings = {"info", "map"})
+        void jsonEqualsQemuImgs(String command) throws Exception {
+            for (Path image : images()) {
+                assertEquals(0, run(command, "--output=json", image.toString()), stderr());
+                Result q = qemuImg(command, "--output=json", "-f", "raw", image.toString());
+                assertEquals(0, q.exit(), q.output());
+                assertEquals(withoutDeliberateDifferences(objects(q.output())), objects(stdout()), image.toString());
+            }
         }
 
-        @Test
-        void humanInfoAndMapEqualQemuImgs() throws Exception {
-            for (String command : List.of("info", "map")) {
-                assertEquals(0, run(command, sparse.toString()), stderr());
-                Result q = qemuImg(command, "-f", "raw", sparse.toString());
-                assertEquals(q.output(), stdout(), command);
+        @ParameterizedTest
+        @ValueSource(strings = {"info", "map"})
+        void humanOutputEqualsQemuImgs(String command) throws Exception {
+            for (Path image : images()) {
+                assertEquals(0, run(command, image.toString()), stderr());
+                Result q = qemuImg(command, "-f", "raw", image.toString());
+                assertEquals(q.output(), stdout(), image.toString());
             }
         }
 
@@ -425,6 +442,7 @@ class ImgToolTest {
             assertEquals(qemuImg("map", "--output=json", path("theirs.img")).output(),
                     qemuImg("map", "--output=json", path("ours.img")).output());
             assertEquals(0, run("convert", sparse.toString(), path("ours-copy.img")));
+            assertEquals(-1, Files.mismatch(sparse, dir.resolve("ours-copy.img")));
             assertEquals(0, qemuImg("convert", "-O", "raw", sparse.toString(), path("theirs-copy.img")).exit());
             assertEquals(qemuImg("map", "--output=json", path("theirs-copy.img")).output(),
                     qemuImg("map", "--output=json", path("ours-copy.img")).output());
@@ -443,7 +461,9 @@ class ImgToolTest {
             Path longerChanged = dir.resolve("longer-changed.img");
             Files.copy(longer, longerChanged);
             patch(longerChanged, 2 * SIZE + 4097, (byte) 1);
-            for (Path other : List.of(same, changed, longer, longerChanged)) {
+            Path padded = dir.resolve("padded.img");
+            Files.write(padded, Arrays.copyOf(Files.readAllBytes(sparse), (int) SIZE - 24));
+            for (Path other : List.of(same, changed, longer, longerChanged, padded)) {
                 int ours = run("compare", sparse.toString(), other.toString());
                 Result q = qemuImg("compare", "-f", "raw", "-F", "raw", sparse.toString(), other.toString());
                 assertEquals(q.exit(), ours, other.toString());
