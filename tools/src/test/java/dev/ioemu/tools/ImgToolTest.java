@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
+import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.DriveOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -333,6 +334,8 @@ class ImgToolTest {
             assertEquals(1, run("info", path("missing.img")));
             assertEquals("ioemu-img: Could not open '" + path("missing.img") + "': No such file or directory\n",
                     stderr());
+            assertEquals(1, run("convert", path("missing.img"), path("copy.img")));
+            assertFalse(Files.exists(dir.resolve("copy.img")), "no target without a source");
             assertEquals(1, run("create", path("no/such/dir.img"), "1M"));
             assertTrue(stderr().contains("Could not create '" + path("no/such/dir.img")
                     + "': No such file or directory"), stderr());
@@ -468,6 +471,37 @@ class ImgToolTest {
                 Result q = qemuImg("compare", "-f", "raw", "-F", "raw", sparse.toString(), other.toString());
                 assertEquals(q.exit(), ours, other.toString());
                 assertEquals(q.output(), stdout(), other.toString());
+            }
+        }
+
+        @Test
+        void whileAQemuVmWritesTheImageInfoWorksAndConvertIsRefusedUnlessForced() throws Exception {
+            assumeTrue(commandWorks("qemu-system-x86_64", "--version"), "skipped: qemu-system-x86_64 not installed");
+            Process qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-S",
+                    "-nodefaults", "-display", "none", "-drive", "file=" + sparse + ",format=raw,if=ide")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                boolean locked = false;
+                while (!locked && System.nanoTime() < deadline && qemu.isAlive()) {
+                    try {
+                        BlockDevices.open(DriveOptions.of(sparse.toString())).close();
+                        Thread.sleep(100);
+                    } catch (BlockOpenException e) {
+                        locked = true;
+                    }
+                }
+                assertTrue(locked, "QEMU never locked the image: " + Files.readString(dir.resolve("qemu.log")));
+                assertEquals(0, run("info", sparse.toString()), stderr());
+                assertEquals(1, run("convert", sparse.toString(), path("copy.img")));
+                assertEquals("ioemu-img: Could not open '" + sparse + "': Failed to get shared \"write\" lock\n"
+                        + "Is another process using the image [" + sparse + "]?\n", stderr());
+                assertEquals(0, run("convert", "-U", sparse.toString(), path("copy.img")), stderr());
+            } finally {
+                qemu.destroy();
+                if (!qemu.waitFor(10, TimeUnit.SECONDS)) {
+                    qemu.destroyForcibly().waitFor();
+                }
             }
         }
 
