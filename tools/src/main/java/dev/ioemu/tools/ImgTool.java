@@ -6,6 +6,7 @@ import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.BlockStatus;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DriveOptions;
+import dev.ioemu.devices.block.Errno;
 import dev.ioemu.devices.block.LockingMode;
 import dev.ioemu.devices.block.Preallocation;
 import dev.ioemu.devices.block.RawImageCreation;
@@ -338,7 +339,7 @@ public final class ImgTool {
                 String failure = copy(src, dst, existing);
                 if (failure == null) {
                     int r = dst.flush();
-                    failure = r < 0 ? "flush: " + IoTool.describe(r) : null;
+                    failure = r < 0 ? "flush: " + Errno.strerror(r) : null;
                 }
                 if (failure != null) {
                     err.println("ioemu-img: error while writing " + dstFile + ": " + failure);
@@ -362,7 +363,7 @@ public final class ImgTool {
                 if (existingTarget && length > 0) {
                     int r = dst.writeZeroes(extent.offset(), length);
                     if (r < 0) {
-                        return "write zeroes at " + extent.offset() + ": " + IoTool.describe(r);
+                        return "write zeroes at " + extent.offset() + ": " + Errno.strerror(r);
                     }
                 }
                 continue;
@@ -373,7 +374,7 @@ public final class ImgTool {
                 buf.clear().limit(n);
                 int r = src.read(offset, buf);
                 if (r < 0) {
-                    return "read " + src.name() + " at " + offset + ": " + IoTool.describe(r);
+                    return "read " + src.name() + " at " + offset + ": " + Errno.strerror(r);
                 }
                 for (int block = 0; block < n; block += ZERO_BLOCK) {
                     int len = Math.min(ZERO_BLOCK, n - block);
@@ -386,7 +387,7 @@ public final class ImgTool {
                         r = 0;
                     }
                     if (r < 0) {
-                        return "write at " + (offset + block) + ": " + IoTool.describe(r);
+                        return "write at " + (offset + block) + ": " + Errno.strerror(r);
                     }
                 }
             }
@@ -489,7 +490,7 @@ public final class ImgTool {
             int r = dev.read(offset, buf.duplicate().limit((int) available));
             if (r < 0) {
                 throw new ReadFailure("error while reading " + dev.name() + " at offset " + offset + ": "
-                        + IoTool.describe(r));
+                        + Errno.strerror(r));
             }
         }
     }

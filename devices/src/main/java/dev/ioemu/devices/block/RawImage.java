@@ -194,13 +194,7 @@ public final class RawImage implements BlockDevice {
             return new BlockOpenException("Could not open '" + file + "': filesystem does not support O_DIRECT",
                     "Try cache.direct=off (e.g. cache=writeback or cache=fadvise)", errno);
         }
-        String what = switch (errno) {
-            case Errno.ENOENT -> "No such file or directory";
-            case Errno.EACCES -> "Permission denied";
-            case Errno.EROFS -> "Read-only file system";
-            case Errno.EISDIR -> "Is a directory";
-            default -> Errno.name(errno);
-        };
+        String what = Errno.strerror(errno);
         String hint = errno == Errno.EACCES || errno == Errno.EROFS ? "Use readonly=on to open it read-only" : "";
         return new BlockOpenException("Could not open '" + file + "': " + what, hint, errno);
     }

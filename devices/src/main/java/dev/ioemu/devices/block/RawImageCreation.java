@@ -42,7 +42,7 @@ public final class RawImageCreation {
         try {
             fd = LibC.open(file, Fcntl.O_RDWR | Fcntl.O_CREAT | Fcntl.O_CLOEXEC, CREATE_MODE);
         } catch (LastErrorException e) {
-            throw new BlockOpenException("Could not create '" + file + "': " + strerror(e.getErrorCode()), "",
+            throw new BlockOpenException("Could not create '" + file + "': " + Errno.strerror(e.getErrorCode()), "",
                     e.getErrorCode());
         }
         try {
@@ -53,10 +53,10 @@ public final class RawImageCreation {
             }
             ImageLock.acquire(fd, file, ImageLock.PERM_WRITE | ImageLock.PERM_RESIZE, ImageLock.PERM_RESIZE,
                     LockingMode.AUTO);
-            resize(fd, 0, 0, Preallocation.OFF);
+            resize(fd, st.size(), 0, Preallocation.OFF);
             resize(fd, 0, size, preallocation);
         } catch (LastErrorException e) {
-            throw new BlockOpenException("Could not create '" + file + "': " + strerror(e.getErrorCode()), "",
+            throw new BlockOpenException("Could not create '" + file + "': " + Errno.strerror(e.getErrorCode()), "",
                     e.getErrorCode());
         } finally {
             try {
@@ -67,7 +67,7 @@ public final class RawImageCreation {
         }
     }
 
-    /** QEMU's raw truncate: grow {@code fd} from {@code current} to {@code size} bytes. */
+    /** QEMU's raw truncate: resize {@code fd} from {@code current} to {@code size} bytes. */
     static void resize(int fd, long current, long size, Preallocation preallocation) throws BlockOpenException {
         if (size < current && preallocation != Preallocation.OFF) {
             throw new BlockOpenException("Cannot use preallocation for shrinking files",
@@ -100,7 +100,9 @@ public final class RawImageCreation {
             } catch (LastErrorException restore) {
                 // The growth error is the one to report; the file keeps whatever length it reached.
             }
-            throw new BlockOpenException("Could not preallocate new data: " + strerror(errno),
+            String what = preallocation == Preallocation.OFF ? "Could not resize file: "
+                    : "Could not preallocate new data: ";
+            throw new BlockOpenException(what + Errno.strerror(errno),
                     preallocation == Preallocation.FALLOC ? "Try preallocation=off or full" : "", errno);
         }
     }
@@ -122,26 +124,16 @@ public final class RawImageCreation {
         while (offset < to) {
             long n = Math.min(FULL_PREALLOCATION_CHUNK, to - offset);
             try {
-                offset += LibC.pwrite(fd, address, n, offset);
+                long written = LibC.pwrite(fd, address, n, offset);
+                if (written == 0) {
+                    throw new LastErrorException(Errno.EIO);
+                }
+                offset += written;
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {
                     throw e;
                 }
             }
         }
-    }
-
-    /** The texts QEMU prints for the errors creation meets. */
-    static String strerror(int errno) {
-        return switch (errno) {
-            case Errno.ENOENT -> "No such file or directory";
-            case Errno.EACCES -> "Permission denied";
-            case Errno.EROFS -> "Read-only file system";
-            case Errno.EISDIR -> "Is a directory";
-            case Errno.ENOSPC -> "No space left on device";
-            case Errno.EFBIG -> "File too large";
-            case Errno.EOPNOTSUPP -> "Operation not supported";
-            default -> Errno.name(errno);
-        };
     }
 }
