@@ -134,7 +134,10 @@ public final class QtestServer {
         log.opened();
     }
 
-    /** Processes one request line (without its newline) and sends the reply. */
+    /**
+     * Processes one request line (without its newline) and sends the reply. Replies are Strings,
+     * or for bulk data byte arrays that already end with the newline.
+     */
     public void handle(String line) {
         byte[] bytes = line.getBytes(StandardCharsets.ISO_8859_1);
         handle(bytes, bytes.length);
@@ -170,21 +173,23 @@ public final class QtestServer {
 
     /** Sends one line to the client and the log; dropped if no client is connected. */
     void send(String text) {
-        send(text.getBytes(StandardCharsets.ISO_8859_1));
+        send((text + "\n").getBytes(StandardCharsets.ISO_8859_1));
     }
 
-    /** Sends one line (without its newline) given as bytes, e.g. a large read reply. */
-    private void send(byte[] text) {
+    /**
+     * Sends one line given as bytes ending with its newline, so a reply is one write (one wake-up
+     * of the client), e.g. a 175 KB b64read reply.
+     */
+    private void send(byte[] line) {
         synchronized (outputLock) {
             if (log.enabled()) {
-                log.sent(new String(text, StandardCharsets.ISO_8859_1));
+                log.sent(new String(line, 0, line.length - 1, StandardCharsets.ISO_8859_1));
             }
             if (out == null) {
                 return;
             }
             try {
-                out.write(text);
-                out.write('\n');
+                out.write(line);
                 out.flush();
             } catch (IOException e) {
                 out = null;   // the client went away; serve() sees the end of input next
@@ -326,7 +331,8 @@ public final class QtestServer {
         int size = transferSize(w, 2, false);
         byte[] b = new byte[size];
         machine.addressSpace().read(addr, b, 0, size);
-        byte[] reply = new byte[5 + 2 * size];
+        byte[] reply = new byte[5 + 2 * size + 1];
+        reply[reply.length - 1] = '\n';
         reply[0] = 'O';
         reply[1] = 'K';
         reply[2] = ' ';
@@ -370,7 +376,8 @@ public final class QtestServer {
         byte[] b = new byte[size];
         machine.addressSpace().read(addr, b, 0, size);
         byte[] encoded = Base64.getEncoder().encode(b);
-        byte[] reply = new byte[3 + encoded.length];
+        byte[] reply = new byte[3 + encoded.length + 1];
+        reply[reply.length - 1] = '\n';
         reply[0] = 'O';
         reply[1] = 'K';
         reply[2] = ' ';
