@@ -150,13 +150,16 @@ public final class AtaScript {
         }
     }
 
-    /** IDENTIFY DEVICE on the selected primary unit; the 256 words are tagged with their index. */
-    public void identify(int device) {
+    /**
+     * IDENTIFY DEVICE on a primary unit. With {@code stringsMayDiffer} (no model/serial/ver given to
+     * both peers) the words are tagged so AllowedDifferences can excuse the string fields.
+     */
+    public void identify(int device, boolean stringsMayDiffer) {
         send("outb " + hex(CMD + 6) + " " + hex(device));
         command(0xec);
         status();
         for (int w = 0; w < 256; w++) {
-            send("inw " + hex(CMD), "identify:word:" + w);
+            send("inw " + hex(CMD), stringsMayDiffer ? "identify:word:" + w : "");
         }
         status();
     }
