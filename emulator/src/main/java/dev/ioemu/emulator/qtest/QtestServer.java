@@ -92,6 +92,9 @@ public final class QtestServer {
                         handle(line, length);
                     }
                     length = 0;
+                    if (line.length > (1 << 20)) {
+                        line = new byte[65536];   // do not keep a huge write's buffer for small requests
+                    }
                     start = newline + 1;
                 }
                 if (!overlong && (long) length + (n - start) > maxLine) {
