@@ -77,6 +77,16 @@ public final class DifferentialRun {
             if (diff != null) {
                 c.imageDifference(diff);
             }
+            // Further images a peer's arguments made next to its main one (a.img.slave, …).
+            try (var siblings = Files.list(workDir)) {
+                for (Path x : siblings.filter(p -> p.getFileName().toString().startsWith("a.img.")).sorted().toList()) {
+                    Path y = workDir.resolve("b.img." + x.getFileName().toString().substring("a.img.".length()));
+                    String d = Files.exists(y) ? compareImages(x, y) : "missing " + y.getFileName();
+                    if (d != null) {
+                        c.imageDifference(x.getFileName() + ": " + d);
+                    }
+                }
+            }
         }
         return c;
     }
