@@ -113,8 +113,9 @@ public final class QtestPeer implements AutoCloseable {
             if (line == null) {
                 boolean dead = !process.isAlive() && lines.isEmpty();
                 if (dead || System.nanoTime() > deadline) {
-                    throw new IOException(kind + (dead ? " exited" : " is alive") + " without answering '" + request
-                            + "'; stderr: " + stderrText());
+                    // 128+N is death by signal N (136: SIGFPE, 134: SIGABRT from an assertion).
+                    throw new IOException(kind + (dead ? " exited with status " + process.exitValue() : " is alive")
+                            + " without answering '" + request + "'; stderr: " + stderrText());
                 }
                 continue;
             }
