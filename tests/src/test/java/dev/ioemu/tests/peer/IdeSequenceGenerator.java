@@ -375,13 +375,22 @@ public final class IdeSequenceGenerator {
             busMaster(false);
         }
         ata.dmaRequest(write ? (ext ? 0x35 : rnd.nextBoolean() ? 0xca : 0xcb) : (ext ? 0x25 : rnd.nextBoolean() ? 0xc8 : 0xc9),
-                ext, lba, count, table, !write, rnd.nextInt(15) == 0);
+                ext, lba, count, table, !write, stopAtOnce(rnd.nextInt(15) == 0));
         if (!write) {
             send("b64read " + hex(BUF) + " " + hex(bytes + 512));
         }
         if (!busMaster) {
             busMaster(true);
         }
+    }
+
+    /**
+     * Stopping the engine at once while bus mastering is disabled makes QEMU 7.2 abort
+     * (ide_cancel_dma_sync: assertion `s->bus->dma->aiocb == NULL`, found by this generator); the
+     * random choice is still drawn so the rest of the script does not change.
+     */
+    private boolean stopAtOnce(boolean wanted) {
+        return wanted && busMaster;
     }
 
     private void busMaster(boolean on) {
