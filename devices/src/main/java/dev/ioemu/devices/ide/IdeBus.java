@@ -325,7 +325,7 @@ final class IdeBus {
         @Override
         public int readString(int offset, int size, int count, GuestMemory.Span dst) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_READW.enabled || TraceEvent.IDE_DATA_READL.enabled) {
-                return PortDevice.super.readString(offset, size, count, dst);
+                return PortListDevice.super.readString(offset, size, count, dst);
             }
             return controller.locked(() -> selectedDevice().readDataString(size, count, dst));
         }
@@ -333,7 +333,7 @@ final class IdeBus {
         @Override
         public int writeString(int offset, int size, int count, GuestMemory.Span src) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_WRITEW.enabled || TraceEvent.IDE_DATA_WRITEL.enabled) {
-                return PortDevice.super.writeString(offset, size, count, src);
+                return PortListDevice.super.writeString(offset, size, count, src);
             }
             return controller.locked(() -> selectedDevice().writeDataString(size, count, src));
         }
