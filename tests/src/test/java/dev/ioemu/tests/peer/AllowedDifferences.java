@@ -26,6 +26,10 @@ public final class AllowedDifferences {
                     "IDENTIFY model (words 27-46), serial (10-19) and firmware revision (23-26) are ioemu's own "
                             + "unless -global/-device set them (issue 4: model string our own, layout kept)",
                     (step, q, i) -> step.tag().matches("identify:word:(1[0-9]|2[3-9]|3[0-9]|4[0-6])")),
+            new Allowance("inquiry-strings",
+                    "ATAPI INQUIRY vendor (bytes 8-15) and product (16-31) are ioemu's own ('IOEMU', 'IOEMU "
+                            + "DVD-ROM'); QEMU hard-codes 'QEMU' and 'QEMU DVD-ROM' whatever the drive's model",
+                    (step, q, i) -> step.tag().equals("inquiry:strings")),
             new Allowance("bios-rom",
                     "ioemu loads no firmware: 0xe0000-0xfffff and 0xfffc0000-0xffffffff read as zeros, where QEMU "
                             + "shows SeaBIOS",

@@ -503,7 +503,15 @@ public final class IdeSequenceGenerator {
         }
         waitNotBusy(CTL2);
         taskFile(CMD2, CTL2);
-        if (bytes > 0) {
+        if (bytes > 0 && cdb[0] == 0x12) {
+            // INQUIRY: words 4-15 carry the vendor and product strings, ioemu's own (AllowedDifferences).
+            for (int w = 0; w < bytes / 2 - 1; w++) {
+                ata.send("inw " + hex(CMD2), w >= 4 && w <= 15 ? "inquiry:strings" : "");
+            }
+            start("inw " + hex(CMD2));
+            waitNotBusy(CTL2);
+            taskFile(CMD2, CTL2);
+        } else if (bytes > 0) {
             ata.dataBlock("inw " + hex(CMD2), bytes / 2);
             waitNotBusy(CTL2);
             taskFile(CMD2, CTL2);
