@@ -16,7 +16,10 @@ import dev.ioemu.devices.pci.Piix3IsaBridge;
  * guest RAM and IRQ lines, and driven only the way a guest driver drives it: PCI configuration,
  * I/O ports and guest memory. Completions are detected by polling, as QEMU's ide-test does
  * (shared/spec/ide.md §8.5 step 10), never through device internals, so what the benchmark times
- * is the device model's whole path from port write to completed transfer.
+ * is the device model's whole path from port write to completed transfer. Between two polls the
+ * polling thread yields its core, as a vCPU that exits or halts does: a tight in-process loop
+ * would otherwise starve the drive's I/O thread on a small machine and keep the controller lock
+ * busy far more than any guest can.
  *
  * <p>One thread (the caller, playing the vCPU) uses it; block requests complete on the drive's
  * I/O thread inside the model.
@@ -148,7 +151,7 @@ final class IdeGuestDriver implements AutoCloseable {
     private int awaitNotBusy() {
         int st;
         while (((st = inb(CONTROL)) & ST_BSY) != 0) {
-            Thread.onSpinWait();
+            Thread.yield();
         }
         return st;
     }
@@ -176,7 +179,7 @@ final class IdeGuestDriver implements AutoCloseable {
         outb(bm + BM_COMMAND, BM_START | (write ? 0 : BM_TO_MEMORY));
         int bmStatus;
         while (((bmStatus = inb(bm + BM_STATUS)) & (BM_ACTIVE | BM_INTERRUPT)) == BM_ACTIVE) {
-            Thread.onSpinWait();
+            Thread.yield();
         }
         int st = inb(BASE + REG_COMMAND);
         if (bmStatus != BM_INTERRUPT || (st & (ST_BSY | ST_DRQ)) != 0) {
