@@ -18,6 +18,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -140,14 +141,14 @@ public final class IdeBench {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--cache" -> cache = CacheMode.parse(value(args, i++));
-                    case "--bs" -> bs = SizeArgument.parse("--bs", value(args, i++));
-                    case "--runtime" -> runtime = number(a, value(args, i++));
-                    case "--warmup" -> warmup = number(a, value(args, i++));
-                    case "--repeat" -> repeat = (int) Math.min(Integer.MAX_VALUE, integer(a, value(args, i++)));
+                    case "--cache" -> cache = CacheMode.parse(BenchArguments.value(args, i++));
+                    case "--bs" -> bs = SizeArgument.parse("--bs", BenchArguments.value(args, i++));
+                    case "--runtime" -> runtime = BenchArguments.seconds(a, BenchArguments.value(args, i++));
+                    case "--warmup" -> warmup = BenchArguments.seconds(a, BenchArguments.value(args, i++));
+                    case "--repeat" -> repeat = BenchArguments.wholeNumber(a, BenchArguments.value(args, i++));
                     case "--cases" -> {
                         cases = EnumSet.noneOf(Case.class);
-                        for (String c : value(args, i++).split(",", -1)) {
+                        for (String c : BenchArguments.value(args, i++).split(",", -1)) {
                             cases.add(Case.parse(c.trim()));
                         }
                     }
@@ -165,29 +166,6 @@ public final class IdeBench {
                 }
             }
             return new Settings(image, cache, (int) Math.min(Integer.MAX_VALUE, bs), runtime, repeat, warmup, cases);
-        }
-
-        private static String value(String[] args, int i) {
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(args[i] + ": missing value");
-            }
-            return args[i + 1];
-        }
-
-        private static double number(String option, String value) {
-            try {
-                return Double.parseDouble(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + ": '" + value + "' (expected: a number of seconds)");
-            }
-        }
-
-        private static long integer(String option, String value) {
-            try {
-                return Long.parseLong(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(option + ": '" + value + "' (expected: a whole number)");
-            }
         }
     }
 
@@ -305,7 +283,7 @@ public final class IdeBench {
             for (int r = 0; r < settings.repeat(); r++) {
                 List<Side> order = new ArrayList<>(sides);
                 if (r % 2 == 1) {
-                    java.util.Collections.reverse(order);
+                    Collections.reverse(order);
                 }
                 for (Side side : order) {
                     runs.get(side)[r] = measure(c, side, settings.runtimeSeconds());
@@ -313,8 +291,8 @@ public final class IdeBench {
                             side.name().toLowerCase(Locale.ROOT), r + 1, runs.get(side)[r]);
                 }
             }
-            rows.add(new Row(c, median(runs.get(Side.MODEL)), median(runs.get(Side.BLOCK)),
-                    c.pio ? median(runs.get(Side.BLOCK_DRQ_SIZED)) : 0));
+            rows.add(new Row(c, BenchArguments.median(runs.get(Side.MODEL)), BenchArguments.median(runs.get(Side.BLOCK)),
+                    c.pio ? BenchArguments.median(runs.get(Side.BLOCK_DRQ_SIZED)) : 0));
         }
         return rows;
     }
@@ -361,13 +339,6 @@ public final class IdeBench {
         if (result < 0) {
             throw new BenchFailure(what + ": block layer failed with " + Errno.name(result));
         }
-    }
-
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int m = v.length / 2;
-        return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
     }
 
     private static void printTable(PrintStream out, Settings s, BlockDevice disk, List<Row> rows) {

@@ -102,7 +102,7 @@ class IdeBenchArgumentsTest {
 
     @Test
     void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
-        assertEquals(2.0, IdeBench.median(new double[]{3, 1, 2}));
-        assertEquals(2.5, IdeBench.median(new double[]{4, 1, 2, 3}));
+        assertEquals(2.0, BenchArguments.median(new double[]{3, 1, 2}));
+        assertEquals(2.5, BenchArguments.median(new double[]{4, 1, 2, 3}));
     }
 }
