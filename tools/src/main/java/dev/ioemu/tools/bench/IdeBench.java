@@ -41,9 +41,11 @@ import java.util.SplittableRandom;
  *       of the DRQ block size (the requests the model itself issues, so the protocol's cost and the
  *       model's cost can be told apart).</li>
  * </ul>
- * Offsets are sequential from 0, wrapping at the image end. Each side runs {@code --runtime}
- * seconds per run after one untimed warm-up, {@code --repeat} runs in alternating order; the
- * table shows medians and overhead = 1 − model/block. Not a test: the numbers vary run to run.
+ * Offsets are sequential from 0, wrapping at the image end. After one untimed warm-up per side,
+ * each of {@code --repeat} runs gives every side {@code --runtime} seconds in 0.1 s slices taken
+ * in turn (order flipping every slice), so a change in disk speed during the run hits all sides
+ * alike. The table shows the medians over runs of MB/s and of overhead = 1 − model/block. Not a
+ * test: the numbers vary run to run.
  * tools/bench/ide-vs-block.sh creates the image and runs it for cache=none and writeback.
  */
 public final class IdeBench {
@@ -56,6 +58,8 @@ public final class IdeBench {
     static final int MAX_TRANSFER = 256 * IdeGuestDriver.SECTOR;
     static final double MAX_RUNTIME = 60;
     static final int MAX_REPEAT = 15;
+    /** Sides take turns in slices this long, so a drift in disk speed hits both alike. */
+    static final double SLICE_SECONDS = 0.1;
 
     /** One measured workload. */
     enum Case {
@@ -169,8 +173,11 @@ public final class IdeBench {
         }
     }
 
-    /** One case's medians in MB/s; {@code blockDrqSized} is 0 for DMA cases. */
-    record Row(Case c, double model, double block, double blockDrqSized) {
+    /**
+     * One case's medians: MB/s of each side, and overhead (1 − model/block) taken per run; the
+     * DRQ-sized peer is 0 for DMA cases.
+     */
+    record Row(Case c, double model, double block, double blockDrqSized, double overhead, double overheadDrqSized) {
     }
 
     private final Settings settings;
@@ -277,28 +284,53 @@ public final class IdeBench {
             guest.memory.write(IdeGuestDriver.BUFFER, data, 0, data.length);
             Map<Side, double[]> runs = new EnumMap<>(Side.class);
             for (Side side : sides) {
-                measure(c, side, settings.warmupSeconds());
+                measure(c, side, 0, settings.warmupSeconds());
                 runs.put(side, new double[settings.repeat()]);
             }
+            double[] overhead = new double[settings.repeat()];
+            double[] overheadDrqSized = new double[settings.repeat()];
+            int slices = (int) Math.ceil(settings.runtimeSeconds() / SLICE_SECONDS);
+            double slice = settings.runtimeSeconds() / slices;
             for (int r = 0; r < settings.repeat(); r++) {
-                List<Side> order = new ArrayList<>(sides);
-                if (r % 2 == 1) {
-                    Collections.reverse(order);
+                Map<Side, long[]> opsAndNanos = new EnumMap<>(Side.class);
+                for (Side side : sides) {
+                    opsAndNanos.put(side, new long[2]);
                 }
-                for (Side side : order) {
-                    runs.get(side)[r] = measure(c, side, settings.runtimeSeconds());
+                for (int k = 0; k < slices; k++) {
+                    List<Side> order = new ArrayList<>(sides);
+                    if ((k + r) % 2 == 1) {
+                        Collections.reverse(order);
+                    }
+                    for (Side side : order) {
+                        long[] done = opsAndNanos.get(side);
+                        long t0 = System.nanoTime();
+                        done[0] += measure(c, side, done[0], slice);
+                        done[1] += System.nanoTime() - t0;
+                    }
+                }
+                for (Side side : sides) {
+                    long[] done = opsAndNanos.get(side);
+                    runs.get(side)[r] = done[0] * (double) settings.transferBytes() / (done[1] / 1e9) / 1e6;
                     progress.printf(Locale.ROOT, "%s %s run %d: %.1f MB/s%n", c.optionName,
                             side.name().toLowerCase(Locale.ROOT), r + 1, runs.get(side)[r]);
                 }
+                overhead[r] = 1 - runs.get(Side.MODEL)[r] / runs.get(Side.BLOCK)[r];
+                if (c.pio) {
+                    overheadDrqSized[r] = 1 - runs.get(Side.MODEL)[r] / runs.get(Side.BLOCK_DRQ_SIZED)[r];
+                }
             }
             rows.add(new Row(c, BenchArguments.median(runs.get(Side.MODEL)), BenchArguments.median(runs.get(Side.BLOCK)),
-                    c.pio ? BenchArguments.median(runs.get(Side.BLOCK_DRQ_SIZED)) : 0));
+                    c.pio ? BenchArguments.median(runs.get(Side.BLOCK_DRQ_SIZED)) : 0, BenchArguments.median(overhead),
+                    BenchArguments.median(overheadDrqSized)));
         }
         return rows;
     }
 
-    /** Runs {@code side} for {@code seconds} over sequential offsets from 0; returns MB/s. */
-    private double measure(Case c, Side side, double seconds) throws BenchFailure {
+    /**
+     * Runs {@code side} for {@code seconds}, continuing the sequential walk at transfer number
+     * {@code firstOp} (wrapping at the image end); returns the number of transfers done.
+     */
+    private long measure(Case c, Side side, long firstOp, double seconds) throws BenchFailure {
         if (seconds == 0) {
             return 0;
         }
@@ -309,9 +341,8 @@ public final class IdeBench {
         long limit = (long) (seconds * 1e9);
         long ops = 0;
         long start = System.nanoTime();
-        long elapsed;
         do {
-            long offset = (ops % transfers) * n;
+            long offset = ((firstOp + ops) % transfers) * n;
             switch (side) {
                 case MODEL -> {
                     long lba = offset / IdeGuestDriver.SECTOR;
@@ -330,9 +361,8 @@ public final class IdeBench {
                 }
             }
             ops++;
-            elapsed = System.nanoTime() - start;
-        } while (elapsed < limit);
-        return ops * (double) n / (elapsed / 1e9) / 1e6;
+        } while (System.nanoTime() - start < limit);
+        return ops;
     }
 
     private static void check(String what, int result) throws BenchFailure {
@@ -343,7 +373,7 @@ public final class IdeBench {
 
     private static void printTable(PrintStream out, Settings s, BlockDevice disk, List<Row> rows) {
         String kib = s.transferBytes() % 1024 == 0 ? (s.transferBytes() / 1024) + " KiB" : s.transferBytes() + " B";
-        out.printf(Locale.ROOT, "%s, cache=%s, %s per command, %d runs × %.1f s per side (median, alternating),"
+        out.printf(Locale.ROOT, "%s, cache=%s, %s per command, %d runs × %.1f s per side in alternating 0.1 s slices (medians),"
                         + " %d cores, image %s (%d MiB)%n%n",
                 ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
                 s.cache().optionName(), kib, s.repeat(), s.runtimeSeconds(),
@@ -354,15 +384,15 @@ public final class IdeBench {
             String what = r.c().pio ? (r.c().write ? "WRITE" : "READ") + " MULTIPLE EXT (PIO, 16-sector blocks, rep "
                     + (r.c().write ? "outsw" : "insw") + ")" : (r.c().write ? "WRITE" : "READ") + " DMA EXT";
             out.printf(Locale.ROOT, "| %s %s vs %s requests | %.1f | %.1f | %s |%n", what, kib, kib, r.model(), r.block(),
-                    overhead(r.model(), r.block()));
+                    percent(r.overhead()));
             if (r.c().pio) {
                 out.printf(Locale.ROOT, "| %s %s vs 8 KiB requests | %.1f | %.1f | %s |%n", what, kib, r.model(),
-                        r.blockDrqSized(), overhead(r.model(), r.blockDrqSized()));
+                        r.blockDrqSized(), percent(r.overheadDrqSized()));
             }
         }
     }
 
-    static String overhead(double model, double block) {
-        return String.format(Locale.ROOT, "%.1f %%", 100 * (1 - model / block));
+    static String percent(double fraction) {
+        return String.format(Locale.ROOT, "%.1f %%", 100 * fraction);
     }
 }
