@@ -46,7 +46,7 @@ public final class QtestDmaBench {
             "                       [--cases read,write] IMAGE",
             "Runs the same qtest DMA workload against QEMU and ioemu on IMAGE (which is overwritten).",
             "Defaults: --qemu qemu-system-x86_64 --ioemu emulator/bin/ioemu --targets qemu,ioemu --cache none",
-            "          --bs 128k --runtime 2 --repeat 3 --warmup 0.5 --cases read,write");
+            "          --bs 128k --runtime 2 --repeat 3 --warmup 1 --cases read,write");
     static final int SECTOR = 512;
     static final int MAX_TRANSFER = 256 * SECTOR;
     static final int BM_BASE = 0xC000;
@@ -154,7 +154,7 @@ public final class QtestDmaBench {
             long bs = 128 << 10;
             double runtime = 2;
             int repeat = 3;
-            double warmup = 0.5;
+            double warmup = 1;
             Set<Case> cases = EnumSet.allOf(Case.class);
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
