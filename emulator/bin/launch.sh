@@ -9,8 +9,12 @@ if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || \
     echo "ioemu: Maven is needed to build ioemu; run: apt-get install -y maven" >&2
     exit 1
   fi
-  (cd "$ioemu_root" && mvn -B -q -o -DskipTests package -pl "$MODULE" -am >&2 2>/dev/null) || \
-  (cd "$ioemu_root" && mvn -B -q -DskipTests package -pl "$MODULE" -am >&2) || {
-    echo "ioemu: build failed (see above)" >&2; exit 1; }
+  ioemu_log="$(mktemp)"
+  if ! (cd "$ioemu_root" && { mvn -B -q -o -DskipTests package -pl "$MODULE" -am || \
+        mvn -B -q -DskipTests package -pl "$MODULE" -am; }) >"$ioemu_log" 2>&1; then
+    cat "$ioemu_log" >&2; rm -f "$ioemu_log"
+    echo "ioemu: build failed (see above)" >&2; exit 1
+  fi
+  rm -f "$ioemu_log"
 fi
 exec java ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_jar:$ioemu_root/$MODULE/target/lib/*" "$MAIN_CLASS" "$@"

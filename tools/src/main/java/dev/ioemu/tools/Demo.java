@@ -53,7 +53,7 @@ public final class Demo {
         }
         List<String> cmd = new ArrayList<>(List.of(launcher.toString(),
                 "-machine", "pc", "-accel", "qtest", "-nodefaults", "-display", "none",
-                "-qtest", "stdio",
+                "-qtest", "stdio", "-qtest-log", "none",
                 "-drive", "file=" + image + ",if=ide,index=0,format=raw,cache=" + cache,
                 "-trace", "ide_*", "-trace", "bmdma_*", "-trace", "blk_*", "-D", trace.toString()));
         System.out.println("== ioemu demo: a 64 MiB raw image on the primary IDE master, cache=" + cache);
@@ -90,8 +90,11 @@ public final class Demo {
         step("IDENTIFY DEVICE (0xEC) by PIO");
         qt.outb(IDE0 + 6, 0xA0);
         qt.outb(IDE0 + 7, 0xEC);
-        int st = awaitNotBusy();
-        System.out.printf("   status 0x%02x (DRDY|DSC|DRQ expected 0x58), IRQ14 %s%n", st, qt.irq(14) ? "raised" : "low");
+        awaitNotBusy();
+        boolean irq = qt.irq(14);
+        int st = qt.inb(IDE0 + 7);
+        System.out.printf("   IRQ14 %s; status 0x%02x (DRDY|DSC|DRQ expected 0x58); reading it lowers IRQ14: %s%n",
+                irq ? "raised" : "low", st, qt.irq(14) ? "no" : "yes");
         int[] id = new int[256];
         for (int i = 0; i < 256; i++) {
             id[i] = qt.inw(IDE0);

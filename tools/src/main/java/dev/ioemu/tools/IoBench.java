@@ -42,8 +42,13 @@ final class IoBench {
         }
     }
 
-    /** Validated bench settings; {@code runtimeSeconds} 0 means one pass over {@code size}. */
-    record Settings(Pattern pattern, int blockSize, long size, int flushEvery, double runtimeSeconds, long seed) {
+    /**
+     * Validated bench settings; {@code runtimeSeconds} 0 means one pass over {@code size};
+     * {@code rampSeconds} of I/O run first and are not measured (fio's ramp_time; lets the JIT
+     * compile the path before measuring).
+     */
+    record Settings(Pattern pattern, int blockSize, long size, int flushEvery, double runtimeSeconds,
+                    double rampSeconds, long seed) {
         Settings {
             if (blockSize <= 0 || blockSize > (64 << 20)) {
                 throw new IllegalArgumentException("--bs: " + blockSize + " (expected: 1 byte to 64M)");
@@ -53,6 +58,9 @@ final class IoBench {
             }
             if (flushEvery < 0) {
                 throw new IllegalArgumentException("--flush-every: " + flushEvery + " (expected: ≥ 0)");
+            }
+            if (rampSeconds < 0) {
+                throw new IllegalArgumentException("--ramp-time: " + rampSeconds + " (expected: ≥ 0 seconds)");
             }
             if (runtimeSeconds < 0) {
                 throw new IllegalArgumentException("--runtime: " + runtimeSeconds + " (expected: ≥ 0 seconds)");
@@ -120,9 +128,18 @@ final class IoBench {
             buf.put(i, (byte) rnd.nextInt(256));
         }
         long blocks = s.size() / s.blockSize();
+        if (s.rampSeconds() > 0) {
+            runPhase(dev, s, buf, rnd, blocks, (long) (s.rampSeconds() * 1e9), Long.MAX_VALUE, null);
+        }
         long deadline = s.runtimeSeconds() > 0 ? (long) (s.runtimeSeconds() * 1e9) : Long.MAX_VALUE;
         long opsLimit = s.runtimeSeconds() > 0 ? Long.MAX_VALUE : blocks;
         LatencyHistogram lat = new LatencyHistogram();
+        return runPhase(dev, s, buf, rnd, blocks, deadline, opsLimit, lat);
+    }
+
+    /** Issues requests until the time or count limit; records latencies when {@code lat} is given. */
+    private static Result runPhase(BlockDevice dev, Settings s, ByteBuffer buf, SplittableRandom rnd, long blocks,
+                                   long deadline, long opsLimit, LatencyHistogram lat) throws BenchFailure {
         long ops = 0;
         long flushes = 0;
         long start = System.nanoTime();
@@ -137,7 +154,9 @@ final class IoBench {
                 throw new BenchFailure((s.pattern().writes() ? "write" : "read") + " at offset " + offset + " failed: "
                         + Errno.name(r));
             }
-            lat.record(done - now);
+            if (lat != null) {
+                lat.record(done - now);
+            }
             ops++;
             if (s.flushEvery() > 0 && s.pattern().writes() && ops % s.flushEvery() == 0) {
                 int f = dev.flush();
@@ -148,6 +167,9 @@ final class IoBench {
                 done = System.nanoTime();
             }
             now = done;
+        }
+        if (lat == null) {
+            return null;
         }
         double seconds = (now - start) / 1e9;
         return new Result(ops, ops * s.blockSize(), flushes, seconds, lat.quantileMicros(0.5), lat.quantileMicros(0.99),

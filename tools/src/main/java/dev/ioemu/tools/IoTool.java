@@ -18,7 +18,8 @@ import java.util.Locale;
  * <pre>
  * ioemu-io [-t|--cache MODE] [-f raw] [-r] [-d ignore|unmap] [-U] [-o DRIVE-OPTS] -c COMMAND... IMAGE
  * ioemu-io bench --rw read|write|randread|randwrite --bs SIZE --size SIZE [--flush-every N]
- *                [--runtime SECONDS] [--cache MODE] [--json] [--seed N] [-o DRIVE-OPTS] IMAGE
+ *                [--runtime SECONDS] [--ramp-time SECONDS] [--cache MODE] [--json] [--seed N]
+ *                [-o DRIVE-OPTS] IMAGE
  * </pre>
  * Commands ({@link IoCommand}) print qemu-io's lines ("wrote 65536/65536 bytes at offset 4096").
  * Every argument — commands, sizes, ranges against the image size — is checked before the first
@@ -31,7 +32,8 @@ public final class IoTool {
     private static final String USAGE = String.join("\n",
             "Usage: ioemu-io [-t|--cache MODE] [-f raw] [-r] [-d ignore|unmap] [-U] [-o DRIVE-OPTS] -c COMMAND... IMAGE",
             "       ioemu-io bench --rw read|write|randread|randwrite --bs SIZE --size SIZE [--flush-every N]",
-            "                [--runtime SECONDS] [--cache MODE] [--json] [--seed N] [-o DRIVE-OPTS] IMAGE",
+            "                [--runtime SECONDS] [--ramp-time SECONDS] [--cache MODE] [--json] [--seed N]",
+            "                [-o DRIVE-OPTS] IMAGE",
             "Commands: read [-P PATTERN] OFFSET LENGTH | write [-P PATTERN|-z] OFFSET LENGTH |",
             "          discard OFFSET LENGTH | flush",
             "Cache modes: writeback (default), none, writethrough, directsync, unsafe, fadvise",
@@ -262,6 +264,7 @@ public final class IoTool {
         long size = -1;
         int flushEvery = 0;
         double runtime = 0;
+        double ramp = 0;
         boolean json = false;
         long seed = 1;
         for (int i = 1; i < args.length;) {
@@ -270,7 +273,8 @@ public final class IoTool {
                 case "--bs" -> bs = SizeArgument.parse("--bs", value(args, i));
                 case "--size" -> size = SizeArgument.parse("--size", value(args, i));
                 case "--flush-every" -> flushEvery = parseInt("--flush-every", value(args, i));
-                case "--runtime" -> runtime = parseSeconds(value(args, i));
+                case "--runtime" -> runtime = parseSeconds("--runtime", value(args, i));
+                case "--ramp-time" -> ramp = parseSeconds("--ramp-time", value(args, i));
                 case "--seed" -> seed = parseInt("--seed", value(args, i));
                 case "--json" -> {
                     json = true;
@@ -281,7 +285,7 @@ public final class IoTool {
                     int next = common.accept(args, i);
                     if (next < 0) {
                         throw new IllegalArgumentException("bench option: '" + args[i] + "' (expected: --rw, --bs, "
-                                + "--size, --flush-every, --runtime, --cache, --json, --seed, -o)");
+                                + "--size, --flush-every, --runtime, --ramp-time, --cache, --json, --seed, -o)");
                     }
                     i = next;
                     continue;
@@ -299,7 +303,7 @@ public final class IoTool {
         if (bs > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("--bs: " + bs + " (expected: 1 byte to 64M)");
         }
-        IoBench.Settings settings = new IoBench.Settings(pattern, (int) bs, size, flushEvery, runtime, seed);
+        IoBench.Settings settings = new IoBench.Settings(pattern, (int) bs, size, flushEvery, runtime, ramp, seed);
         if (!pattern.writes()) {
             common.readOnly = true;
         }
@@ -335,7 +339,7 @@ public final class IoTool {
         }
     }
 
-    private static double parseSeconds(String value) {
+    private static double parseSeconds(String what, String value) {
         try {
             double s = Double.parseDouble(value.endsWith("s") ? value.substring(0, value.length() - 1) : value);
             if (!(s >= 0) || Double.isInfinite(s)) {
@@ -343,7 +347,7 @@ public final class IoTool {
             }
             return s;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--runtime: '" + value + "' (expected: seconds, e.g. 10)");
+            throw new IllegalArgumentException(what + ": '" + value + "' (expected: seconds, e.g. 10)");
         }
     }
 }

@@ -3,8 +3,9 @@ package dev.ioemu.devices.block;
 import java.io.IOException;
 
 /**
- * An image could not be opened as the drive options ask. The message reads like QEMU's (so
- * users can search for it), and the hint says what to try, on its own line as QEMU prints it:
+ * An image could not be opened as the drive options ask (shared/spec/block.md §3.4, §7.1, §8).
+ * The message reads like QEMU's (so users can search for it), and the hint says what to try, on
+ * its own line as QEMU prints it:
  * <pre>
  * Failed to get "write" lock
  * Is another process using the image [disk.img]?

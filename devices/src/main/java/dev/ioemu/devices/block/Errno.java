@@ -24,6 +24,7 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int ENOTSUP = EOPNOTSUPP;
+    public static final int ENOMEDIUM = 123;
     public static final int ECANCELED = 125;
 
     private Errno() {
@@ -54,6 +55,7 @@ public final class Errno {
             case EROFS -> "EROFS";
             case ENOSYS -> "ENOSYS";
             case EOPNOTSUPP -> "EOPNOTSUPP";
+            case ENOMEDIUM -> "ENOMEDIUM";
             case ECANCELED -> "ECANCELED";
             default -> "errno " + e;
         };

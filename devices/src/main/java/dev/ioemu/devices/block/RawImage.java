@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Data path.</b> With O_DIRECT the image has a request alignment R and memory alignment M
  * ({@link AlignmentProbe}); buffered modes have R = M = 1. A request whose offset, length and
- * (direct) buffer address suit them goes to pread/pwrite in place — zero-copy, no allocation. A
+ * (direct) buffer address suit them goes to pread/pwrite in place — zero-copy, allocating nothing
+ * (buffered) or one tracker entry (O_DIRECT). A
  * memory-misaligned request (or a heap buffer) is copied through a pooled page-aligned bounce
  * buffer. An offset/length-misaligned read reads the widened range; a misaligned write is a
  * read-modify-write over the widened range, marked serialising in the {@link RangeTracker} so
@@ -38,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * write is followed by that flush before it returns — QEMU's FUA emulation (§1).
  *
  * <p><b>Threads.</b> All methods may run concurrently on any thread; each blocks its caller.
- * Lock order: {@code flushLock} is taken alone; the tracker's lock is never held across a
- * syscall; {@code touched} is a leaf monitor.
+ * Lock order: {@code flushLock}, then the leaf monitor {@code touched}; the tracker's lock is
+ * never held across a syscall or with another lock.
  */
 public final class RawImage implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(RawImage.class);
@@ -79,6 +80,8 @@ public final class RawImage implements BlockDevice {
     private final CacheMode mode;
     private final boolean readOnly;
     private final boolean blockDevice;
+    /** Logical block size of a block device (BLKSSZGET), the unit of BLKDISCARD; 1 for files. */
+    private final int logicalBlockSize;
     private final DiscardMode discardMode;
     private final int requestAlignment;
     private final int memoryAlignment;
@@ -110,14 +113,15 @@ public final class RawImage implements BlockDevice {
     private final AtomicLong cacheDropFailures = new AtomicLong();
 
     private RawImage(String file, int fd, long size, CacheMode mode, boolean readOnly, boolean blockDevice,
-                     DiscardMode discardMode, AlignmentProbe.Alignment alignment, AlignedBufferPool pool,
-                     HostCalls host) {
+                     int logicalBlockSize, DiscardMode discardMode, AlignmentProbe.Alignment alignment,
+                     AlignedBufferPool pool, HostCalls host) {
         this.file = file;
         this.fd = fd;
         this.size = size;
         this.mode = mode;
         this.readOnly = readOnly;
         this.blockDevice = blockDevice;
+        this.logicalBlockSize = logicalBlockSize;
         this.discardMode = discardMode;
         this.requestAlignment = alignment.request();
         this.memoryAlignment = alignment.memory();
@@ -156,12 +160,13 @@ public final class RawImage implements BlockDevice {
                         "The block device is read-only; use readonly=on", Errno.EACCES);
             }
             long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : st.size();
+            int logicalBlockSize = blockDevice ? ioctlInt(fd, LinuxFs.BLKSSZGET) : 1;
             ImageLock.acquire(fd, file, options.readOnly(), options.locking());
             AlignmentProbe.Alignment alignment = mode.direct
                     ? AlignmentProbe.probe(fd, file, st, options.forcedAlignment(), AlignmentProbe.LIBC_TRIAL_READ, pool)
                     : new AlignmentProbe.Alignment(1, 1, "buffered");
-            RawImage image = new RawImage(file, fd, size, mode, options.readOnly(), blockDevice, options.discard(),
-                    alignment, pool, host);
+            RawImage image = new RawImage(file, fd, size, mode, options.readOnly(), blockDevice, logicalBlockSize,
+                    options.discard(), alignment, pool, host);
             if (mode.dropAfterFlush) {
                 // Pages cached before we opened may be stale below-cache data (Virtual Iron's practice, §5.5).
                 image.dropWholeCache();
@@ -686,6 +691,26 @@ public final class RawImage implements BlockDevice {
         dropCache(0, 0);
     }
 
+    /**
+     * A handover point (block.md §5.5 step 5, QEMU's drop-cache on migration): flush as the mode
+     * promises, then drop every page of the image from the host page cache, so a party below the
+     * cache sees all completed writes and our next reads see what it writes. Any buffered mode;
+     * with O_DIRECT only the flush runs. Returns 0 or the flush's -errno (then nothing is dropped).
+     */
+    public int dropPageCache() {
+        int r = flushInternal();
+        if (r < 0 || mode.direct) {
+            return r;
+        }
+        flushLock.lock();
+        try {
+            dropWholeCache();
+        } finally {
+            flushLock.unlock();
+        }
+        return 0;
+    }
+
     private void dropCache(long offset, long length) {
         int err = host.fadviseDontneed(fd, offset, length);
         cacheDrops.incrementAndGet();
@@ -720,8 +745,8 @@ public final class RawImage implements BlockDevice {
         try {
             if (blockDevice) {
                 // BLKDISCARD needs logical-block units; discard is advisory, so shrink to whole blocks.
-                long start = roundUp(offset, 512);
-                long end = (offset + length) & ~511L;
+                long start = roundUp(offset, logicalBlockSize);
+                long end = (offset + length) & -(long) logicalBlockSize;
                 r = end > start ? blockRangeIoctl(LinuxFs.BLKDISCARD, start, end - start) : 0;
             } else {
                 r = fallocate(Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, length);

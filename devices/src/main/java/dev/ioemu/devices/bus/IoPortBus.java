@@ -58,8 +58,13 @@ public final class IoPortBus {
     }
 
     /**
-     * Reads {@code size} bytes at {@code port}. An access that straddles the end of a device's
-     * range is split byte by byte (each byte from whoever decodes it), as QEMU's port lists do.
+     * Reads {@code size} bytes at {@code port}. An access inside one device's range goes to that
+     * device. Otherwise it is cut into pieces the way QEMU's memory core cuts I/O accesses: each
+     * piece is the largest power of two that fits the remaining size and the alignment of its
+     * offset within whatever decodes its first byte; unassigned space answers a whole piece with
+     * all-ones (so an access starting on an unassigned port reads all-ones even if a device sits
+     * at a later byte: QEMU's {@code inw 0x88} = 0xffff although 0x89 is a DMA page register).
+     * Unlike QEMU, a piece is never handed to a device past the end of its range.
      */
     public int read(int port, int size) {
         port &= 0xFFFF;
@@ -67,17 +72,21 @@ public final class IoPortBus {
         if (m != null && port + size <= m.base + m.length) {
             return m.device.read(port - m.base, size) & mask(size);
         }
-        if (size == 1) {
-            return 0xFF;
-        }
+        mask(size);   // validates size
         int value = 0;
-        for (int i = 0; i < size; i++) {
-            value |= read(port + i, 1) << (8 * i);
+        int done = 0;
+        while (done < size) {
+            int p = (port + done) & 0xFFFF;
+            Mapping piece = byPort[p];
+            int l = pieceSize(piece, p, size - done);
+            int v = piece == null ? mask(l) : piece.device.read(p - piece.base, l) & mask(l);
+            value |= v << (8 * done);
+            done += l;
         }
         return value & mask(size);
     }
 
-    /** Writes {@code size} bytes at {@code port}; see {@link #read} for straddling accesses. */
+    /** Writes {@code size} bytes at {@code port}, cut into pieces as {@link #read} does. */
     public void write(int port, int size, int value) {
         port &= 0xFFFF;
         Mapping m = byPort[port];
@@ -85,12 +94,31 @@ public final class IoPortBus {
             m.device.write(port - m.base, size, value & mask(size));
             return;
         }
-        if (size == 1) {
-            return;
+        mask(size);
+        int done = 0;
+        while (done < size) {
+            int p = (port + done) & 0xFFFF;
+            Mapping piece = byPort[p];
+            int l = pieceSize(piece, p, size - done);
+            if (piece != null) {
+                piece.device.write(p - piece.base, l, (value >>> (8 * done)) & mask(l));
+            }
+            done += l;
         }
-        for (int i = 0; i < size; i++) {
-            write(port + i, 1, (value >>> (8 * i)) & 0xFF);
+    }
+
+    /** QEMU's memory_access_size for I/O, clamped to the device's range. */
+    private static int pieceSize(Mapping m, int port, int remaining) {
+        int offset = m == null ? port : port - m.base;
+        int l = Integer.highestOneBit(remaining);
+        int align = offset & -offset;
+        if (align != 0 && align < l) {
+            l = align;
         }
+        if (m != null) {
+            l = Math.min(l, Integer.highestOneBit(m.base + m.length - port));
+        }
+        return l;
     }
 
     /** {@code rep ins}: {@code count} items of {@code size} bytes from one port into {@code dst}. */

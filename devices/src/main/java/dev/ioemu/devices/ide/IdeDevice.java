@@ -1,6 +1,7 @@
 package dev.ioemu.devices.ide;
 
 import dev.ioemu.devices.block.BlockAio;
+import dev.ioemu.devices.block.Errno;
 import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.bus.GuestMemory;
@@ -768,7 +769,9 @@ final class IdeDevice {
      */
     Outcome flushCache() {
         if (aio == null) {
-            flushDone(0);
+            // QEMU 7.2 (checked over qtest): an empty CD tray fails the flush with ENOMEDIUM, which
+            // goes through werror like any flush error; an absent unit has nothing to flush.
+            flushDone(kind == IdeDriveKind.CDROM ? -Errno.ENOMEDIUM : 0);
             return Outcome.CONTINUES;
         }
         regs.status |= Ata.STATUS_BSY;
@@ -777,6 +780,10 @@ final class IdeDevice {
     }
 
     private void reissueFlush() {
+        if (aio == null) {
+            flushCache();
+            return;
+        }
         submit(aio::flush, this::flushDone);
     }
 

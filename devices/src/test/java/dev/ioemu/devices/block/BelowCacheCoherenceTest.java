@@ -65,8 +65,8 @@ class BelowCacheCoherenceTest {
                 assertEquals(0, image.flush());
                 assertArrayEquals(pattern, below.read(AT, LENGTH), "cache=" + mode + ": flushed data not below the cache");
                 byte[] block = below.read(UNALIGNED_AT & ~4095L, 4096);
-                assertArrayEquals(small, Arrays.copyOfRange(block, 100 + (int) (UNALIGNED_AT & 4095) - 100,
-                        (int) (UNALIGNED_AT & 4095) + 700));
+                int inBlock = (int) (UNALIGNED_AT & 4095);
+                assertArrayEquals(small, Arrays.copyOfRange(block, inBlock, inBlock + 700));
             }
         }
     }

@@ -187,6 +187,77 @@ interface BlockDeviceContract {
     }
 
     @Test
+    default void readModifyWritesNeverResurrectDataAnAlignedWriteOrZeroWriteReplaced() throws Exception {
+        BlockDevice dev = device();
+        int blocks = 4;
+        int rounds = dev.isWriteCacheEnabled() ? 80 : 8;
+        // Three writers share each 4 KiB block (block.md §4.2 hazards 2 and 3): whole-block
+        // aligned writes (value 100+round), an unaligned patch of bytes [13, 113) (value round)
+        // and an unaligned zero-write of bytes [2000, 2300). In any serial order the bytes
+        // outside both slots hold the aligned writer's last value; a stale read-modify-write
+        // would bring back an older one.
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        CyclicBarrier start = new CyclicBarrier(3);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            futures.add(pool.submit(() -> {
+                start.await();
+                ByteBuffer b = TestImages.alignedDirect(4096);
+                for (int round = 0; round < rounds; round++) {
+                    for (int i = 0; i < 4096; i++) {
+                        b.put(i, (byte) (100 + round));
+                    }
+                    for (int blk = 0; blk < blocks; blk++) {
+                        assertEquals(4096, dev.write(blk * 4096L, b));
+                    }
+                }
+                return null;
+            }));
+            futures.add(pool.submit(() -> {
+                start.await();
+                ByteBuffer b = ByteBuffer.allocate(100);
+                for (int round = 0; round < rounds; round++) {
+                    Arrays.fill(b.array(), (byte) round);
+                    for (int blk = 0; blk < blocks; blk++) {
+                        assertEquals(100, dev.write(blk * 4096L + 13, b));
+                    }
+                }
+                return null;
+            }));
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int round = 0; round < rounds; round++) {
+                    for (int blk = 0; blk < blocks; blk++) {
+                        assertEquals(0, dev.writeZeroes(blk * 4096L + 2000, 300));
+                    }
+                }
+                return null;
+            }));
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        byte aligned = (byte) (100 + rounds - 1);
+        byte patch = (byte) (rounds - 1);
+        byte[] got = readExactly(dev, 0, blocks * 4096, BufferKind.DIRECT_ALIGNED);
+        for (int pos = 0; pos < got.length; pos++) {
+            int in = pos % 4096;
+            boolean inPatch = in >= 13 && in < 113;
+            boolean inZeroes = in >= 2000 && in < 2300;
+            String where = "byte " + pos + " (" + (inPatch ? "patch slot" : inZeroes ? "zero slot" : "aligned only") + ")";
+            if (inPatch) {
+                assertTrue(got[pos] == patch || got[pos] == aligned, where + ": " + got[pos]);
+            } else if (inZeroes) {
+                assertTrue(got[pos] == 0 || got[pos] == aligned, where + ": " + got[pos]);
+            } else {
+                assertEquals(aligned, got[pos], where + ": an older aligned write came back");
+            }
+        }
+    }
+
+    @Test
     default void writeZeroesAtUnalignedRangesReadsBackZerosAndKeepsNeighbours() {
         BlockDevice dev = device();
         byte[] model = initialContents().clone();

@@ -92,4 +92,19 @@ class DiscardTest {
             assertArrayEquals(new byte[9728 - 1024], Arrays.copyOfRange(got, 1024, 9728));
         }
     }
+
+    @Test
+    void onA4KnBlockDeviceUnmapDiscardsOnlyWhole4096ByteBlocks() throws Exception {
+        Path file = TestImages.randomImage(dir, "bd4k.img", SIZE, 5);
+        byte[] model = TestImages.readAll(file);
+        try (TestImages.LoopDevice loop = TestImages.LoopDevice.attachOrSkip(file, 4096);
+             RawImage image = RawImage.open(DriveOptions.of(loop.path).withDiscard(DiscardMode.UNMAP))) {
+            // [1000, 10000) contains one whole 4096-byte block, 4096..8192; a 512-aligned BLKDISCARD would be EINVAL.
+            assertEquals(0, image.discard(1000, 9000));
+            byte[] got = read(image, 0, 16384);
+            assertArrayEquals(Arrays.copyOfRange(model, 0, 4096), Arrays.copyOfRange(got, 0, 4096));
+            assertArrayEquals(new byte[4096], Arrays.copyOfRange(got, 4096, 8192));
+            assertArrayEquals(Arrays.copyOfRange(model, 8192, 16384), Arrays.copyOfRange(got, 8192, 16384));
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.ioemu.devices.block;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ class DurabilityTest {
         try (TestImages.LoopDevice loop = TestImages.LoopDevice.attachOrSkip(file, 512);
              RawImage image = RawImage.open(DriveOptions.of(loop.path).withCache(mode), POOL,
                      RawImage.LIBC_HOST_CALLS)) {
-            assertEquals(false, image.isWriteCacheEnabled(), mode + " must default to WCE off");
+            assertFalse(image.isWriteCacheEnabled(), mode + " must default to WCE off");
             assertEachWriteIsBelowTheCache(image, file);
         }
     }

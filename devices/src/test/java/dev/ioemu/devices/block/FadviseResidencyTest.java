@@ -78,4 +78,22 @@ class FadviseResidencyTest {
             assertEquals(1, image.hostFlushes(), "nothing written since: no second fdatasync");
         }
     }
+
+    @Test
+    void dropPageCacheEmptiesTheCacheOfAWritebackImageAtAHandover() throws Exception {
+        Path file = TestImages.randomImage(dir, "h.img", SIZE, 10);
+        CountingHostCalls host = new CountingHostCalls();
+        try (RawImage image = RawImage.open(DriveOptions.of(file.toString()), POOL, host)) {
+            touch(image, 11);
+            assertTrue(TestImages.residentPages(file.toString(), SIZE) > 0);
+            assertEquals(0, image.dropPageCache());
+            assertEquals(1, host.fdatasyncs.get(), "the handover flushes first");
+            assertEquals(0, TestImages.residentPages(file.toString(), SIZE));
+            assertEquals(512, image.write(0, ByteBuffer.allocate(512)));
+            host.failNextFdatasync(1, Errno.EIO);
+            int drops = host.drops.get();
+            assertEquals(-Errno.EIO, image.dropPageCache());
+            assertEquals(drops, host.drops.get(), "no drop after a failed flush");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.ioemu.devices.block;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +67,7 @@ class ImageLockTest {
     void lockingOffOpensAlongsideAWriter() throws Exception {
         try (RawImage writer = open(false);
              RawImage unlocked = RawImage.open(DriveOptions.of(file.toString()).withLocking(LockingMode.OFF))) {
-            assertTrue(!unlocked.isReadOnly());
+            assertFalse(unlocked.isReadOnly(), "locking=off opens read-write beside a writer");
         }
     }
 
@@ -113,6 +114,16 @@ class ImageLockTest {
             try (RawImage writer = open(false)) {
                 TestImages.Result r = TestImages.run(List.of("qemu-img", "info", "-f", "raw", file.toString()));
                 assertEquals(0, r.exit(), r.output());
+            }
+        }
+
+        @Test
+        void aReadOnlyQemuIoIsAllowedWhileWeHoldTheImage() throws Exception {
+            try (RawImage writer = open(false)) {
+                TestImages.Result r = TestImages.run(List.of("qemu-io", "-r", "-f", "raw", "-c", "read 0 512",
+                        file.toString()));
+                assertEquals(0, r.exit(), r.output());
+                assertTrue(r.output().contains("read 512/512 bytes at offset 0"), r.output());
             }
         }
 

@@ -111,11 +111,24 @@ final class TestImages {
 
         /** Attaches {@code file}, or skips the test with the reason when that is impossible here. */
         static LoopDevice attachOrSkip(Path file, int sectorSize) throws IOException, InterruptedException {
-            assumeTrue(isRoot(), "skipped: loop devices need root (user " + System.getProperty("user.name") + ")");
-            assumeTrue(commandExists("losetup"), "skipped: losetup not installed (apt-get install mount)");
-            Result r = run(List.of("losetup", "-f", "--show", "--sector-size", String.valueOf(sectorSize),
-                    file.toString()));
-            assumeTrue(r.exit() == 0, "skipped: losetup failed here: " + r.output().trim());
+            return attachOrSkip(file, sectorSize, false);
+        }
+
+        /** As above; {@code readOnly} attaches with {@code losetup -r} (BLKROGET reports 1). */
+        static LoopDevice attachOrSkip(Path file, int sectorSize, boolean readOnly)
+                throws IOException, InterruptedException {
+            String fallback = " (the page-cache residency check of FadviseResidencyTest runs without it)";
+            assumeTrue(isRoot(), "skipped: loop devices need root (user " + System.getProperty("user.name") + ")"
+                    + fallback);
+            assumeTrue(commandExists("losetup"), "skipped: losetup not installed (apt-get install mount)" + fallback);
+            List<String> cmd = new java.util.ArrayList<>(List.of("losetup", "-f", "--show", "--sector-size",
+                    String.valueOf(sectorSize)));
+            if (readOnly) {
+                cmd.add("-r");
+            }
+            cmd.add(file.toString());
+            Result r = run(cmd);
+            assumeTrue(r.exit() == 0, "skipped: losetup failed here: " + r.output().trim() + fallback);
             return new LoopDevice(r.output().trim());
         }
 

@@ -1,0 +1,220 @@
+package dev.ioemu.emulator;
+
+import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.emulator.chardev.ChardevEndpoint;
+import dev.ioemu.emulator.chardev.Connection;
+import dev.ioemu.emulator.cli.ChardevSpec;
+import dev.ioemu.emulator.cli.UsageException;
+import dev.ioemu.emulator.cli.VmConfig;
+import dev.ioemu.emulator.machine.PcMachine;
+import dev.ioemu.emulator.machine.PciIdeWiring;
+import dev.ioemu.emulator.qmp.QmpMonitor;
+import dev.ioemu.emulator.qtest.QtestLog;
+import dev.ioemu.emulator.qtest.QtestServer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.IntConsumer;
+
+/**
+ * One VM process: builds the machine from a {@link VmConfig}, opens the qtest and QMP chardevs
+ * the way libqtest expects (connecting as a client to its sockets), serves them, and owns the one
+ * way out: {@link #shutdown} drains and flushes every drive, then exits with status 0 — for QMP
+ * {@code quit}, SIGTERM/SIGINT/SIGHUP (libqtest requires status 0 after SIGTERM; the JVM's own
+ * default would be 143) and the death of the parent with {@code exit-with-parent=on}.
+ *
+ * <p>Threads: the qtest server runs on the thread that called {@link #run}; each QMP monitor has
+ * its own thread; signal handlers run on a JVM signal thread. End of qtest input does not end
+ * the process (QEMU's behaviour).
+ */
+public final class Emulator {
+    private final VmConfig config;
+    private final PrintStream err;
+    private final IntConsumer exit;
+    private final List<ChardevEndpoint> endpoints = new ArrayList<>();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private PcMachine machine;
+    private QtestLog qtestLog = QtestLog.disabled();
+    private boolean shuttingDown;
+
+    /**
+     * @param exit how to end the process (System::exit; tests pass a recorder)
+     */
+    public Emulator(VmConfig config, PrintStream err, IntConsumer exit) {
+        this.config = config;
+        this.err = err;
+        this.exit = exit;
+    }
+
+    /**
+     * Starts the VM and serves until {@link #shutdown}.
+     *
+     * @throws UsageException for a setup error (bad accelerator, unopenable chardev or log,
+     *                        drive errors): the caller prints it and exits 1
+     */
+    public void run() throws UsageException, IOException {
+        if (!config.qtestAccelerator()) {
+            throw new UsageException("-accel " + config.accelerator() + ": accelerator '" + config.accelerator()
+                    + "' not available yet (expected: qtest)");
+        }
+        setUpTracing();
+        checkStdioUsedOnce();
+        machine = new PcMachine(config.ramSize(), config.startPaused());
+        ChardevEndpoint qtestEndpoint;
+        List<ChardevEndpoint> monitors = new ArrayList<>();
+        try {
+            PciIdeWiring.attach(machine, config);
+            try {
+                qtestLog = QtestLog.forOption(config.qtestLog());
+            } catch (IOException e) {
+                throw new UsageException("-qtest-log " + config.qtestLog() + ": cannot open: " + e.getMessage(), e);
+            }
+            qtestEndpoint = config.qtest() == null ? null : open("-qtest", config.qtest());
+            for (ChardevSpec m : config.monitors()) {
+                monitors.add(open("-qmp", m));
+            }
+        } catch (UsageException | RuntimeException e) {
+            // Release drives that did open (their locks) before the process reports and exits.
+            machine.shutdown();
+            closeEndpoints();
+            throw e;
+        }
+        Lifecycle.installSignalHandlers(this);
+        if (config.exitWithParent()) {
+            Lifecycle.exitWithParent(this);
+        }
+        QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
+        for (int i = 0; i < monitors.size(); i++) {
+            ChardevEndpoint ep = monitors.get(i);
+            Thread t = new Thread(() -> serveMonitor(qmp, ep), "qmp-" + i);
+            t.setDaemon(true);
+            t.start();
+        }
+        if (qtestEndpoint != null) {
+            QtestServer server = new QtestServer(machine, config.qtestAccelerator(), qtestLog);
+            Connection c;
+            while ((c = qtestEndpoint.next()) != null) {
+                server.serve(c);
+            }
+        }
+        awaitShutdown();
+    }
+
+    private void setUpTracing() throws UsageException {
+        for (String pattern : config.tracePatterns()) {
+            if (Trace.enable(pattern).isEmpty()) {
+                err.println("ioemu: -trace " + pattern + ": warning: no trace event matches");
+            }
+        }
+        if (config.traceFile() != null) {
+            try {
+                Trace.setOutput(config.traceFile());
+            } catch (IOException e) {
+                throw new UsageException("-D " + config.traceFile() + ": cannot open: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void checkStdioUsedOnce() throws UsageException {
+        int stdio = 0;
+        if (config.qtest() != null && config.qtest().kind() == ChardevSpec.Kind.STDIO) {
+            stdio++;
+        }
+        for (ChardevSpec m : config.monitors()) {
+            if (m.kind() == ChardevSpec.Kind.STDIO) {
+                stdio++;
+            }
+        }
+        if (stdio > 1) {
+            throw new UsageException("-qmp stdio: stdio is already in use (expected: one of -qtest/-qmp on stdio)");
+        }
+    }
+
+    private ChardevEndpoint open(String option, ChardevSpec spec) throws UsageException {
+        try {
+            ChardevEndpoint ep = ChardevEndpoint.open(spec);
+            synchronized (endpoints) {
+                endpoints.add(ep);
+            }
+            return ep;
+        } catch (IOException e) {
+            throw new UsageException(option + " " + spec + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void serveMonitor(QmpMonitor qmp, ChardevEndpoint ep) {
+        try {
+            while (true) {
+                Connection next = ep.next();
+                if (next == null) {
+                    return;
+                }
+                try (Connection c = next) {
+                    qmp.serve(c);
+                }
+            }
+        } catch (IOException e) {
+            // The listening socket was closed: no more monitor clients.
+        }
+    }
+
+    private void awaitShutdown() {
+        try {
+            finished.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Ends the VM: SHUTDOWN event, drain and flush every drive, close the logs, exit 0. Safe to
+     * call from any thread and more than once (later calls do nothing).
+     *
+     * @param reason QEMU's SHUTDOWN reason, e.g. "host-qmp-quit" or "host-signal"
+     */
+    public void shutdown(String reason) {
+        synchronized (this) {
+            if (shuttingDown) {
+                return;
+            }
+            shuttingDown = true;
+        }
+        int status = 0;
+        if (machine != null) {
+            machine.runState().shutdown(reason);
+            try {
+                synchronized (machine) {
+                    machine.shutdown();
+                }
+            } catch (RuntimeException e) {
+                err.println("ioemu: error while flushing drives at exit: " + e);
+                status = 1;
+            }
+        }
+        closeEndpoints();
+        Trace.flush();
+        qtestLog.close();
+        err.flush();
+        finished.countDown();
+        exit.accept(status);
+    }
+
+    private void closeEndpoints() {
+        synchronized (endpoints) {
+            for (ChardevEndpoint ep : endpoints) {
+                try {
+                    ep.close();
+                } catch (IOException ignored) {
+                    // Exiting anyway; a stale socket path is harmless.
+                }
+            }
+        }
+    }
+
+    PrintStream err() {
+        return err;
+    }
+}

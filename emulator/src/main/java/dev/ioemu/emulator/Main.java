@@ -1,0 +1,73 @@
+package dev.ioemu.emulator;
+
+import dev.ioemu.emulator.cli.CommandLine;
+import dev.ioemu.emulator.cli.UsageException;
+import dev.ioemu.emulator.cli.VmConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.function.IntConsumer;
+
+/**
+ * {@code ioemu}: the per-VM process with QEMU's command line (see README "Usage"). Errors in the
+ * command line or the set-up print one line naming the option and exit with status 1.
+ */
+public final class Main {
+    static final String VERSION = "ioemu emulator version 0.1.0 (QEMU 7.2.0 command line and qtest protocol)";
+
+    static final String USAGE = """
+            usage: ioemu [options]
+              -machine pc[,accel=qtest]   -accel qtest        (tcg and kvm are not available yet)
+              -m SIZE                     -S                  -nodefaults   -display none   -name NAME
+              -drive file=IMG,if=ide|none[,index=0..3][,id=ID][,media=disk|cdrom][,format=raw]
+                     [,cache=writeback|none|writethrough|directsync|unsafe|fadvise][,readonly=on|off]
+                     [,werror=…][,rerror=…][,discard=ignore|unmap][,locking=auto|on|off][,aio=threads]
+              -hda/-hdb/-hdc/-hdd IMG     -cdrom IMG
+              -device ide-hd|ide-cd[,drive=ID][,bus=ide.N][,unit=U][,model=…][,serial=…][,ver=…]
+              -global ide-hd.serial=…|ide-hd.model=…|ide-hd.ver=…
+              -qtest stdio|unix:PATH[,server=on]|tcp:HOST:PORT   -qtest-log FILE|none
+              -chardev socket,path=P,id=ID[,server=on] -mon chardev=ID,mode=control | -qmp unix:P,server=on,wait=off
+              -trace PATTERN|enable=PATTERN|events=FILE   -D FILE   -run-with exit-with-parent=on
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int status = run(args, System.err, System::exit);
+        System.exit(status);
+    }
+
+    /**
+     * Runs the emulator. Returns only on a start-up error (the status to exit with, 1) or, in
+     * tests, after {@code exit} was called; a running VM ends through {@code exit}.
+     */
+    public static int run(String[] args, PrintStream err, IntConsumer exit) {
+        if (args.length == 1 && (args[0].equals("-version") || args[0].equals("--version"))) {
+            System.out.println(VERSION);
+            return 0;
+        }
+        if (args.length == 1 && (args[0].equals("-help") || args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.print(USAGE);
+            return 0;
+        }
+        VmConfig config;
+        try {
+            config = CommandLine.parse(args);
+        } catch (UsageException e) {
+            err.println("ioemu: " + e.getMessage());
+            return 1;
+        }
+        Emulator emulator = new Emulator(config, err, exit);
+        try {
+            emulator.run();
+            return 0;
+        } catch (UsageException e) {
+            err.println("ioemu: " + e.getMessage());
+            return 1;
+        } catch (IOException | RuntimeException e) {
+            err.println("ioemu: " + e);
+            return 1;
+        }
+    }
+}

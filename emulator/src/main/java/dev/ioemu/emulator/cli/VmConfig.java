@@ -1,0 +1,47 @@
+package dev.ioemu.emulator.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the command line asked for, validated as far as the front end can (block keys are
+ * checked by the block layer when drives open).
+ *
+ * @param machineType   "pc" (the only machine)
+ * @param accelerator   "qtest", "tcg" or "kvm"
+ * @param ramSize       guest RAM in bytes (default 128 MiB)
+ * @param startPaused   {@code -S}: QMP status "prelaunch" until {@code cont}
+ * @param qtest         the qtest chardev, or null
+ * @param qtestLog      the qtest log file; null = stderr (QEMU's default), "none" disables
+ * @param monitors      QMP monitors ({@code -qmp}, or {@code -mon chardev=ID,mode=control})
+ * @param tracePatterns {@code -trace} patterns, in order, including those read from events= files
+ * @param traceFile     {@code -D FILE}, or null for stderr
+ * @param exitWithParent {@code -run-with exit-with-parent=on}
+ * @param ideGlobals    {@code -global} defaults by driver ("ide-hd", "ide-cd") and property
+ *                      (model, serial, ver); already applied to {@link #ideDevices}, still to be
+ *                      applied to disks created from {@code -drive if=ide}
+ */
+public record VmConfig(
+        String machineType,
+        String accelerator,
+        long ramSize,
+        boolean noDefaults,
+        boolean startPaused,
+        List<DriveSpec> drives,
+        List<IdeDeviceSpec> ideDevices,
+        ChardevSpec qtest,
+        String qtestLog,
+        List<ChardevSpec> monitors,
+        List<String> tracePatterns,
+        Path traceFile,
+        String name,
+        boolean exitWithParent,
+        Map<String, Map<String, String>> ideGlobals) {
+
+    public static final long DEFAULT_RAM_SIZE = 128L << 20;
+
+    public boolean qtestAccelerator() {
+        return "qtest".equals(accelerator);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.ioemu.emulator.machine;
+
+import dev.ioemu.devices.block.BlockStats;
+import dev.ioemu.devices.block.CacheMode;
+
+/**
+ * What QMP {@code query-block} and {@code query-blockstats} report about one drive.
+ *
+ * @param device QEMU's legacy drive id, e.g. {@code ide0-hd0}, or the {@code id=} given
+ * @param qdev   the device path, e.g. {@code /machine/unattached/device[N]} or the -device id
+ * @param file   image file name, or null for an empty CD-ROM
+ * @param stats  live counters, or null for an empty drive
+ */
+public record BlockInfo(String device, String qdev, boolean removable, String file, boolean readOnly,
+                        String format, CacheMode cache, long virtualSize, BlockStats stats) {
+}

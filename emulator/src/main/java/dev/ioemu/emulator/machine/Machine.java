@@ -1,0 +1,72 @@
+package dev.ioemu.emulator.machine;
+
+import dev.ioemu.devices.bus.IoPortBus;
+
+import java.util.List;
+
+/**
+ * What a front end (qtest server, QMP monitor) needs from a machine. Front ends depend on this
+ * interface only, so they can be tested against a small fake.
+ *
+ * <p>Locking: a front end holds the machine's monitor ({@code synchronized (machine)}) while it
+ * executes one command, so a qtest request and a QMP command never interleave inside devices —
+ * QEMU's big lock. Block I/O completions do not take it; they use each device's own lock.
+ */
+public interface Machine {
+    /** The x86 I/O port space. */
+    IoPortBus ioBus();
+
+    /** The physical address space the first CPU sees. */
+    AddressSpace addressSpace();
+
+    /** QEMU_CLOCK_VIRTUAL, advanced by qtest's clock commands. */
+    VirtualClock clock();
+
+    /** Devices a qtest client may name, with their GPIO pins. */
+    List<QomDevice> qomDevices();
+
+    /** Running/paused state and its events. */
+    RunStateControl runState();
+
+    /** System reset (QMP {@code system_reset}): every device to its reset state. */
+    void reset();
+
+    /**
+     * Waits until every block request submitted so far has completed and its completion (status
+     * update, IRQ) has run; used by {@code clock_step} so replies do not depend on host timing.
+     */
+    void drain();
+
+    /** The drives, for {@code query-block}/{@code query-blockstats}. */
+    List<BlockInfo> blocks();
+
+    /** Drains, flushes every drive and releases them (quit, SIGTERM). Idempotent. */
+    void shutdown();
+
+    /**
+     * Resolves a QOM path the way QEMU does: an absolute path must match exactly; a partial path
+     * ({@code ioapic}) must match the end of exactly one published path.
+     *
+     * @return the device, or null if none or more than one matches
+     */
+    default QomDevice resolve(String path) {
+        if (path.startsWith("/")) {
+            for (QomDevice d : qomDevices()) {
+                if (d.path().equals(path)) {
+                    return d;
+                }
+            }
+            return null;
+        }
+        QomDevice found = null;
+        for (QomDevice d : qomDevices()) {
+            if (d.path().endsWith("/" + path)) {
+                if (found != null) {
+                    return null;   // ambiguous, as QEMU's partial-path lookup
+                }
+                found = d;
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.ioemu.emulator.machine;
+
+import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.IoPortBus;
+import dev.ioemu.devices.bus.IrqLine;
+import dev.ioemu.devices.isa.DmaPageRegisters;
+import dev.ioemu.devices.isa.FwCfg;
+import dev.ioemu.devices.isa.I8257Dma;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The pc machine's platform: guest RAM, the I/O port space, the ISA pieces a qtest client touches
+ * before any disk (the two DMA controllers and their page registers, because libqtest reads port
+ * 0x00 to flush IRQ lines; fw_cfg, because libqos sizes RAM with it), the IOAPIC's 24 input pins
+ * (IDE on 14 and 15), the virtual clock and the run state. PCI and IDE plug in as a
+ * {@link MachineComponent} ({@link PciIdeWiring}).
+ *
+ * <p>QOM paths follow QEMU 7.2's pc machine: {@code /machine/i440fx} and
+ * {@code /machine/i440fx/ioapic}, so {@code irq_intercept_in ioapic} resolves as it does there.
+ */
+public final class PcMachine implements Machine {
+    public static final int IOAPIC_PINS = 24;
+    public static final int FW_CFG_PORT = 0x510;
+
+    private final GuestMemory memory;
+    private final IoPortBus bus = new IoPortBus();
+    private final PcAddressSpace addressSpace;
+    private final VirtualClock clock = new VirtualClock();
+    private final GpioPins ioapic = new GpioPins(IOAPIC_PINS);
+    private final List<QomDevice> qom;
+    private final I8257Dma dma1 = new I8257Dma("dma1", 0);
+    private final I8257Dma dma2 = new I8257Dma("dma2", 1);
+    private final FwCfg fwCfg;
+    private final List<MachineComponent> components = new ArrayList<>();
+    private final RunStateControl runState;
+    private boolean shutDown;
+
+    /**
+     * @param ramSize     bytes of RAM (a multiple of 4 KiB)
+     * @param startPaused {@code -S}
+     */
+    public PcMachine(long ramSize, boolean startPaused) {
+        this.memory = new GuestMemory(ramSize);
+        this.addressSpace = new PcAddressSpace(memory);
+        this.fwCfg = new FwCfg(ramSize);
+        this.runState = new RunStateControl(startPaused, this::resumeComponents);
+        bus.map(0x00, dma1.portCount(), dma1);
+        bus.map(0xc0, dma2.portCount(), dma2);
+        bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new DmaPageRegisters());
+        bus.map(FW_CFG_PORT, 2, fwCfg);
+        this.qom = List.of(
+                new QomDevice("/machine/i440fx", new GpioPins(0), new GpioPins(0)),
+                new QomDevice("/machine/i440fx/ioapic", ioapic, new GpioPins(0)));
+    }
+
+    /** Plugs in a component (PCI/IDE wiring); its reset/resume/drain/shutdown follow the machine's. */
+    public synchronized void addComponent(MachineComponent c) {
+        components.add(c);
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** The line a device drives for ISA IRQ / IOAPIC pin {@code n} (14, 15 for IDE). */
+    public IrqLine irq(int n) {
+        return ioapic.line(n);
+    }
+
+    @Override
+    public IoPortBus ioBus() {
+        return bus;
+    }
+
+    @Override
+    public AddressSpace addressSpace() {
+        return addressSpace;
+    }
+
+    @Override
+    public VirtualClock clock() {
+        return clock;
+    }
+
+    @Override
+    public List<QomDevice> qomDevices() {
+        return qom;
+    }
+
+    @Override
+    public RunStateControl runState() {
+        return runState;
+    }
+
+    @Override
+    public synchronized void reset() {
+        dma1.reset();
+        dma2.reset();
+        fwCfg.reset();
+        for (MachineComponent c : components) {
+            c.reset();
+        }
+    }
+
+    private void resumeComponents() {
+        List<MachineComponent> cs;
+        synchronized (this) {
+            cs = List.copyOf(components);
+        }
+        for (MachineComponent c : cs) {
+            c.resume();
+        }
+    }
+
+    @Override
+    public void drain() {
+        List<MachineComponent> cs;
+        synchronized (this) {
+            cs = List.copyOf(components);
+        }
+        for (MachineComponent c : cs) {
+            c.drain();
+        }
+    }
+
+    @Override
+    public synchronized List<BlockInfo> blocks() {
+        List<BlockInfo> out = new ArrayList<>();
+        for (MachineComponent c : components) {
+            out.addAll(c.blocks());
+        }
+        return out;
+    }
+
+    @Override
+    public void shutdown() {
+        List<MachineComponent> cs;
+        synchronized (this) {
+            if (shutDown) {
+                return;
+            }
+            shutDown = true;
+            cs = List.copyOf(components);
+        }
+        for (MachineComponent c : cs) {
+            c.shutdown();
+        }
+    }
+}

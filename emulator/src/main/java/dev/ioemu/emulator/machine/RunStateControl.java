@@ -1,0 +1,122 @@
+package dev.ioemu.emulator.machine;
+
+import dev.ioemu.devices.bus.VmStateControl;
+import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.devices.trace.TraceEvent;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The VM run state (QEMU's RunState) and the events its changes produce (QMP STOP, RESUME,
+ * RESET, SHUTDOWN). Devices reach it through {@link VmStateControl} (werror=stop); QMP through
+ * {@link #stop}, {@link #cont}. Resuming asks every machine component to retry what it stopped on
+ * ({@code PiixIde.resume()}).
+ *
+ * <p>Thread safety: a device may request a stop from a block I/O thread, so state changes are
+ * synchronized; listeners are called outside the lock, in the order of the changes.
+ */
+public final class RunStateControl implements VmStateControl {
+    /** Receives machine events: name plus QMP "data" members (may be empty). */
+    @FunctionalInterface
+    public interface Listener {
+        void event(String name, Map<String, Object> data);
+    }
+
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Runnable onResume;
+    private RunState state;
+
+    /**
+     * @param startPaused {@code -S}
+     * @param onResume    run after every transition into RUNNING (resume the devices)
+     */
+    public RunStateControl(boolean startPaused, Runnable onResume) {
+        this.state = startPaused ? RunState.PRELAUNCH : RunState.RUNNING;
+        this.onResume = onResume;
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(Listener l) {
+        listeners.remove(l);
+    }
+
+    public synchronized RunState state() {
+        return state;
+    }
+
+    /** A device asks to pause (werror/rerror=stop): state io-error, STOP event. */
+    @Override
+    public void requestStop(String reason) {
+        pause("io-error".equals(reason) ? RunState.IO_ERROR : RunState.PAUSED, reason);
+    }
+
+    /** QMP {@code stop}. */
+    public void stop() {
+        pause(RunState.PAUSED, "stop");
+    }
+
+    private void pause(RunState target, String reason) {
+        synchronized (this) {
+            if (!state.running) {
+                return;
+            }
+            state = target;
+        }
+        trace(false, reason);
+        emit("STOP", Map.of());
+    }
+
+    /** QMP {@code cont}: RUNNING, RESUME event, devices retry what stopped them. */
+    public void cont() {
+        synchronized (this) {
+            if (state.running || state == RunState.SHUTDOWN) {
+                return;
+            }
+            state = RunState.RUNNING;
+        }
+        trace(true, "cont");
+        onResume.run();
+        emit("RESUME", Map.of());
+    }
+
+    /** After a system reset a machine that was not running is back in prelaunch (QEMU's rule). */
+    public synchronized void afterReset() {
+        if (!state.running && state != RunState.SHUTDOWN) {
+            state = RunState.PRELAUNCH;
+        }
+    }
+
+    /** Marks the machine as shutting down and sends SHUTDOWN with QEMU's reason string. */
+    public void shutdown(String reason) {
+        synchronized (this) {
+            if (state == RunState.SHUTDOWN) {
+                return;
+            }
+            state = RunState.SHUTDOWN;
+        }
+        trace(false, reason);
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("guest", false);   // QEMU's member order
+        data.put("reason", reason);
+        emit("SHUTDOWN", data);
+    }
+
+    /** Sends an event to every listener (RESET comes from the machine). */
+    public void emit(String name, Map<String, Object> data) {
+        for (Listener l : listeners) {
+            l.event(name, data);
+        }
+    }
+
+    private static void trace(boolean running, String reason) {
+        if (TraceEvent.VM_STATE_CHANGE.enabled) {
+            Trace.emit(TraceEvent.VM_STATE_CHANGE, running ? 1 : 0, reason);
+        }
+    }
+}
