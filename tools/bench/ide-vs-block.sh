@@ -42,5 +42,9 @@ for cache in $caches; do
   # Buffered modes read through the host page cache: start both sides from a warm one (an earlier
   # cache=none run's O_DIRECT writes drop the image's pages from it).
   case $cache in none|directsync) ;; *) cat "$img" >/dev/null ;; esac
-  ide_bench --cache "$cache" --runtime "$runtime" --repeat "$repeat" --cases "$cases" "$img" 2>/dev/null
+  # Per-run figures go to a log; shown only when the run fails.
+  if ! ide_bench --cache "$cache" --runtime "$runtime" --repeat "$repeat" --cases "$cases" "$img" \
+      2>"$work/ide-bench-$cache.log"; then
+    cat "$work/ide-bench-$cache.log" >&2; exit 1
+  fi
 done

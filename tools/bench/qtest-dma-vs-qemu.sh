@@ -61,6 +61,9 @@ for cache in $caches; do
   # Buffered modes read through the host page cache: start both sides from a warm one (an earlier
   # cache=none run's O_DIRECT writes drop the image's pages from it).
   case $cache in none|directsync) ;; *) cat "$img" >/dev/null ;; esac
-  qtest_bench --qemu "$qemu" --ioemu "$root/emulator/bin/ioemu" --targets "$targets" --cache "$cache" \
-    --runtime "$runtime" --repeat "$repeat" "$img" 2>/dev/null
+  # Per-run figures go to a log; shown only when the run fails.
+  if ! qtest_bench --qemu "$qemu" --ioemu "$root/emulator/bin/ioemu" --targets "$targets" --cache "$cache" \
+      --runtime "$runtime" --repeat "$repeat" "$img" 2>"$work/qtest-bench-$cache.log"; then
+    cat "$work/qtest-bench-$cache.log" >&2; exit 1
+  fi
 done
