@@ -36,8 +36,8 @@ public final class Emulator {
     private final IntConsumer exit;
     private final List<ChardevEndpoint> endpoints = new ArrayList<>();
     private final CountDownLatch finished = new CountDownLatch(1);
-    private PcMachine machine;
-    private QtestLog qtestLog = QtestLog.disabled();
+    private volatile PcMachine machine;   // read by signal and QMP threads in shutdown()
+    private volatile QtestLog qtestLog = QtestLog.disabled();
     private boolean shuttingDown;
 
     /**

@@ -125,9 +125,9 @@ public final class IoTool {
         }
     }
 
-    private static String value(String[] args, int i) {
+    static String value(String[] args, int i) {
         if (i + 1 >= args.length) {
-            throw new IllegalArgumentException(args[i] + ": missing value");
+            throw new IllegalArgumentException(args[i] + ": missing value (expected: a value after " + args[i] + ")");
         }
         return args[i + 1];
     }
@@ -182,7 +182,7 @@ public final class IoTool {
             if (!dev.isReadOnly()) {
                 int f = dev.flush();
                 if (f < 0) {
-                    err.println("flush failed: " + describe(f));
+                    err.println("flush failed: " + Errno.strerror(f));
                     return 1;
                 }
             }
@@ -214,7 +214,7 @@ public final class IoTool {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String name = c.kind() == IoCommand.Kind.WRITE_ZEROES ? "write" : c.kind().name().toLowerCase(Locale.ROOT);
         if (r < 0) {
-            err.println(name + " failed: " + describe(r));
+            err.println(name + " failed: " + Errno.strerror(r));
             return false;
         }
         if (c.kind() == IoCommand.Kind.FLUSH) {
@@ -242,19 +242,6 @@ public final class IoTool {
     private static ByteBuffer alignedBuffer(int length) {
         int rounded = (length + 4095) & ~4095;
         return ByteBuffer.allocateDirect(rounded + 4096).alignedSlice(4096).limit(length).slice();
-    }
-
-    /** strerror-like text for the errno values the block layer returns. */
-    static String describe(int result) {
-        return switch (-result) {
-            case Errno.EIO -> "Input/output error";
-            case Errno.ENOSPC -> "No space left on device";
-            case Errno.EINVAL -> "Invalid argument";
-            case Errno.EROFS -> "Read-only file system";
-            case Errno.EPERM -> "Operation not permitted";
-            case Errno.EOPNOTSUPP -> "Operation not supported";
-            default -> Errno.name(result);
-        };
     }
 
     private static int bench(String[] args, PrintStream out, PrintStream err) {

@@ -57,6 +57,24 @@ public interface BlockDevice extends Closeable {
 
     void setWriteCacheEnabled(boolean enabled);
 
+    /**
+     * The allocation status of the extent that starts at {@code offset}, at most {@code length}
+     * bytes and never past {@link #size()} (shared/spec/block.md §9). Backends that cannot tell
+     * report data, QEMU's "unknown"; {@code offset} must be below the size.
+     */
+    default BlockStatus blockStatus(long offset, long length) {
+        if (offset < 0 || offset >= size() || length <= 0) {
+            throw new IllegalArgumentException("block status: offset " + offset + ", length " + length
+                    + " (expected: 0 ≤ offset < " + size() + ", length > 0)");
+        }
+        return new BlockStatus(offset, Math.min(length, size() - offset), true);
+    }
+
+    /** Bytes the image occupies on the host (st_blocks × 512 for a file), or -1 if unknown. */
+    default long allocatedSize() {
+        return -1;
+    }
+
     /** Live counters for query-blockstats and the trace tools. */
     BlockStats stats();
 

@@ -22,19 +22,24 @@ import java.util.TreeMap;
  *   <li>{@code x-align=N}: use request alignment N (a power of two ≥ the host's) with cache.direct,
  *       so the 4Kn paths can be exercised on any host</li>
  *   <li>{@code inject-error.I.*}: fault injection rules, see {@link FaultInjection}</li>
+ *   <li>{@code x-no-share=on}: refuse to share WRITE and RESIZE even when read-only, as a
+ *       qemu-img convert source does (QEMU's BDRV_O_NO_SHARE, shared/spec/block.md §7.1), so a
+ *       running writer makes the open fail with 'Failed to get shared "write" lock'</li>
  * </ul>
  * Keys that belong to the device front end ({@link #FRONTEND_KEYS}) are ignored here; any other
  * unknown key is an error. As in QEMU, a comma inside a value is written {@code ,,}.
  */
 public record DriveOptions(String file, String format, CacheMode cache, boolean readOnly, DiscardMode discard,
-                           LockingMode locking, String aio, int forcedAlignment, List<FaultInjection.Rule> injectErrors) {
+                           LockingMode locking, String aio, int forcedAlignment, List<FaultInjection.Rule> injectErrors,
+                           boolean noShare) {
 
     /** -drive keys the IDE/INT 13h front end consumes; the block layer ignores them. */
     public static final Set<String> FRONTEND_KEYS = Set.of("if", "index", "id", "media", "werror", "rerror", "bus",
             "unit", "serial", "model", "ver", "wwn", "cyls", "heads", "secs", "trans", "share-rw");
 
     private static final List<String> BLOCK_KEYS = List.of("file", "format", "cache", "cache.direct",
-            "cache.no-flush", "cache.writeback", "readonly", "discard", "locking", "file.locking", "aio", "x-align");
+            "cache.no-flush", "cache.writeback", "readonly", "discard", "locking", "file.locking", "aio", "x-align",
+            "x-no-share");
 
     public DriveOptions {
         if (file == null || file.isEmpty()) {
@@ -61,32 +66,42 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
     /** Defaults for {@code file}: raw, writeback, read-write, discard=ignore, locking=auto. */
     public static DriveOptions of(String file) {
         return new DriveOptions(file, "raw", CacheMode.WRITEBACK, false, DiscardMode.IGNORE, LockingMode.AUTO,
-                "threads", 0, List.of());
+                "threads", 0, List.of(), false);
     }
 
     public DriveOptions withCache(CacheMode mode) {
         return new DriveOptions(file, format, mode, readOnly, discard, locking, aio,
-                mode.direct ? forcedAlignment : 0, injectErrors);
+                mode.direct ? forcedAlignment : 0, injectErrors, noShare);
     }
 
     public DriveOptions withReadOnly(boolean ro) {
-        return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors);
+        return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withDiscard(DiscardMode mode) {
-        return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors);
+        return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withLocking(LockingMode mode) {
-        return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors);
+        return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors,
+                noShare);
     }
 
     public DriveOptions withForcedAlignment(int alignment) {
-        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors);
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors,
+                noShare);
+    }
+
+    public DriveOptions withNoShare(boolean on) {
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
+                on);
     }
 
     public DriveOptions withInjectErrors(List<FaultInjection.Rule> rules) {
-        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules);
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules,
+                noShare);
     }
 
     /**
@@ -158,7 +173,8 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
         return new DriveOptions(options.get("file"), options.getOrDefault("format", "raw"), cache,
                 parseBool("readonly", options.getOrDefault("readonly", "off")),
                 DiscardMode.parse(options.getOrDefault("discard", "ignore")), LockingMode.parse(locking),
-                options.getOrDefault("aio", "threads"), align, rules);
+                options.getOrDefault("aio", "threads"), align, rules,
+                parseBool("x-no-share", options.getOrDefault("x-no-share", "off")));
     }
 
     /** Applies QEMU's cache.* switches on top of cache= and finds the mode they describe. */

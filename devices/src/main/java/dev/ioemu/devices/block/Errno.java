@@ -61,6 +61,26 @@ public final class Errno {
         };
     }
 
+    /**
+     * The C library's message for 5 or -5 ("Input/output error"), as QEMU and qemu-img print
+     * it; {@link #name} for values without one here.
+     */
+    public static String strerror(int errno) {
+        return switch (Math.abs(errno)) {
+            case EPERM -> "Operation not permitted";
+            case ENOENT -> "No such file or directory";
+            case EIO -> "Input/output error";
+            case EACCES -> "Permission denied";
+            case EISDIR -> "Is a directory";
+            case EINVAL -> "Invalid argument";
+            case EFBIG -> "File too large";
+            case ENOSPC -> "No space left on device";
+            case EROFS -> "Read-only file system";
+            case EOPNOTSUPP -> "Operation not supported";
+            default -> name(errno);
+        };
+    }
+
     /** Parses "EIO", "eio" or "5" (as used by -drive inject-error options); -1 if unknown. */
     public static int parse(String text) {
         String t = text.trim().toUpperCase();

@@ -286,6 +286,16 @@ public final class FaultInjection implements BlockDevice {
     }
 
     @Override
+    public BlockStatus blockStatus(long offset, long length) {
+        return inner.blockStatus(offset, length);
+    }
+
+    @Override
+    public long allocatedSize() {
+        return inner.allocatedSize();
+    }
+
+    @Override
     public boolean isReadOnly() {
         return inner.isReadOnly();
     }

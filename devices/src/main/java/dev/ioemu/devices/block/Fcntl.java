@@ -32,6 +32,8 @@ public final class Fcntl {
 
     public static final int SEEK_SET = 0;
     public static final int SEEK_END = 2;
+    public static final int SEEK_DATA = 3;
+    public static final int SEEK_HOLE = 4;
 
     public static final int AT_EMPTY_PATH = 0x1000;
 

@@ -54,6 +54,16 @@ final class ImageLock {
      *         want) or 'Failed to get shared "write" lock' (someone holds what we refuse to share)
      */
     static void acquire(int fd, String file, boolean readOnly, LockingMode mode) throws BlockOpenException {
+        acquire(fd, file, heldPermissions(readOnly), unsharedPermissions(readOnly), mode);
+    }
+
+    /**
+     * Locks the bytes for {@code held} and {@code unshared} (PERM_* sets) on {@code fd} and checks
+     * nobody else conflicts; the general form behind {@link #acquire(int, String, boolean, LockingMode)}.
+     * Image creation holds WRITE|RESIZE and refuses to share RESIZE (§7.1); a copy source (qemu-img
+     * convert) holds CONSISTENT_READ and refuses to share WRITE and RESIZE.
+     */
+    static void acquire(int fd, String file, int held, int unshared, LockingMode mode) throws BlockOpenException {
         if (mode == LockingMode.OFF) {
             return;
         }
@@ -66,8 +76,6 @@ final class ImageLock {
         }
         int setCmd = ofd ? Fcntl.F_OFD_SETLK : Fcntl.F_SETLK;
         int getCmd = ofd ? Fcntl.F_OFD_GETLK : Fcntl.F_GETLK;
-        int held = heldPermissions(readOnly);
-        int unshared = unsharedPermissions(readOnly);
         Fcntl.Flock flock = new Fcntl.Flock();
         for (int bit = 0; bit < PERM_NAMES.length; bit++) {
             int perm = 1 << bit;

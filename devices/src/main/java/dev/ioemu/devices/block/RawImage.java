@@ -161,7 +161,10 @@ public final class RawImage implements BlockDevice {
             }
             long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : st.size();
             int logicalBlockSize = blockDevice ? ioctlInt(fd, LinuxFs.BLKSSZGET) : 1;
-            ImageLock.acquire(fd, file, options.readOnly(), options.locking());
+            ImageLock.acquire(fd, file, ImageLock.heldPermissions(options.readOnly()),
+                    options.noShare() ? ImageLock.PERM_WRITE | ImageLock.PERM_RESIZE
+                            : ImageLock.unsharedPermissions(options.readOnly()),
+                    options.locking());
             AlignmentProbe.Alignment alignment = mode.direct
                     ? AlignmentProbe.probe(fd, file, st, options.forcedAlignment(), AlignmentProbe.LIBC_TRIAL_READ, pool)
                     : new AlignmentProbe.Alignment(1, 1, "buffered");
@@ -191,13 +194,7 @@ public final class RawImage implements BlockDevice {
             return new BlockOpenException("Could not open '" + file + "': filesystem does not support O_DIRECT",
                     "Try cache.direct=off (e.g. cache=writeback or cache=fadvise)", errno);
         }
-        String what = switch (errno) {
-            case Errno.ENOENT -> "No such file or directory";
-            case Errno.EACCES -> "Permission denied";
-            case Errno.EROFS -> "Read-only file system";
-            case Errno.EISDIR -> "Is a directory";
-            default -> Errno.name(errno);
-        };
+        String what = Errno.strerror(errno);
         String hint = errno == Errno.EACCES || errno == Errno.EROFS ? "Use readonly=on to open it read-only" : "";
         return new BlockOpenException("Could not open '" + file + "': " + what, hint, errno);
     }
@@ -353,6 +350,49 @@ public final class RawImage implements BlockDevice {
         }
         finish(BlockStats.Kind.WRITE_ZEROES, TraceEvent.BLK_WRITE_ZEROES, offset, length, ret, t0);
         return ret;
+    }
+
+    /**
+     * QEMU's {@code find_allocation} (shared/spec/block.md §9): SEEK_DATA from {@code offset}
+     * finds whether it starts a hole (and where the hole ends) or data, then SEEK_HOLE finds
+     * where the data ends. ENXIO means a trailing hole; any other failure, or a SEEK_HOLE that
+     * contradicts SEEK_DATA (the file changed underneath), is "unknown" and reported as data.
+     */
+    @Override
+    public BlockStatus blockStatus(long offset, long length) {
+        if (offset < 0 || offset >= size || length <= 0) {
+            throw new IllegalArgumentException("block status: offset " + offset + ", length " + length
+                    + " (expected: 0 ≤ offset < " + size + ", length > 0)");
+        }
+        long end = offset + Math.min(length, size - offset);
+        long dataStart;
+        try {
+            dataStart = LibC.lseek(fd, offset, Fcntl.SEEK_DATA);
+        } catch (LastErrorException e) {
+            boolean trailingHole = e.getErrorCode() == Errno.ENXIO;
+            return new BlockStatus(offset, end - offset, !trailingHole);
+        }
+        if (dataStart > offset) {
+            return new BlockStatus(offset, Math.min(dataStart, end) - offset, false);
+        }
+        long holeStart;
+        try {
+            holeStart = LibC.lseek(fd, offset, Fcntl.SEEK_HOLE);
+        } catch (LastErrorException e) {
+            return new BlockStatus(offset, end - offset, true);
+        }
+        long dataEnd = holeStart > offset ? Math.min(holeStart, end) : end;
+        return new BlockStatus(offset, dataEnd - offset, true);
+    }
+
+    /** st_blocks × 512, as {@code qemu-img info} reports "disk size"; -1 if fstat fails. */
+    @Override
+    public long allocatedSize() {
+        try {
+            return Statx.of(fd).allocatedBytes();
+        } catch (LastErrorException e) {
+            return -1;
+        }
     }
 
     @Override

@@ -58,13 +58,14 @@ public final class IoPortBus {
     }
 
     /**
-     * Reads {@code size} bytes at {@code port}. An access inside one device's range goes to that
-     * device. Otherwise it is cut into pieces the way QEMU's memory core cuts I/O accesses: each
-     * piece is the largest power of two that fits the remaining size and the alignment of its
-     * offset within whatever decodes its first byte; unassigned space answers a whole piece with
-     * all-ones (so an access starting on an unassigned port reads all-ones even if a device sits
-     * at a later byte: QEMU's {@code inw 0x88} = 0xffff although 0x89 is a DMA page register).
-     * Unlike QEMU, a piece is never handed to a device past the end of its range.
+     * Reads {@code size} bytes at {@code port}, as QEMU's memory core dispatches I/O: the device
+     * that decodes the first byte receives the access — also when it runs past the end of the
+     * device's range (QEMU does not clamp I/O accesses), so devices must answer offsets beyond
+     * their length. For an ordinary device the access is first cut to the largest power of two
+     * allowed by the alignment of its offset; a {@link PortListDevice} takes it whole. The rest
+     * continues at the next port by the same rule. Unassigned space answers a piece with all-ones,
+     * cut by the alignment of the port number (QEMU: {@code inw 0x88} = 0xffff although 0x89 is a
+     * DMA page register; {@code inl 0x510} goes whole to fw_cfg, which refuses it: 0).
      */
     public int read(int port, int size) {
         port &= 0xFFFF;
@@ -86,7 +87,7 @@ public final class IoPortBus {
         return value & mask(size);
     }
 
-    /** Writes {@code size} bytes at {@code port}, cut into pieces as {@link #read} does. */
+    /** Writes {@code size} bytes at {@code port}, dispatched as {@link #read} is. */
     public void write(int port, int size, int value) {
         port &= 0xFFFF;
         Mapping m = byPort[port];
@@ -107,18 +108,15 @@ public final class IoPortBus {
         }
     }
 
-    /** QEMU's memory_access_size for I/O, clamped to the device's range. */
+    /** QEMU's memory_access_size for I/O: the alignment of the offset bounds the piece, except for port lists. */
     private static int pieceSize(Mapping m, int port, int remaining) {
-        int offset = m == null ? port : port - m.base;
         int l = Integer.highestOneBit(remaining);
+        if (m != null && m.device instanceof PortListDevice) {
+            return l;
+        }
+        int offset = m == null ? port : port - m.base;
         int align = offset & -offset;
-        if (align != 0 && align < l) {
-            l = align;
-        }
-        if (m != null) {
-            l = Math.min(l, Integer.highestOneBit(m.base + m.length - port));
-        }
-        return l;
+        return align != 0 && align < l ? align : l;
     }
 
     /** {@code rep ins}: {@code count} items of {@code size} bytes from one port into {@code dst}. */

@@ -3,6 +3,7 @@ package dev.ioemu.devices.ide;
 import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.bus.PortDevice;
+import dev.ioemu.devices.bus.PortListDevice;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
@@ -275,8 +276,11 @@ final class IdeBus {
     // Port devices
     // =====================================================================================
 
-    /** 0x1F0-0x1F7 / 0x170-0x177 (access widths per §1.3). */
-    private final class CommandBlock implements PortDevice {
+    /**
+     * 0x1F0-0x1F7 / 0x170-0x177 (access widths per §1.3). A QEMU port list: it takes every access
+     * whole, so {@code inl 0x1f6} is all-ones rather than two 16-bit pieces (checked on QEMU 7.2).
+     */
+    private final class CommandBlock implements PortListDevice {
         @Override
         public int read(int offset, int size) {
             return controller.locked(() -> {
@@ -321,7 +325,7 @@ final class IdeBus {
         @Override
         public int readString(int offset, int size, int count, GuestMemory.Span dst) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_READW.enabled || TraceEvent.IDE_DATA_READL.enabled) {
-                return PortDevice.super.readString(offset, size, count, dst);
+                return PortListDevice.super.readString(offset, size, count, dst);
             }
             return controller.locked(() -> selectedDevice().readDataString(size, count, dst));
         }
@@ -329,7 +333,7 @@ final class IdeBus {
         @Override
         public int writeString(int offset, int size, int count, GuestMemory.Span src) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_WRITEW.enabled || TraceEvent.IDE_DATA_WRITEL.enabled) {
-                return PortDevice.super.writeString(offset, size, count, src);
+                return PortListDevice.super.writeString(offset, size, count, src);
             }
             return controller.locked(() -> selectedDevice().writeDataString(size, count, src));
         }
@@ -348,15 +352,26 @@ final class IdeBus {
         }
     }
 
-    /** 0x3F6 / 0x376: Alternate Status (read, no IRQ side effect) and Device Control (write). */
-    private final class ControlBlock implements PortDevice {
+    /**
+     * 0x3F6 / 0x376: Alternate Status (read, no IRQ side effect) and Device Control (write). A
+     * one-byte QEMU port list: a 16-bit access is the byte plus a floating 0xFF upper half
+     * ({@code inw 0x3f6} = 0xff50 on QEMU 7.2); a 32-bit access matches no entry (all-ones, write dropped).
+     */
+    private final class ControlBlock implements PortListDevice {
         @Override
         public int read(int offset, int size) {
-            return controller.locked(IdeBus.this::alternateStatus);
+            if (size == 4) {
+                return 0xFFFF_FFFF;
+            }
+            int value = controller.locked(IdeBus.this::alternateStatus);
+            return size == 2 ? value | 0xFF00 : value;
         }
 
         @Override
         public void write(int offset, int size, int value) {
+            if (size == 4) {
+                return;
+            }
             controller.locked(() -> {
                 writeControl(value & 0xFF);
                 return 0;

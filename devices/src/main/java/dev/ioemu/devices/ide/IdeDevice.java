@@ -607,15 +607,18 @@ final class IdeDevice {
     }
 
     /**
-     * READ NATIVE MAX ADDRESS (+EXT) (§5.11): last sector into the address registers. CHS uses
-     * the native geometry (upstream's fix; 7.2 used the current one and could divide by zero).
+     * READ NATIVE MAX ADDRESS (+EXT) (§5.11, §12): last sector into the address registers. CHS
+     * uses the current geometry as our peer QEMU 7.2 does (the differential suite caught the
+     * native-geometry variant of later QEMUs); where 7.2 divides by zero (0 sectors per track set
+     * by INITIALIZE DEVICE PARAMETERS) we take the native geometry instead, as QEMU 8.0+ does.
      */
     Outcome readNativeMaxAddress(boolean ext) {
         if (totalSectors == 0) {
             return Outcome.ABORTED;
         }
         regs.applyCountConversion(ext);
-        regs.setAddress(totalSectors - 1, geometry.heads(), geometry.sectors());
+        boolean usable = heads != 0 && sectors != 0;
+        regs.setAddress(totalSectors - 1, usable ? heads : geometry.heads(), usable ? sectors : geometry.sectors());
         return Outcome.COMPLETED;
     }
 

@@ -1,6 +1,6 @@
 package dev.ioemu.devices.isa;
 
-import dev.ioemu.devices.bus.PortDevice;
+import dev.ioemu.devices.bus.PortListDevice;
 
 /**
  * The PC's DMA page registers, one device for ports 0x80-0x8f: byte storage at the ports QEMU
@@ -10,10 +10,10 @@ import dev.ioemu.devices.bus.PortDevice;
  * <p>QEMU registers each run of registers as its own region of 1-byte "port list" entries, which
  * take accesses of any alignment (observed on 7.2): a 16-bit piece touches the second byte only if it belongs to the same run (else that byte reads
  * 0xff / is not written); a 32-bit piece reads all-ones and writes nothing; a piece starting at an
- * undecoded port reads all-ones. An access that runs past 0x8f is cut by the bus and may differ
- * from QEMU (see tests' AllowedDifferences "port-page-register-end").
+ * undecoded port reads all-ones. As a {@link PortListDevice} it receives accesses whole, also
+ * those running past 0x8f, and cuts them itself.
  */
-public final class DmaPageRegisters implements PortDevice {
+public final class DmaPageRegisters implements PortListDevice {
     public static final int BASE = 0x80;
     public static final int PORTS = 16;
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(NoLeakedBuffers.class)
 class AlignmentProbeTest {
-    static final Statx NO_INFO = new Statx(0, LinuxFs.S_IFREG, 0, 0, 0);
+    static final Statx NO_INFO = new Statx(0, LinuxFs.S_IFREG, 0, 0, 0, 0);
     static final AlignedBufferPool POOL = new AlignedBufferPool(AlignedBufferPool.Settings.DEFAULT);
 
 
@@ -25,7 +25,7 @@ class AlignmentProbeTest {
 
     @Test
     void statxDioAlignIsUsedWhenTheKernelReportsIt() throws Exception {
-        Statx st = new Statx(Statx.STATX_DIOALIGN, LinuxFs.S_IFREG, 0, 4, 512);
+        Statx st = new Statx(Statx.STATX_DIOALIGN, LinuxFs.S_IFREG, 0, 4, 512, 0);
         AlignmentProbe.Alignment a = AlignmentProbe.probe(-1, "f", st, 0, host(4096, 4096), POOL);
         assertEquals(512, a.request());
         assertEquals(512, a.memory(), "memory alignment is at least 512");
@@ -62,7 +62,7 @@ class AlignmentProbeTest {
 
     @Test
     void aForcedAlignmentRaisesButNeverLowersTheHostsAlignment() throws Exception {
-        Statx st = new Statx(Statx.STATX_DIOALIGN, LinuxFs.S_IFREG, 0, 512, 1024);
+        Statx st = new Statx(Statx.STATX_DIOALIGN, LinuxFs.S_IFREG, 0, 512, 1024, 0);
         assertEquals(4096, AlignmentProbe.probe(-1, "f", st, 4096, host(1, 1), POOL).request());
         BlockOpenException e = assertThrows(BlockOpenException.class,
                 () -> AlignmentProbe.probe(-1, "f", st, 512, host(1, 1), POOL));

@@ -451,6 +451,23 @@ class PiixIdeTest {
             assertEquals(63, ata.inb(ata.base + 3));
         }
 
+        /** QEMU 7.2 (our peer) converts with the geometry INITIALIZE DEVICE PARAMETERS set. */
+        @Test
+        void readNativeMaxInChsModeUsesTheCurrentGeometryAsQemu72() {
+            ata.close();
+            disk = new MemoryBlockDevice(130L * 16 * 63 * 512);
+            ata = AtaTestDriver.withDisk(disk);
+            ata.outb(ata.base + 2, 16);
+            ata.outb(ata.base + 6, 0xA0);
+            ata.command(0x91);
+            ata.command(0xF8);
+            assertEquals(0x50, ata.status());
+            long last = 130L * 16 * 63 - 1;
+            assertEquals(last / 16, ata.inb(ata.base + 4) | ata.inb(ata.base + 5) << 8, "cylinder with 1 head x 16 sectors");
+            assertEquals(0, ata.inb(ata.base + 6) & 0x0F);
+            assertEquals(last % 16 + 1, ata.inb(ata.base + 3));
+        }
+
         @Test
         void setTransferModeRewritesIdentifyWords() {
             ata.identify();

@@ -178,9 +178,8 @@ public final class PciIdeWiring implements MachineComponent {
 
     @Override
     public void drain() {
-        // The contract offers drain-with-flush only; a flush is invisible to the guest except in
-        // query-blockstats' flush count. A plain PiixIde.drain() would be the exact operation.
-        ide.drainAndFlush();
+        // Only wait: a flush here would make unflushed guest writes durable behind its back.
+        ide.drain();
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.ioemu.emulator.machine.GpioPins;
 import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.QomDevice;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -74,33 +73,39 @@ public final class QtestServer {
         open(connection.out());
         try {
             InputStream in = connection.in();
-            ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-            boolean overlong = false;   // discarding the rest of a line longer than MAX_LINE
+            byte[] line = new byte[65536];   // the current line; grows up to maxLine
+            int length = 0;
+            boolean overlong = false;        // discarding the rest of a line longer than maxLine
             byte[] buf = new byte[65536];
             int n;
             while ((n = in.read(buf)) > 0) {
                 int start = 0;
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] == '\n') {
-                        if (overlong) {
-                            log.received("(line longer than " + maxLine + " bytes)");
-                            send("FAIL line too long (expected: at most " + maxLine + " bytes)");
-                            overlong = false;
-                        } else {
-                            line.write(buf, start, i - start);
-                            handle(line.toString(StandardCharsets.ISO_8859_1));
-                        }
-                        line.reset();
-                        start = i + 1;
+                int newline;
+                while ((newline = ByteSearch.indexOf(buf, start, n, (byte) '\n')) >= 0) {
+                    if (overlong) {
+                        log.received("(line longer than " + maxLine + " bytes)");
+                        send("FAIL line too long (expected: at most " + maxLine + " bytes)");
+                        overlong = false;
+                    } else {
+                        line = append(line, length, buf, start, newline - start);
+                        length += newline - start;
+                        handle(line, length);
                     }
+                    length = 0;
+                    if (line.length > (1 << 20)) {
+                        line = new byte[65536];   // do not keep a huge write's buffer for small requests
+                    }
+                    start = newline + 1;
                 }
-                if (!overlong && line.size() + (n - start) > maxLine) {
+                if (!overlong && (long) length + (n - start) > maxLine) {
                     // A client that never sends a newline must not exhaust the heap.
                     overlong = true;
-                    line = new ByteArrayOutputStream(128);
+                    line = new byte[65536];
+                    length = 0;
                 }
                 if (!overlong) {
-                    line.write(buf, start, n - start);
+                    line = append(line, length, buf, start, n - start);
+                    length += n - start;
                 }
             }
         } catch (IOException e) {
@@ -113,6 +118,16 @@ public final class QtestServer {
         }
     }
 
+    /** Appends {@code src[off..off+len)} after {@code length} bytes of {@code line}, growing it. */
+    private static byte[] append(byte[] line, int length, byte[] src, int off, int len) {
+        byte[] out = line;
+        if (length + len > out.length) {
+            out = java.util.Arrays.copyOf(line, Math.max(2 * out.length, length + len));
+        }
+        System.arraycopy(src, off, out, length, len);
+        return out;
+    }
+
     /** The chardev "opened" event: replies go to {@code output}; reported IRQ levels are forgotten. */
     void open(OutputStream output) {
         synchronized (outputLock) {
@@ -122,38 +137,62 @@ public final class QtestServer {
         log.opened();
     }
 
-    /** Processes one request line (without its newline) and sends the reply. */
+    /**
+     * Processes one request line (without its newline) and sends the reply. Replies are Strings,
+     * or for bulk data byte arrays that already end with the newline.
+     */
     public void handle(String line) {
-        log.received(line);
-        if (TraceEvent.QTEST_COMMAND.enabled) {
-            Trace.emit(TraceEvent.QTEST_COMMAND, line);
+        byte[] bytes = line.getBytes(StandardCharsets.ISO_8859_1);
+        handle(bytes, bytes.length);
+    }
+
+    private void handle(byte[] line, int length) {
+        if (log.enabled() || TraceEvent.QTEST_COMMAND.enabled) {
+            String text = new String(line, 0, length, StandardCharsets.ISO_8859_1);
+            log.received(text);
+            if (TraceEvent.QTEST_COMMAND.enabled) {
+                Trace.emit(TraceEvent.QTEST_COMMAND, text);
+            }
         }
-        String reply;
+        Object reply;
         try {
             synchronized (machine) {
-                reply = execute(line.split(" ", -1));
+                reply = execute(new QtestWords(line, length));
             }
         } catch (QtestFailure f) {
             reply = "FAIL " + f.getMessage();
         } catch (RuntimeException e) {
             // A device bug must not take the process down; the client sees what happened.
-            org.slf4j.LoggerFactory.getLogger(QtestServer.class).error("qtest request '{}' failed", line, e);
+            org.slf4j.LoggerFactory.getLogger(QtestServer.class).error("qtest request '{}' failed",
+                    new String(line, 0, Math.min(length, 200), StandardCharsets.ISO_8859_1), e);
             reply = "FAIL internal error: " + e;
         }
-        if (reply != null) {
-            send(reply);
+        if (reply instanceof byte[] b) {
+            send(b);
+        } else {
+            send((String) reply);
         }
     }
 
     /** Sends one line to the client and the log; dropped if no client is connected. */
     void send(String text) {
+        send((text + "\n").getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * Sends one line given as bytes ending with its newline, so a reply is one write (one wake-up
+     * of the client), e.g. a 175 KB b64read reply.
+     */
+    private void send(byte[] line) {
         synchronized (outputLock) {
-            log.sent(text);
+            if (log.enabled()) {
+                log.sent(new String(line, 0, line.length - 1, StandardCharsets.ISO_8859_1));
+            }
             if (out == null) {
                 return;
             }
             try {
-                out.write((text + "\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(line);
                 out.flush();
             } catch (IOException e) {
                 out = null;   // the client went away; serve() sees the end of input next
@@ -177,9 +216,9 @@ public final class QtestServer {
         }
     }
 
-    private String execute(String[] w) throws QtestFailure {
-        String cmd = w[0];
-        if (w.length == 1 && cmd.isEmpty()) {
+    private Object execute(QtestWords w) throws QtestFailure {
+        String cmd = w.word(0);
+        if (w.count() == 1 && cmd.isEmpty()) {
             throw new QtestFailure("empty line (expected: a command)");
         }
         switch (cmd) {
@@ -225,35 +264,39 @@ public final class QtestServer {
         return "FAIL Unknown command '" + cmd + "'";
     }
 
-    private static String arg(String[] w, int i, String name) throws QtestFailure {
-        if (i >= w.length) {
-            throw new QtestFailure(w[0] + ": missing argument " + name);
-        }
-        return w[i];
+    private static String arg(QtestWords w, int i, String name) throws QtestFailure {
+        need(w, i, name);
+        return w.word(i);
     }
 
-    private static int port(String[] w) throws QtestFailure {
+    private static void need(QtestWords w, int i, String name) throws QtestFailure {
+        if (i >= w.count()) {
+            throw new QtestFailure(w.word(0) + ": missing argument " + name);
+        }
+    }
+
+    private static int port(QtestWords w) throws QtestFailure {
         long port = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         if (Long.compareUnsigned(port, 0xffff) > 0) {
-            throw new QtestFailure(w[0] + ": port " + w[1] + " out of range (expected: 0 to 0xffff)");
+            throw new QtestFailure(w.word(0) + ": port " + w.word(1) + " out of range (expected: 0 to 0xffff)");
         }
         return (int) port;
     }
 
-    private String out(String[] w, int size) throws QtestFailure {
+    private String out(QtestWords w, int size) throws QtestFailure {
         int port = port(w);
         long value = QtestNumbers.u64(arg(w, 2, "VALUE"), "VALUE");
         machine.ioBus().write(port, size, (int) value);
         return "OK";
     }
 
-    private String in(String[] w, int size) throws QtestFailure {
+    private String in(QtestWords w, int size) throws QtestFailure {
         int port = port(w);
         int value = machine.ioBus().read(port, size);
         return String.format("OK 0x%04x", Integer.toUnsignedLong(value));
     }
 
-    private String writeN(String[] w, int size) throws QtestFailure {
+    private String writeN(QtestWords w, int size) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         long value = QtestNumbers.u64(arg(w, 2, "VALUE"), "VALUE");
         byte[] b = new byte[size];
@@ -264,7 +307,7 @@ public final class QtestServer {
         return "OK";
     }
 
-    private String readN(String[] w, int size) throws QtestFailure {
+    private String readN(QtestWords w, int size) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         byte[] b = new byte[size];
         machine.addressSpace().read(addr, b, 0, size);
@@ -275,44 +318,52 @@ public final class QtestServer {
         return String.format("OK 0x%016x", value);
     }
 
-    private static int transferSize(String[] w, int i, boolean zeroAllowed) throws QtestFailure {
+    private static int transferSize(QtestWords w, int i, boolean zeroAllowed) throws QtestFailure {
         long size = QtestNumbers.u64(arg(w, i, "SIZE"), "SIZE");
         if (size == 0 && !zeroAllowed) {
-            throw new QtestFailure(w[0] + ": SIZE must be > 0");
+            throw new QtestFailure(w.word(0) + ": SIZE must be > 0");
         }
         if (Long.compareUnsigned(size, MAX_TRANSFER) > 0) {
-            throw new QtestFailure(w[0] + ": SIZE " + w[i] + " too large (expected: at most " + MAX_TRANSFER + ")");
+            throw new QtestFailure(w.word(0) + ": SIZE " + w.word(i) + " too large (expected: at most " + MAX_TRANSFER + ")");
         }
         return (int) size;
     }
 
-    private String read(String[] w) throws QtestFailure {
+    private byte[] read(QtestWords w) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         int size = transferSize(w, 2, false);
         byte[] b = new byte[size];
         machine.addressSpace().read(addr, b, 0, size);
-        char[] reply = new char[5 + 2 * size];
-        "OK 0x".getChars(0, 5, reply, 0);
+        byte[] reply = new byte[5 + 2 * size + 1];
+        reply[reply.length - 1] = '\n';
+        reply[0] = 'O';
+        reply[1] = 'K';
+        reply[2] = ' ';
+        reply[3] = '0';
+        reply[4] = 'x';
         for (int i = 0; i < size; i++) {
-            reply[5 + 2 * i] = HEX[(b[i] >> 4) & 0xf];
-            reply[6 + 2 * i] = HEX[b[i] & 0xf];
+            reply[5 + 2 * i] = (byte) HEX[(b[i] >> 4) & 0xf];
+            reply[6 + 2 * i] = (byte) HEX[b[i] & 0xf];
         }
-        return new String(reply);
+        return reply;
     }
 
-    private String write(String[] w) throws QtestFailure {
+    private String write(QtestWords w) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         int size = transferSize(w, 2, true);
-        String data = arg(w, 3, "DATA");
-        if (data.length() < 3) {
+        need(w, 3, "DATA");
+        int dataLength = w.length(3);
+        if (dataLength < 3) {
             return "ERR invalid argument size";
         }
+        byte[] line = w.bytes();
+        int data = w.start(3);
         byte[] b = new byte[size];
         // QEMU skips the first two characters ("0x") unchecked; a byte needs both of its digits,
         // otherwise it is zero.
-        for (int i = 0; i < size && 2 * i + 4 <= data.length(); i++) {
-            int hi = Character.digit(data.charAt(2 * i + 2), 16);
-            int lo = Character.digit(data.charAt(2 * i + 3), 16);
+        for (int i = 0; i < size && 2 * i + 4 <= dataLength; i++) {
+            int hi = Character.digit(line[data + 2 * i + 2], 16);
+            int lo = Character.digit(line[data + 2 * i + 3], 16);
             if (hi < 0 || lo < 0) {
                 throw new QtestFailure("write: invalid hex digit in DATA at byte " + i);
             }
@@ -322,29 +373,30 @@ public final class QtestServer {
         return "OK";
     }
 
-    private String b64read(String[] w) throws QtestFailure {
+    private byte[] b64read(QtestWords w) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         int size = transferSize(w, 2, true);
         byte[] b = new byte[size];
         machine.addressSpace().read(addr, b, 0, size);
-        return "OK " + Base64.getEncoder().encodeToString(b);
+        byte[] encoded = Base64.getEncoder().encode(b);
+        byte[] reply = new byte[3 + encoded.length + 1];
+        reply[reply.length - 1] = '\n';
+        reply[0] = 'O';
+        reply[1] = 'K';
+        reply[2] = ' ';
+        System.arraycopy(encoded, 0, reply, 3, encoded.length);
+        return reply;
     }
 
-    private String b64write(String[] w) throws QtestFailure {
+    private String b64write(QtestWords w) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         int size = transferSize(w, 2, true);
-        String data = arg(w, 3, "B64_DATA");
-        if (data.length() < 3) {
+        need(w, 3, "B64_DATA");
+        if (w.length(3) < 3) {
             return "ERR invalid argument size";
         }
-        byte[] decoded;
-        try {
-            // GLib's decoder skips characters outside the alphabet; the MIME decoder does too.
-            decoded = Base64.getMimeDecoder().decode(data);
-        } catch (IllegalArgumentException e) {
-            throw new QtestFailure("b64write: invalid base64 data (" + e.getMessage() + ")");
-        }
-        if (decoded.length != size) {
+        byte[] decoded = decodeBase64(w.bytes(), w.start(3), w.length(3));
+        if (decoded.length != size && log.enabled()) {
             log.sent("b64write: data length mismatch (told " + size + ", found " + decoded.length + ")");
         }
         // QEMU master writes min(decoded, SIZE); 7.2 writes SIZE bytes, some past the decoded data.
@@ -352,24 +404,50 @@ public final class QtestServer {
         return "OK";
     }
 
-    private String memset(String[] w) throws QtestFailure {
+    /**
+     * Strict base64 first (the common case, and fast); GLib's decoder skips characters outside
+     * the alphabet, which the MIME decoder does too, so that is the fallback.
+     */
+    private static byte[] decodeBase64(byte[] line, int start, int length) throws QtestFailure {
+        java.nio.ByteBuffer src = java.nio.ByteBuffer.wrap(line, start, length);
+        try {
+            return toArray(Base64.getDecoder().decode(src));
+        } catch (IllegalArgumentException strict) {
+            try {
+                return toArray(Base64.getMimeDecoder().decode(java.nio.ByteBuffer.wrap(line, start, length)));
+            } catch (IllegalArgumentException e) {
+                throw new QtestFailure("b64write: invalid base64 data (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    private static byte[] toArray(java.nio.ByteBuffer b) {
+        if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+            return b.array();
+        }
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    private String memset(QtestWords w) throws QtestFailure {
         long addr = QtestNumbers.u64(arg(w, 1, "ADDR"), "ADDR");
         long size = QtestNumbers.u64(arg(w, 2, "SIZE"), "SIZE");
         long value = QtestNumbers.u64(arg(w, 3, "VALUE"), "VALUE");
         if (Long.compareUnsigned(size, MAX_MEMSET) > 0) {
-            throw new QtestFailure("memset: SIZE " + w[2] + " too large (expected: at most " + MAX_MEMSET + ")");
+            throw new QtestFailure("memset: SIZE " + w.word(2) + " too large (expected: at most " + MAX_MEMSET + ")");
         }
         machine.addressSpace().fill(addr, size, (byte) value);
         return "OK";
     }
 
-    private String intercept(String[] w, boolean inputs) throws QtestFailure {
+    private String intercept(QtestWords w, boolean inputs) throws QtestFailure {
         String path = arg(w, 1, "QOM-PATH");
         QomDevice dev = machine.resolve(path);
         if (dev == null) {
             return "FAIL Unknown device";
         }
-        if (inputs && w.length > 2) {
+        if (inputs && w.count() > 2) {
             return "FAIL Interception of named in-GPIOs not yet supported";
         }
         if (intercepted != null) {
@@ -381,7 +459,7 @@ public final class QtestServer {
         return "OK";
     }
 
-    private String setIrqIn(String[] w) throws QtestFailure {
+    private String setIrqIn(QtestWords w) throws QtestFailure {
         String path = arg(w, 1, "QOM-PATH");
         String name = arg(w, 2, "NAME");
         int num = QtestNumbers.i32(arg(w, 3, "NUM"), "NUM");
@@ -401,13 +479,13 @@ public final class QtestServer {
         return "OK";
     }
 
-    private String clockStep(String[] w) throws QtestFailure {
+    private String clockStep(QtestWords w) throws QtestFailure {
         // Completions of block I/O running on host threads become visible first, so the reply
         // (and the IRQ lines before it) do not depend on host timing.
         machine.drain();
         long now;
-        if (w.length > 1) {
-            long ns = QtestNumbers.i64(w[1], "NS");
+        if (w.count() > 1) {
+            long ns = QtestNumbers.i64(w.word(1), "NS");
             long target = machine.clock().now() + ns;
             now = machine.clock().advanceTo(target);
         } else {
@@ -418,7 +496,7 @@ public final class QtestServer {
         return "OK " + now;
     }
 
-    private String clockSet(String[] w) throws QtestFailure {
+    private String clockSet(QtestWords w) throws QtestFailure {
         long ns = QtestNumbers.i64(arg(w, 1, "NS"), "NS");
         machine.drain();
         long now = machine.clock().advanceTo(ns);

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -48,11 +49,15 @@ class QtestDmaBenchmark {
         return s;
     }
 
-    /** Seconds to run {@code script} on a fresh peer (launch and set-up excluded). */
+    /** Seconds to run {@code script} on a fresh peer with a disk (launch and set-up excluded). */
     private double time(QtestPeer.Kind kind, Script script, Path image) throws Exception {
-        Path workDir = dir.resolve(kind.name());
+        return time(kind, script, IdeDifferentialTest.driveArgs(image), dir);
+    }
+
+    private double time(QtestPeer.Kind kind, Script script, List<String> args, Path base) throws Exception {
+        Path workDir = base.resolve(kind.name() + "-" + System.nanoTime());
         java.nio.file.Files.createDirectories(workDir);
-        try (QtestPeer peer = QtestPeer.launch(kind, IdeDifferentialTest.driveArgs(image), workDir)) {
+        try (QtestPeer peer = QtestPeer.launch(kind, args, workDir)) {
             Script setUpOnly = new Script("set-up");
             new AtaScript(setUpOnly).setUpPci();
             long start = System.nanoTime();
@@ -65,6 +70,35 @@ class QtestDmaBenchmark {
             }
             return (System.nanoTime() - start) / 1e9;
         }
+    }
+
+    /**
+     * The transport part alone (no IDE): the same b64write/b64read of 128 KiB through guest
+     * memory, so the front end's share of the DMA benchmark can be measured before IDE exists.
+     */
+    @Test
+    void qtestTransportThroughputAgainstQemu() throws Exception {
+        assumeTrue(Boolean.getBoolean("ioemu.bench"), "skipped: benchmark (run tests/bench/qtest-dma)");
+        assumeTrue(QtestPeer.qemuInstalled(), "skipped: qemu-system-x86_64 not installed");
+        int rounds = Integer.getInteger("ioemu.bench.rounds", 200);
+        Script s = new Script("b64 transport");
+        AtaScript ata = new AtaScript(s);
+        ata.setUpPci();
+        byte[] data = new byte[BYTES];
+        new SplittableRandom(2).nextBytes(data);
+        String b64 = Base64.getEncoder().encodeToString(data);
+        for (int r = 0; r < rounds; r++) {
+            ata.send("b64write " + AtaScript.hex(AtaScript.BUF) + " " + AtaScript.hex(BYTES) + " " + b64);
+            ata.b64read(AtaScript.BUF, BYTES);
+        }
+        Path image = IdeDifferentialTest.image(dir, 1);
+        double mb = 2.0 * rounds * BYTES / 1e6;
+        double qemu = time(QtestPeer.Kind.QEMU, s, image);
+        double ioemu = time(QtestPeer.Kind.IOEMU, s, List.of(), dir);
+        System.out.printf("qtest transport, %d x (128 KiB b64write + 128 KiB b64read), %.1f MB moved%n", rounds, mb);
+        System.out.printf("  QEMU  %8.1f MB/s (%.2f s)%n", mb / qemu, qemu);
+        System.out.printf("  ioemu %8.1f MB/s (%.2f s)%n", mb / ioemu, ioemu);
+        System.out.printf("  ratio ioemu/QEMU: %.2f%n", qemu / ioemu);
     }
 
     @Test

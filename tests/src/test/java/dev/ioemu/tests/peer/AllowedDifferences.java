@@ -38,11 +38,6 @@ public final class AllowedDifferences {
                     "fw_cfg's x86 tables for firmware (ACPI, SMBIOS, HPET at 0x8000-0x8004) are not provided; "
                             + "only the IRQ0 override item is",
                     (step, q, i) -> step.tag().equals("fw_cfg:arch")),
-            new Allowance("port-page-register-end",
-                    "QEMU hands a whole I/O access to the region decoding its first byte, even past that region's "
-                            + "end; ioemu's bus never hands a device bytes beyond its range, so 16/32-bit accesses "
-                            + "starting at 0x8d-0x8f (DMA page registers) and running past 0x8f may differ",
-                    (step, q, i) -> step.tag().equals("port:page-register-end")),
             new Allowance("b64write-overlong",
                     "QEMU 7.2 writes SIZE bytes for a b64write whose data decodes shorter (reading past the decoded "
                             + "buffer, fixed upstream 2026-05); ioemu writes the decoded bytes only, as master",

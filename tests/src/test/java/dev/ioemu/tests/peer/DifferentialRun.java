@@ -46,9 +46,19 @@ public final class DifferentialRun {
         int[] exit = new int[2];
         try (QtestPeer pa = QtestPeer.launch(a, args.forImage(imageA), dirA);
              QtestPeer pb = QtestPeer.launch(b, args.forImage(imageB), dirB)) {
-            for (Step step : script.steps()) {
-                ta.add(execute(pa, step));
-                tb.add(execute(pb, step));
+            List<Step> steps = script.steps();
+            for (int i = 0; i < steps.size(); i++) {
+                try {
+                    ta.add(execute(pa, steps.get(i)));
+                    tb.add(execute(pb, steps.get(i)));
+                } catch (IOException e) {
+                    // A peer died or hung: say where, with the requests that led there.
+                    StringBuilder context = new StringBuilder();
+                    for (int k = Math.max(0, i - 15); k <= i; k++) {
+                        context.append("\n    ").append(k).append(": ").append(steps.get(k).request());
+                    }
+                    throw new IOException(script.origin() + ", step " + i + ": " + e.getMessage() + context, e);
+                }
             }
             pa.close();
             pb.close();
@@ -76,6 +86,16 @@ public final class DifferentialRun {
             String diff = compareImages(imageA, imageB);
             if (diff != null) {
                 c.imageDifference(diff);
+            }
+            // Further images a peer's arguments made next to its main one (a.img.slave, …).
+            try (var siblings = Files.list(workDir)) {
+                for (Path x : siblings.filter(p -> p.getFileName().toString().startsWith("a.img.")).sorted().toList()) {
+                    Path y = workDir.resolve("b.img." + x.getFileName().toString().substring("a.img.".length()));
+                    String d = Files.exists(y) ? compareImages(x, y) : "missing " + y.getFileName();
+                    if (d != null) {
+                        c.imageDifference(x.getFileName() + ": " + d);
+                    }
+                }
             }
         }
         return c;

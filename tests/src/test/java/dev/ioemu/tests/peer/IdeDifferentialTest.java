@@ -47,7 +47,12 @@ public class IdeDifferentialTest {
 
     /** An image of {@link IdeSequenceGenerator#SECTORS} sectors, each stamped with its LBA then seeded bytes. */
     public static Path image(Path dir, long seed) throws IOException {
-        Path image = dir.resolve("initial.img");
+        return image(dir, seed, "initial.img");
+    }
+
+    /** As {@link #image(Path, long)}, under another file name. */
+    public static Path image(Path dir, long seed, String name) throws IOException {
+        Path image = dir.resolve(name);
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] sector = new byte[512];
         try (OutputStream out = Files.newOutputStream(image)) {
@@ -60,24 +65,68 @@ public class IdeDifferentialTest {
         return image;
     }
 
-    private Comparison run(QtestPeer.Kind a, QtestPeer.Kind b, int defaultOps) throws Exception {
+    /**
+     * The FULL topology: this peer's copy of the primary image at index 0, its own copies of the
+     * slave disk and CD-ROM templates (made by {@link #fullTemplates}) next to it.
+     */
+    static List<String> fullArgs(Path image) {
+        Path slave = image.resolveSibling(image.getFileName() + ".slave");
+        Path cd = image.resolveSibling(image.getFileName() + ".cd");
+        try {
+            Files.copy(image.resolveSibling("slave.template"), slave, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(image.resolveSibling("cd.template"), cd, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<String> a = new java.util.ArrayList<>(List.of(
+                "-drive", "file=" + image + ",if=ide,index=0,format=raw,cache=writeback",
+                "-drive", "file=" + slave + ",if=ide,index=1,format=raw,cache=writeback",
+                "-drive", "file=" + cd + ",if=ide,index=2,media=cdrom,format=raw",
+                "-global", "ide-cd.serial=IOEMUCD", "-global", "ide-cd.ver=1.0", "-global", "ide-cd.model=DIFF CD"));
+        a.addAll(driveArgs(image).subList(2, 8));   // the ide-hd globals
+        return a;
+    }
+
+    private static void fullTemplates(Path dir, long seed) throws IOException {
+        image(dir, seed + 1, "slave.template");
+        image(dir, seed + 2, "cd.template");
+    }
+
+    private Comparison run(QtestPeer.Kind a, QtestPeer.Kind b, int defaultOps, IdeSequenceGenerator.Topology topology)
+            throws Exception {
         long seed = Long.getLong("ioemu.diff.seed", System.nanoTime());
         int ops = Integer.getInteger("ioemu.diff.ops", defaultOps);
-        Script s = IdeSequenceGenerator.generate(seed, ops);
+        Script s = IdeSequenceGenerator.generate(seed, ops, topology);
         System.out.println("IdeDifferentialTest " + a + " vs " + b + ": " + s.origin() + ", " + s.size() + " requests");
-        Comparison c = DifferentialRun.run(a, b, s, image(dir, seed), IdeDifferentialTest::driveArgs, dir);
+        DifferentialRun.Args args = IdeDifferentialTest::driveArgs;
+        if (topology == IdeSequenceGenerator.Topology.FULL) {
+            fullTemplates(dir, seed);
+            args = IdeDifferentialTest::fullArgs;
+        }
+        Comparison c = DifferentialRun.run(a, b, s, image(dir, seed), args, dir);
         assertTrue(c.divergences().isEmpty(), s.origin() + "\n" + c.report(10));
         return c;
     }
 
     @Test
     void harnessIsDeterministicAgainstQemuItself() throws Exception {
-        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.QEMU, 3_000);
+        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.QEMU, 3_000, IdeSequenceGenerator.Topology.SINGLE_DISK);
+    }
+
+    @Test
+    void harnessIsDeterministicAgainstQemuItselfWithSlaveAndCdrom() throws Exception {
+        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.QEMU, 3_000, IdeSequenceGenerator.Topology.FULL);
     }
 
     @Test
     void ioemuMatchesQemuOnRandomIdeTraffic() throws Exception {
         assumeTrue(PciIdeWiring.AVAILABLE, "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
-        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.IOEMU, OPERATIONS);
+        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.IOEMU, OPERATIONS, IdeSequenceGenerator.Topology.SINGLE_DISK);
+    }
+
+    @Test
+    void ioemuMatchesQemuOnRandomIdeTrafficWithSlaveAndCdrom() throws Exception {
+        assumeTrue(PciIdeWiring.AVAILABLE, "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
+        run(QtestPeer.Kind.QEMU, QtestPeer.Kind.IOEMU, OPERATIONS / 2, IdeSequenceGenerator.Topology.FULL);
     }
 }

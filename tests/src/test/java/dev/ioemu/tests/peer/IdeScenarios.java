@@ -75,7 +75,7 @@ public final class IdeScenarios {
             ata.command(0xec);
             for (int w = 0; w < 256; w++) {
                 ata.send("inb 0x3f6");
-                ata.send("inw 0x1f0", "identify:word:" + w);
+                ata.send("inw 0x1f0");   // both peers get the same -global model/serial/ver
             }
             ata.status();
         });

@@ -4,12 +4,13 @@ import java.util.Base64;
 import java.util.SplittableRandom;
 
 /**
- * Seeded random register-level traffic for the PIIX3 IDE controller with one disk at the primary
- * master, the primary slave absent and the secondary bus empty (shared/spec/ide.md): IDENTIFY,
+ * Seeded random register-level traffic for the PIIX3 IDE controller (shared/spec/ide.md), in one
+ * of two {@link Topology topologies}: IDENTIFY,
  * PIO reads/writes (LBA28 and LBA48), READ/WRITE MULTIPLE with SET MULTIPLE MODE, bus-master DMA
  * with exact, split, short and over-long PRD tables and stops, FLUSH CACHE (EXT), TRIM, SET
  * FEATURES, non-data commands, aborting opcodes, soft resets, nIEN, HOB reads, register writes
- * while busy, absent devices, BMDMA and PCI configuration registers.
+ * while busy, absent devices, BMDMA and PCI configuration registers; with {@link Topology#FULL}
+ * also the primary slave disk and ATAPI packets to a CD-ROM on the secondary bus.
  *
  * <p>A script cannot branch on replies (both peers get the same requests), so the generator
  * follows a model of what a correct device does: a data phase it expects is performed in full;
@@ -32,21 +33,39 @@ public final class IdeSequenceGenerator {
     private static final int[] NON_DATA = {0x10, 0x40, 0x41, 0x42, 0x70, 0x90, 0x91, 0x94, 0x95, 0x96, 0x97, 0x98,
             0x99, 0xe0, 0xe1, 0xe2, 0xe3, 0xe5, 0xe6, 0xf5, 0xf8, 0x27};
 
+    /** Which drives the peers were started with. */
+    public enum Topology {
+        /** A disk at the primary master; primary slave absent; secondary bus empty. */
+        SINGLE_DISK,
+        /** Disks at the primary master and slave; a CD-ROM with a medium at the secondary master. */
+        FULL
+    }
+
+    /** Blocks of the CD-ROM medium (2048 bytes each) the FULL topology's image provides. */
+    public static final int CD_BLOCKS = SECTORS / 4;
+
     private final SplittableRandom rnd;
     private final Script script;
     private final AtaScript ata;
-    private int multiple = 16;          // the model's READ/WRITE MULTIPLE block size (QEMU's default)
+    private final Topology topology;
+    private final int[] multiple = {16, 16};   // the model's READ/WRITE MULTIPLE block size per unit (QEMU's default)
     private boolean busMaster = true;
 
-    private IdeSequenceGenerator(long seed) {
+    private IdeSequenceGenerator(long seed, Topology topology) {
         this.rnd = new SplittableRandom(seed);
-        this.script = new Script("IdeSequenceGenerator seed " + seed);
+        this.script = new Script("IdeSequenceGenerator " + topology + " seed " + seed);
         this.ata = new AtaScript(script);
+        this.topology = topology;
+    }
+
+    /** A script of at least {@code operations} requests for {@link Topology#SINGLE_DISK}. */
+    public static Script generate(long seed, int operations) {
+        return generate(seed, operations, Topology.SINGLE_DISK);
     }
 
     /** A script of at least {@code operations} requests. */
-    public static Script generate(long seed, int operations) {
-        IdeSequenceGenerator g = new IdeSequenceGenerator(seed);
+    public static Script generate(long seed, int operations, Topology topology) {
+        IdeSequenceGenerator g = new IdeSequenceGenerator(seed, topology);
         g.ata.setUpPci();
         g.taskFile(CMD, CTL);
         g.taskFile(CMD2, CTL2);
@@ -104,6 +123,12 @@ public final class IdeSequenceGenerator {
     }
 
     private void operation() {
+        if (topology == Topology.FULL) {
+            // Each operation addresses the master or the slave disk; commands without address
+            // writes act on whichever unit the Device register selects.
+            ata.unit = rnd.nextInt(10) < 7 ? 0 : 1;
+            send("outb " + hex(CMD + 6) + " " + hex(0xa0 | ata.unit << 4));
+        }
         int pick = rnd.nextInt(100);
         if (pick < 4) {
             identify();
@@ -136,9 +161,17 @@ public final class IdeSequenceGenerator {
         } else if (pick < 86) {
             taskFile(CMD, CTL);
         } else if (pick < 88) {
-            absentSlave();
+            if (topology == Topology.FULL) {
+                cdrom();
+            } else {
+                absentSlave();
+            }
         } else if (pick < 91) {
-            emptySecondary();
+            if (topology == Topology.FULL) {
+                cdrom();
+            } else {
+                emptySecondary();
+            }
         } else if (pick < 94) {
             bmdmaRegisters();
         } else if (pick < 96) {
@@ -193,7 +226,7 @@ public final class IdeSequenceGenerator {
     // ---- commands ----
 
     private void identify() {
-        ata.identify(0xa0);
+        ata.identify(0xa0 | ata.unit << 4, false);   // the suite gives both peers the same model/serial/ver
     }
 
     private void pioRead() {
@@ -277,7 +310,7 @@ public final class IdeSequenceGenerator {
         command(0xc6);
         status();
         if (c != 0 && c <= 16 && Integer.bitCount(c) == 1) {
-            multiple = c;
+            multiple[ata.unit] = c;
         }
     }
 
@@ -292,8 +325,9 @@ public final class IdeSequenceGenerator {
             address28(CMD, lba, count);
         }
         command(write ? (ext ? 0x39 : 0xc5) : (ext ? 0x29 : 0xc4));
-        for (int done = 0; done < count; done += multiple) {
-            int block = Math.min(multiple, count - done);
+        int blockSize = multiple[ata.unit];
+        for (int done = 0; done < count; done += blockSize) {
+            int block = Math.min(blockSize, count - done);
             if (done > 0 && !write) {
                 waitNotBusy(CTL);
             }
@@ -341,13 +375,22 @@ public final class IdeSequenceGenerator {
             busMaster(false);
         }
         ata.dmaRequest(write ? (ext ? 0x35 : rnd.nextBoolean() ? 0xca : 0xcb) : (ext ? 0x25 : rnd.nextBoolean() ? 0xc8 : 0xc9),
-                ext, lba, count, table, !write, rnd.nextInt(15) == 0);
+                ext, lba, count, table, !write, stopAtOnce(rnd.nextInt(15) == 0));
         if (!write) {
             send("b64read " + hex(BUF) + " " + hex(bytes + 512));
         }
         if (!busMaster) {
             busMaster(true);
         }
+    }
+
+    /**
+     * Stopping the engine at once while bus mastering is disabled makes QEMU 7.2 abort
+     * (ide_cancel_dma_sync: assertion `s->bus->dma->aiocb == NULL`, found by this generator); the
+     * random choice is still drawn so the rest of the script does not change.
+     */
+    private boolean stopAtOnce(boolean wanted) {
+        return wanted && busMaster;
     }
 
     private void busMaster(boolean on) {
@@ -390,7 +433,9 @@ public final class IdeSequenceGenerator {
     }
 
     private void nonData(int opcode) {
-        int count = rnd.nextInt(0, 8);
+        // INITIALIZE DEVICE PARAMETERS with 0 sectors per track makes QEMU 7.2 divide by zero
+        // (SIGFPE) at the next CHS-mode command (found by this generator); keep the peer alive.
+        int count = opcode == 0x91 ? rnd.nextInt(1, 8) : rnd.nextInt(0, 8);
         address28(CMD, lba(count), count);
         command(opcode);
         status();
@@ -399,7 +444,70 @@ public final class IdeSequenceGenerator {
 
     private void softReset() {
         ata.softReset();
-        multiple = 16;
+        multiple[0] = 16;
+        multiple[1] = 16;
+    }
+
+    /**
+     * One ATAPI PACKET to the CD-ROM at the secondary master, by PIO with a byte count limit of
+     * 0xfffe so each reply comes in one DRQ phase: TEST UNIT READY, REQUEST SENSE, INQUIRY, READ
+     * CAPACITY, READ(10) (also past the end), PREVENT/ALLOW MEDIUM REMOVAL, an unknown opcode; or
+     * IDENTIFY PACKET DEVICE. The data phase reads as many bytes as a correct drive returns.
+     */
+    private void cdrom() {
+        send("outb " + hex(CMD2 + 6) + " 0xa0");
+        if (rnd.nextInt(8) == 0) {
+            start("outb " + hex(CMD2 + 7) + " 0xa1");
+            waitNotBusy(CTL2);
+            taskFile(CMD2, CTL2);
+            for (int w = 0; w < 256; w++) {
+                send("inw " + hex(CMD2));
+            }
+            taskFile(CMD2, CTL2);
+            return;
+        }
+        int[] cdb = new int[12];
+        int bytes;
+        switch (rnd.nextInt(7)) {
+            case 0 -> bytes = 0;                                               // TEST UNIT READY
+            case 1 -> { cdb[0] = 0x03; cdb[4] = 18; bytes = 18; }              // REQUEST SENSE
+            case 2 -> { cdb[0] = 0x12; cdb[4] = 36; bytes = 36; }              // INQUIRY
+            case 3 -> { cdb[0] = 0x25; bytes = 8; }                            // READ CAPACITY
+            case 4 -> {                                                        // READ(10)
+                int blocks = rnd.nextInt(1, 3);
+                long lba = rnd.nextInt(10) == 0 ? CD_BLOCKS - 1 : rnd.nextLong(0, CD_BLOCKS - 2);
+                cdb[0] = 0x28;
+                cdb[2] = (int) (lba >> 24 & 0xff);
+                cdb[3] = (int) (lba >> 16 & 0xff);
+                cdb[4] = (int) (lba >> 8 & 0xff);
+                cdb[5] = (int) (lba & 0xff);
+                cdb[8] = blocks;
+                bytes = lba + blocks <= CD_BLOCKS ? blocks * 2048 : 0;
+            }
+            case 5 -> { cdb[0] = 0x1e; cdb[4] = rnd.nextInt(2); bytes = 0; }  // PREVENT/ALLOW MEDIUM REMOVAL
+            default -> { cdb[0] = 0xff; bytes = 0; }                           // unknown: CHECK CONDITION
+        }
+        send("outb " + hex(CMD2 + 1) + " 0x00");
+        send("outb " + hex(CMD2 + 4) + " 0xfe");
+        send("outb " + hex(CMD2 + 5) + " 0xff");
+        start("outb " + hex(CMD2 + 7) + " 0xa0");
+        waitNotBusy(CTL2);
+        taskFile(CMD2, CTL2);
+        for (int i = 0; i < 12; i += 2) {
+            String request = "outw " + hex(CMD2) + " " + hex(cdb[i] | cdb[i + 1] << 8);
+            if (i == 10) {
+                start(request);   // the packet is complete: the command runs
+            } else {
+                send(request);
+            }
+        }
+        waitNotBusy(CTL2);
+        taskFile(CMD2, CTL2);
+        if (bytes > 0) {
+            ata.dataBlock("inw " + hex(CMD2), bytes / 2);
+            waitNotBusy(CTL2);
+            taskFile(CMD2, CTL2);
+        }
     }
 
     private void absentSlave() {

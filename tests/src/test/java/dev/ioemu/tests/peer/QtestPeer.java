@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * {@code -accel tcg -S}: vCPUs stopped, firmware never runs, devices in their power-on state
  * (shared/spec/qtest.md §1); ioemu runs with {@code -accel qtest}.
  *
- * <p>IRQ lines are collected as they arrive and attached to the next reply, so asynchronous
- * lines never get lost.
+ * <p>IRQ lines are attached to the reply that follows them, so a line that arrives between
+ * requests is reported with the next one and never lost.
  */
 public final class QtestPeer implements AutoCloseable {
     public enum Kind { QEMU, IOEMU }
@@ -34,7 +34,6 @@ public final class QtestPeer implements AutoCloseable {
     private final OutputStream in;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Path stderr;
-    private final List<String> pendingIrqs = new ArrayList<>();
     private String lastRequest = "";
 
     private QtestPeer(Kind kind, Process process, Path stderr) {
@@ -101,8 +100,7 @@ public final class QtestPeer implements AutoCloseable {
         lastRequest = request;
         in.write((request + "\n").getBytes(StandardCharsets.ISO_8859_1));
         in.flush();
-        List<String> irqs = new ArrayList<>(pendingIrqs);
-        pendingIrqs.clear();
+        List<String> irqs = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLY_TIMEOUT_SECONDS);
         while (true) {
             String line;
@@ -115,8 +113,9 @@ public final class QtestPeer implements AutoCloseable {
             if (line == null) {
                 boolean dead = !process.isAlive() && lines.isEmpty();
                 if (dead || System.nanoTime() > deadline) {
-                    throw new IOException(kind + (dead ? " exited" : " is alive") + " without answering '" + request
-                            + "'; stderr: " + stderrText());
+                    // 128+N is death by signal N (136: SIGFPE, 134: SIGABRT from an assertion).
+                    throw new IOException(kind + (dead ? " exited with status " + process.exitValue() : " is alive")
+                            + " without answering '" + request + "'; stderr: " + stderrText());
                 }
                 continue;
             }
@@ -126,19 +125,6 @@ public final class QtestPeer implements AutoCloseable {
                 return new Exchange(step, irqs, line, 1);
             }
         }
-    }
-
-    /** IRQ lines that arrived after the last reply, collected by the next request. */
-    public List<String> takeLateIrqs() {
-        List<String> out = new ArrayList<>(pendingIrqs);
-        pendingIrqs.clear();
-        String line;
-        while ((line = lines.poll()) != null) {
-            if (line.startsWith("IRQ ")) {
-                out.add(line);
-            }
-        }
-        return out;
     }
 
     public String stderrText() {
