@@ -32,8 +32,13 @@ public final class QtestClient implements Closeable {
 
     /** Starts {@code command} (which must include {@code -qtest stdio}); its stderr is inherited. */
     public static QtestClient start(List<String> command) throws IOException {
+        return start(command, ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /** Starts {@code command} (which must include {@code -qtest stdio}) with its stderr sent to {@code stderr}. */
+    public static QtestClient start(List<String> command, ProcessBuilder.Redirect stderr) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command);
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.redirectError(stderr);
         return new QtestClient(pb.start());
     }
 

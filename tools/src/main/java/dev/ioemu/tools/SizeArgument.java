@@ -1,14 +1,14 @@
 package dev.ioemu.tools;
 
 /** Byte counts on the command line as qemu-io writes them: {@code 512}, {@code 4k}, {@code 64K}, {@code 1M}, {@code 2G}. */
-final class SizeArgument {
+public final class SizeArgument {
     private SizeArgument() {
     }
 
     /**
      * @throws IllegalArgumentException "what: 'value' (expected: …)"
      */
-    static long parse(String what, String value) {
+    public static long parse(String what, String value) {
         String v = value.trim();
         long unit = 1;
         String digits = v;

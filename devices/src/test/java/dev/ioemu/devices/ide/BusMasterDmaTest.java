@@ -110,6 +110,21 @@ class BusMasterDmaTest {
         }
 
         @Test
+        void prdEntriesThatContinueEachOtherBecomeOneBlockRequest() {
+            byte[] data = PiixIdeTest.pattern(0x20000, 24);
+            System.arraycopy(data, 0, disk.bytes(), 0, data.length);
+            // 128 KiB: 64 KiB (count 0) and 32 KiB continuing it, then 32 KiB elsewhere.
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 0, 0}, new long[]{BUFFER + 0x10000, 0x8000, 0},
+                    new long[]{BUFFER + 0x40000, 0x8000, 1});
+            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 0, TABLE, false), "sector count 0 = 256");
+            assertEquals(2, disk.directBufferCount(), "one request for the contiguous pair, one for the rest");
+            byte[] got = new byte[0x20000];
+            ata.memory.read(BUFFER, got, 0, 0x18000);
+            ata.memory.read(BUFFER + 0x40000, got, 0x18000, 0x8000);
+            assertArrayEquals(data, got);
+        }
+
+        @Test
         void lba48DmaExt() {
             byte[] data = PiixIdeTest.pattern(2 * 512, 22);
             ata.memory.write(BUFFER, data, 0, data.length);

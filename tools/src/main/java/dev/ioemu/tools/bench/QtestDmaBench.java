@@ -1,0 +1,484 @@
+package dev.ioemu.tools.bench;
+
+import dev.ioemu.devices.block.CacheMode;
+import dev.ioemu.tools.QtestClient;
+import dev.ioemu.tools.SizeArgument;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * The side-by-side qtest benchmark (issue 4 "Benchmark"): the same qtest DMA workload against QEMU
+ * and against ioemu, in one run, alternating. Each request is what a libqtest-based test does
+ * (shared/spec/ide.md §8.5, qtest.md §6): data moved into guest memory with {@code b64write} (for
+ * a write), the bus-master engine stopped, Interrupt cleared and pointed at a PRD table in guest
+ * memory, READ DMA EXT (0x25) / WRITE DMA EXT (0x35) of {@code --bs} at sequential LBAs, the
+ * engine started, BM status polled with {@code inb} until the transfer is over, the ATA status
+ * read, and (for a read) the data fetched with {@code b64read}.
+ *
+ * <p>Each emulator is a child process on {@code -qtest stdio} with the drive on ide.0 and
+ * {@code -qtest-log /dev/null}: QEMU as {@code -accel tcg -S} (Debian's 7.2 has no qtest
+ * accelerator; vCPUs stay stopped), ioemu as {@code -accel qtest}. They take turns on the same
+ * image (one process at a time, so image locking stays on): per repeat each one starts, is set up
+ * (PCI BAR4 at 0xC000, I/O + bus master, PRD table), checked (a DMA read of LBA 0 must return the
+ * image's bytes), warmed up, measured for every case, and ended with SIGTERM; the order flips
+ * every repeat. The table shows the medians of MB/s and of the per-repeat ratio ioemu/QEMU (the
+ * two runs of a repeat are back to back, so a change in machine load between repeats cancels out;
+ * issue goal ≥ 1.2).
+ */
+public final class QtestDmaBench {
+    static final String USAGE = String.join("\n",
+            "Usage: qtest-dma-bench [--qemu PROGRAM] [--ioemu PROGRAM] [--targets qemu,ioemu] [--cache MODE]",
+            "                       [--bs SIZE] [--runtime SECONDS] [--repeat N] [--warmup SECONDS]",
+            "                       [--cases read,write] IMAGE",
+            "Runs the same qtest DMA workload against QEMU and ioemu on IMAGE (which is overwritten).",
+            "Defaults: --qemu qemu-system-x86_64 --ioemu emulator/bin/ioemu --targets qemu,ioemu --cache none",
+            "          --bs 128k --runtime 2 --repeat 3 --warmup 1 --cases read,write");
+    static final int SECTOR = 512;
+    static final int MAX_TRANSFER = 256 * SECTOR;
+    static final int BM_BASE = 0xC000;
+    /** libqos's first guest allocation; the PRD table follows the buffer. */
+    static final long BUFFER = 0x100000;
+    static final int PRD_MAX = 0x10000;
+    static final int IDE_DEVFN = 0x09;
+    static final int BASE = 0x1F0;
+    static final long POLL_TIMEOUT_NANOS = 30_000_000_000L;
+
+    /** An emulator on the other end of the qtest stream. */
+    enum Target {
+        QEMU("qemu", "QEMU"),
+        IOEMU("ioemu", "ioemu");
+
+        final String optionName;
+        final String label;
+
+        Target(String optionName, String label) {
+            this.optionName = optionName;
+            this.label = label;
+        }
+
+        static Target parse(String value) {
+            for (Target t : values()) {
+                if (t.optionName.equals(value)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("--targets: '" + value + "' (expected: qemu, ioemu or both)");
+        }
+    }
+
+    /** READ DMA EXT or WRITE DMA EXT. */
+    enum Case {
+        READ("read", 0x25),
+        WRITE("write", 0x35);
+
+        final String optionName;
+        final int opcode;
+
+        Case(String optionName, int opcode) {
+            this.optionName = optionName;
+            this.opcode = opcode;
+        }
+
+        static Case parse(String value) {
+            for (Case c : values()) {
+                if (c.optionName.equals(value)) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException("--cases: '" + value + "' (expected: read, write or both)");
+        }
+    }
+
+    /**
+     * Validated settings.
+     *
+     * @throws IllegalArgumentException "what: value (expected: …)"
+     */
+    record Settings(Path image, String qemu, String ioemu, Set<Target> targets, CacheMode cache, int transferBytes,
+                    double runtimeSeconds, int repeat, double warmupSeconds, Set<Case> cases) {
+        Settings {
+            if (image == null) {
+                throw new IllegalArgumentException("image: missing (expected: an image file to overwrite)");
+            }
+            if (transferBytes <= 0 || transferBytes % SECTOR != 0 || transferBytes > MAX_TRANSFER) {
+                throw new IllegalArgumentException("--bs: " + transferBytes
+                        + " (expected: a multiple of 512 up to 128k, one ATA command)");
+            }
+            if (!(runtimeSeconds > 0) || runtimeSeconds > 60) {
+                throw new IllegalArgumentException("--runtime: " + runtimeSeconds + " (expected: 0 < seconds ≤ 60)");
+            }
+            if (repeat < 1 || repeat > 15) {
+                throw new IllegalArgumentException("--repeat: " + repeat + " (expected: 1-15)");
+            }
+            if (!(warmupSeconds >= 0) || warmupSeconds > 60) {
+                throw new IllegalArgumentException("--warmup: " + warmupSeconds + " (expected: 0 ≤ seconds ≤ 60)");
+            }
+            if (targets.isEmpty()) {
+                throw new IllegalArgumentException("--targets: none (expected: qemu, ioemu or both)");
+            }
+            if (cases.isEmpty()) {
+                throw new IllegalArgumentException("--cases: none (expected: read, write or both)");
+            }
+            if (qemu.isBlank() || ioemu.isBlank()) {
+                throw new IllegalArgumentException("--qemu/--ioemu: empty (expected: a program)");
+            }
+            targets = Set.copyOf(targets);
+            cases = Set.copyOf(cases);
+        }
+
+        /**
+         * Parses the command line.
+         *
+         * @throws IllegalArgumentException naming the option and what it expects
+         */
+        static Settings parse(String[] args) {
+            Path image = null;
+            String qemu = "qemu-system-x86_64";
+            String ioemu = "emulator/bin/ioemu";
+            Set<Target> targets = EnumSet.allOf(Target.class);
+            CacheMode cache = CacheMode.NONE;
+            long bs = 128 << 10;
+            double runtime = 2;
+            int repeat = 3;
+            double warmup = 1;
+            Set<Case> cases = EnumSet.allOf(Case.class);
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--qemu" -> qemu = BenchArguments.value(args, i++);
+                    case "--ioemu" -> ioemu = BenchArguments.value(args, i++);
+                    case "--targets" -> {
+                        targets = EnumSet.noneOf(Target.class);
+                        for (String t : BenchArguments.value(args, i++).split(",", -1)) {
+                            targets.add(Target.parse(t.trim()));
+                        }
+                    }
+                    case "--cache" -> cache = CacheMode.parse(BenchArguments.value(args, i++));
+                    case "--bs" -> bs = SizeArgument.parse("--bs", BenchArguments.value(args, i++));
+                    case "--runtime" -> runtime = BenchArguments.seconds(a, BenchArguments.value(args, i++));
+                    case "--warmup" -> warmup = BenchArguments.seconds(a, BenchArguments.value(args, i++));
+                    case "--repeat" -> repeat = BenchArguments.wholeNumber(a, BenchArguments.value(args, i++));
+                    case "--cases" -> {
+                        cases = EnumSet.noneOf(Case.class);
+                        for (String c : BenchArguments.value(args, i++).split(",", -1)) {
+                            cases.add(Case.parse(c.trim()));
+                        }
+                    }
+                    default -> {
+                        if (a.startsWith("-")) {
+                            throw new IllegalArgumentException("option: '" + a + "' (expected: --qemu, --ioemu,"
+                                    + " --targets, --cache, --bs, --runtime, --repeat, --warmup, --cases)");
+                        }
+                        if (image != null) {
+                            throw new IllegalArgumentException("image: '" + a + "' after '" + image
+                                    + "' (expected: exactly one image)");
+                        }
+                        image = Path.of(a);
+                    }
+                }
+            }
+            return new Settings(image, qemu, ioemu, targets, cache, (int) Math.min(Integer.MAX_VALUE, bs), runtime,
+                    repeat, warmup, cases);
+        }
+
+        /** The emulator's command line: the drive on ide.0, qtest on stdio, its log discarded. */
+        List<String> command(Target target) {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(target == Target.QEMU ? qemu : ioemu);
+            cmd.addAll(List.of("-machine", "pc", "-accel"));
+            if (target == Target.QEMU) {
+                cmd.addAll(List.of("tcg", "-S"));
+            } else {
+                cmd.add("qtest");
+            }
+            cmd.addAll(List.of("-qtest", "stdio", "-qtest-log", "/dev/null", "-nodefaults", "-display", "none",
+                    "-drive", "file=" + image.toString().replace(",", ",,") + ",if=ide,format=raw,cache="
+                            + cache.optionName()));
+            return cmd;
+        }
+    }
+
+    private final Settings settings;
+    private final byte[] data;
+    private final long transfers;
+
+    private QtestDmaBench(Settings settings, long imageSize) {
+        this.settings = settings;
+        this.transfers = imageSize / settings.transferBytes();
+        this.data = new byte[settings.transferBytes()];
+        SplittableRandom random = new SplittableRandom(4);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) random.nextInt(256);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs the benchmark and returns the exit code: 0, or 1 for a bad argument or a failed run. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
+            out.println(USAGE);
+            return 0;
+        }
+        Settings s;
+        try {
+            s = Settings.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("qtest-dma-bench: " + e.getMessage());
+            err.println("Try 'qtest-dma-bench --help' for more information.");
+            return 1;
+        }
+        try {
+            if (!Files.isRegularFile(s.image())) {
+                err.println("qtest-dma-bench: image: '" + s.image() + "' is not a file (expected: an existing image,"
+                        + " e.g. made by tools/bench/qtest-dma-vs-qemu.sh)");
+                return 1;
+            }
+            long size = Files.size(s.image());
+            if (size < s.transferBytes()) {
+                err.println("qtest-dma-bench: image: " + size + " bytes (expected: at least --bs "
+                        + s.transferBytes() + ")");
+                return 1;
+            }
+            QtestDmaBench bench = new QtestDmaBench(s, size);
+            Map<Target, Map<Case, double[]>> runs = bench.measureAll(err);
+            printTable(out, s, size, runs);
+            return 0;
+        } catch (BenchFailure | IOException e) {
+            err.println("qtest-dma-bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private Map<Target, Map<Case, double[]>> measureAll(PrintStream progress) throws BenchFailure, IOException {
+        List<Target> targets = new ArrayList<>();
+        for (Target t : Target.values()) {
+            if (settings.targets().contains(t)) {
+                targets.add(t);
+            }
+        }
+        Map<Target, Map<Case, double[]>> runs = new EnumMap<>(Target.class);
+        for (Target t : targets) {
+            Map<Case, double[]> byCase = new EnumMap<>(Case.class);
+            for (Case c : settings.cases()) {
+                byCase.put(c, new double[settings.repeat()]);
+            }
+            runs.put(t, byCase);
+        }
+        for (int r = 0; r < settings.repeat(); r++) {
+            List<Target> order = new ArrayList<>(targets);
+            if (r % 2 == 1) {
+                java.util.Collections.reverse(order);
+            }
+            for (Target t : order) {
+                try (Session session = new Session(t)) {
+                    session.setUp();
+                    session.checkReadMatchesImage();
+                    for (Case c : Case.values()) {
+                        if (!settings.cases().contains(c)) {
+                            continue;
+                        }
+                        session.measure(c, settings.warmupSeconds());
+                        double mbps = session.measure(c, settings.runtimeSeconds());
+                        runs.get(t).get(c)[r] = mbps;
+                        progress.printf(Locale.ROOT, "%s %s run %d: %.1f MB/s%n", t.label, c.optionName, r + 1, mbps);
+                    }
+                }
+            }
+        }
+        return runs;
+    }
+
+    /** One emulator process and the guest-side state of the workload. */
+    private final class Session implements AutoCloseable {
+        private final Target target;
+        private final QtestClient qtest;
+        private final long table;
+
+        Session(Target target) throws BenchFailure {
+            this.target = target;
+            this.table = BUFFER + ((settings.transferBytes() + 4095L) & ~4095L);
+            try {
+                this.qtest = QtestClient.start(settings.command(target), ProcessBuilder.Redirect.DISCARD);
+            } catch (IOException e) {
+                throw new BenchFailure(target.label + ": cannot start " + settings.command(target).get(0) + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private BenchFailure failure(String what, Exception e) {
+            return new BenchFailure(target.label + ": " + what + ": " + e.getMessage(), e);
+        }
+
+        /** get_pci_device(): BAR4 at 0xC000, I/O | memory | bus master; the PRD table in guest memory. */
+        void setUp() throws BenchFailure {
+            try {
+                String hello = qtest.command("endianness");
+                if (!hello.equals("OK little")) {
+                    throw new BenchFailure(target.label + ": endianness answered '" + hello + "' (expected: OK little)");
+                }
+                int id = pciRead(0x00);
+                if (id != 0x7010_8086) {
+                    throw new BenchFailure(String.format("%s: PCI 00:01.1 is %08x (expected: 8086:7010 PIIX3 IDE)",
+                            target.label, id));
+                }
+                pciWrite(0x20, BM_BASE | 1);
+                pciWrite(0x04, pciRead(0x04) | 0x07);
+                if ((pciRead(0x04) & 0x07) != 0x07) {
+                    throw new BenchFailure(target.label + ": PCI command I/O|memory|master did not stick");
+                }
+                int n = settings.transferBytes();
+                int entries = (n + PRD_MAX - 1) / PRD_MAX;
+                for (int i = 0; i < entries; i++) {
+                    int length = Math.min(PRD_MAX, n - i * PRD_MAX);
+                    qtest.writel(table + 8L * i, (int) (BUFFER + (long) i * PRD_MAX));
+                    qtest.writel(table + 8L * i + 4, (length & 0xFFFF) | (i == entries - 1 ? 0x8000_0000 : 0));
+                }
+            } catch (IOException e) {
+                throw failure("set-up", e);
+            }
+        }
+
+        private int pciRead(int offset) throws IOException {
+            qtest.outl(0xCF8, 0x8000_0000 | IDE_DEVFN << 8 | offset);
+            return qtest.inl(0xCFC);
+        }
+
+        private void pciWrite(int offset, int value) throws IOException {
+            qtest.outl(0xCF8, 0x8000_0000 | IDE_DEVFN << 8 | offset);
+            qtest.outl(0xCFC, value);
+        }
+
+        /** The first read must return the image's bytes, or the run would measure nothing real. */
+        void checkReadMatchesImage() throws BenchFailure, IOException {
+            byte[] want = new byte[settings.transferBytes()];
+            try (RandomAccessFile f = new RandomAccessFile(settings.image().toFile(), "r")) {
+                f.readFully(want);
+            }
+            byte[] got = request(Case.READ, 0);
+            if (!Arrays.equals(want, got)) {
+                throw new BenchFailure(target.label + ": READ DMA EXT of LBA 0 does not return the image's bytes");
+            }
+        }
+
+        /** Runs {@code c} for {@code seconds} at sequential LBAs from 0; returns MB/s. */
+        double measure(Case c, double seconds) throws BenchFailure {
+            if (seconds == 0) {
+                return 0;
+            }
+            long limit = (long) (seconds * 1e9);
+            long ops = 0;
+            long start = System.nanoTime();
+            long elapsed;
+            do {
+                request(c, (ops % transfers) * (settings.transferBytes() / SECTOR));
+                ops++;
+                elapsed = System.nanoTime() - start;
+            } while (elapsed < limit);
+            return ops * (double) settings.transferBytes() / (elapsed / 1e9) / 1e6;
+        }
+
+        /** One DMA request as ide-test's send_dma_request + wait_dma_completion; a read returns the data. */
+        byte[] request(Case c, long lba) throws BenchFailure {
+            int bm = BM_BASE;
+            int count = settings.transferBytes() / SECTOR;
+            try {
+                if (c == Case.WRITE) {
+                    qtest.memwrite(BUFFER, data);
+                }
+                qtest.outb(BASE + 6, 0x40);
+                qtest.outb(bm, 0x00);
+                qtest.outb(bm + 2, 0x04);
+                qtest.outl(bm + 4, (int) table);
+                qtest.outb(BASE + 2, count >> 8);
+                qtest.outb(BASE + 3, (int) (lba >> 24));
+                qtest.outb(BASE + 4, (int) (lba >> 32));
+                qtest.outb(BASE + 5, (int) (lba >> 40));
+                qtest.outb(BASE + 2, count);
+                qtest.outb(BASE + 3, (int) lba);
+                qtest.outb(BASE + 4, (int) (lba >> 8));
+                qtest.outb(BASE + 5, (int) (lba >> 16));
+                qtest.outb(BASE + 7, c.opcode);
+                qtest.outb(bm, 0x01 | (c == Case.READ ? 0x08 : 0));
+                long deadline = System.nanoTime() + POLL_TIMEOUT_NANOS;
+                int bmStatus;
+                while (((bmStatus = qtest.inb(bm + 2)) & 0x05) == 0x01) {
+                    if (System.nanoTime() > deadline) {
+                        throw new BenchFailure(target.label + ": DMA at LBA " + lba + " still active after 30 s");
+                    }
+                }
+                int st = qtest.inb(BASE + 7);
+                if (bmStatus != 0x04 || (st & 0xA9) != 0 || (st & 0x40) == 0) {
+                    throw new BenchFailure(String.format("%s: %s DMA EXT at LBA %d: BM status 0x%02x, ATA status 0x%02x"
+                            + " (expected: BM 0x04, DRDY without BSY/DRQ/ERR)", target.label, c.optionName, lba,
+                            bmStatus, st));
+                }
+                return c == Case.READ ? qtest.memread(BUFFER, settings.transferBytes()) : null;
+            } catch (IOException e) {
+                throw failure(c.optionName + " DMA at LBA " + lba, e);
+            }
+        }
+
+        @Override
+        public void close() throws BenchFailure {
+            try {
+                qtest.terminate();
+            } catch (IOException e) {
+                throw failure("shutdown", e);
+            } finally {
+                qtest.close();
+            }
+        }
+    }
+
+    private static void printTable(PrintStream out, Settings s, long imageSize, Map<Target, Map<Case, double[]>> runs) {
+        int n = s.transferBytes();
+        String size = n % 1024 == 0 ? (n / 1024) + " KiB" : n + " B";
+        out.printf(Locale.ROOT, "%s, cache=%s, %s per command, %d runs × %.1f s per emulator and case"
+                        + " (median, alternating order, one process per run), %d cores, image %s (%d MiB)%n%n",
+                ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
+                s.cache().optionName(), size, s.repeat(), s.runtimeSeconds(),
+                Runtime.getRuntime().availableProcessors(), s.image(), imageSize >> 20);
+        boolean both = runs.size() == 2;
+        out.println(both ? "| qtest workload | QEMU MB/s | ioemu MB/s | ioemu/QEMU (median of per-run ratios) |"
+                : "| qtest workload | " + runs.keySet().iterator().next().label + " MB/s |");
+        out.println(both ? "| --- | --- | --- | --- |" : "| --- | --- |");
+        for (Case c : Case.values()) {
+            if (!s.cases().contains(c)) {
+                continue;
+            }
+            String what = (c == Case.READ ? "READ DMA EXT + b64read " : "b64write + WRITE DMA EXT ") + size;
+            if (both) {
+                double[] qemuRuns = runs.get(Target.QEMU).get(c);
+                double[] ioemuRuns = runs.get(Target.IOEMU).get(c);
+                double[] ratios = new double[qemuRuns.length];
+                for (int r = 0; r < ratios.length; r++) {
+                    ratios[r] = ioemuRuns[r] / qemuRuns[r];
+                }
+                out.printf(Locale.ROOT, "| %s | %.1f | %.1f | **%.2f** |%n", what, BenchArguments.median(qemuRuns),
+                        BenchArguments.median(ioemuRuns), BenchArguments.median(ratios));
+            } else {
+                out.printf(Locale.ROOT, "| %s | %.1f |%n", what,
+                        BenchArguments.median(runs.values().iterator().next().get(c)));
+            }
+        }
+    }
+}
