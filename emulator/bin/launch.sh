@@ -3,8 +3,18 @@
 # Usage (from a launcher): MODULE=emulator MAIN_CLASS=dev.ioemu.emulator.Main; . launch.sh "$@"
 ioemu_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ioemu_jar="$ioemu_root/$MODULE/target/ioemu-$MODULE-0.1.0-SNAPSHOT.jar"
-if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || \
-   [ -n "$(find "$ioemu_root" -path '*/src/main/*' -newer "$ioemu_jar" -print -quit 2>/dev/null)" ]; then
+case "$MODULE" in            # the module and the ones it depends on
+  emulator) ioemu_sources="devices bios emulator" ;;
+  *)        ioemu_sources="devices bios emulator $MODULE" ;;
+esac
+ioemu_stale() {
+  local m
+  for m in $ioemu_sources; do
+    [ -n "$(find "$ioemu_root/$m/src/main" -newer "$ioemu_jar" -print -quit 2>/dev/null)" ] && return 0
+  done
+  return 1
+}
+if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || ioemu_stale; then
   if ! command -v mvn >/dev/null 2>&1; then
     echo "ioemu: Maven is needed to build ioemu; run: apt-get install -y maven" >&2
     exit 1

@@ -90,7 +90,7 @@ public final class Demo {
         step("IDENTIFY DEVICE (0xEC) by PIO");
         qt.outb(IDE0 + 6, 0xA0);
         qt.outb(IDE0 + 7, 0xEC);
-        awaitNotBusy();
+        awaitAltStatusNotBusy();
         boolean irq = qt.irq(14);
         int st = qt.inb(IDE0 + 7);
         System.out.printf("   IRQ14 %s; status 0x%02x (DRDY|DSC|DRQ expected 0x58); reading it lowers IRQ14: %s%n",
@@ -173,13 +173,20 @@ public final class Demo {
         return status;
     }
 
+    /** Polls Alternate Status until BSY clears, then reads Status (which acknowledges the IRQ). */
     private int awaitNotBusy() throws IOException {
+        awaitAltStatusNotBusy();
+        return qt.inb(IDE0 + 7);
+    }
+
+    /** Polls Alternate Status, which leaves the IRQ line alone, until BSY clears. */
+    private int awaitAltStatusNotBusy() throws IOException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         int st;
         do {
             st = qt.inb(IDE0_CTL);
         } while ((st & 0x80) != 0 && System.nanoTime() < deadline);
-        return qt.inb(IDE0 + 7);
+        return st;
     }
 
     private int pciRead(int devfn, int offset, int size) throws IOException {

@@ -33,17 +33,23 @@ class LibqtestLaunchTest {
     @TempDir
     Path dir;
 
-    private static Path launcher() {
+    static Path launcher() {
         Path root = Path.of(System.getProperty("ioemu.root", "."));
         Path jar = root.resolve("emulator/target/ioemu-emulator-0.1.0-SNAPSHOT.jar");
         boolean built = Files.exists(jar) && Files.isDirectory(root.resolve("emulator/target/lib"));
         if (built) {
             long jarTime = jar.toFile().lastModified();
-            try (Stream<Path> sources = Files.walk(root)) {
-                built = sources.filter(p -> p.toString().contains("/src/main/") && Files.isRegularFile(p))
-                        .allMatch(p -> p.toFile().lastModified() <= jarTime);
-            } catch (java.io.IOException e) {
-                built = false;
+            // The launcher rebuilds when a source of the emulator or a module below it is newer.
+            for (String module : new String[] {"devices", "bios", "emulator"}) {
+                Path main = root.resolve(module).resolve("src/main");
+                if (!Files.isDirectory(main)) {
+                    continue;
+                }
+                try (Stream<Path> sources = Files.walk(main)) {
+                    built &= sources.filter(Files::isRegularFile).allMatch(p -> p.toFile().lastModified() <= jarTime);
+                } catch (java.io.IOException e) {
+                    built = false;
+                }
             }
         }
         // The launcher would run Maven itself to build a missing or stale jar: not inside a test.
