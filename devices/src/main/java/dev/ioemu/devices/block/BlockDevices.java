@@ -2,7 +2,7 @@ package dev.ioemu.devices.block;
 
 /**
  * The one way device models and tools open an image from {@code -drive} options
- * (/work/notes/api-contract.md): a {@link RawImage} (counting {@link BlockStats} and emitting
+ * (shared/spec/block.md §1): a {@link RawImage} (counting {@link BlockStats} and emitting
  * the {@code blk_*} trace events itself), wrapped in {@link FaultInjection} when the options
  * carry {@code inject-error.*} rules.
  */

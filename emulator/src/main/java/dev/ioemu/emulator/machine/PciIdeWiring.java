@@ -23,8 +23,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The pc machine's PCI and IDE wiring (written against notes/api-contract.md; replaces the
- * placeholder of the same name on merge): the configuration-mechanism-#1 host bridge on
+ * The pc machine's PCI and IDE wiring: the configuration-mechanism-#1 host bridge on
  * 0xCF8-0xCFF with the i440FX (00.0), the PIIX3 ISA bridge (01.0) and the PIIX3 IDE function
  * (01.1) on IOAPIC pins 14/15, and the drives of {@code -drive}/{@code -hdX}/{@code -cdrom}/
  * {@code -device ide-hd|ide-cd}, opened through the block layer.
@@ -35,8 +34,6 @@ import java.util.Map;
  * model/serial/ver defaults apply to disks and CD-ROMs from {@code -drive} too.
  */
 public final class PciIdeWiring implements MachineComponent {
-    /** True once the PIIX IDE model is part of the build. */
-    public static final boolean AVAILABLE = true;
 
     private static final int PCI_CONFIG_PORT = 0xcf8;
     private static final int DEVFN_HOST_BRIDGE = 0x00;

@@ -15,8 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Drive placement and PCI wiring of the pc machine (moves to src/test/java with PciIdeWiring on
- * merge; see emulator/src/main/java-pending/README.md).
+ * Drive placement and PCI wiring of the pc machine.
  */
 class PciIdeWiringTest {
     @TempDir

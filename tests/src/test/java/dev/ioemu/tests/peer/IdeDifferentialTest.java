@@ -1,6 +1,5 @@
 package dev.ioemu.tests.peer;
 
-import dev.ioemu.emulator.machine.PciIdeWiring;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -120,13 +119,11 @@ public class IdeDifferentialTest {
 
     @Test
     void ioemuMatchesQemuOnRandomIdeTraffic() throws Exception {
-        assumeTrue(PciIdeWiring.AVAILABLE, "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
         run(QtestPeer.Kind.QEMU, QtestPeer.Kind.IOEMU, OPERATIONS, IdeSequenceGenerator.Topology.SINGLE_DISK);
     }
 
     @Test
     void ioemuMatchesQemuOnRandomIdeTrafficWithSlaveAndCdrom() throws Exception {
-        assumeTrue(PciIdeWiring.AVAILABLE, "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
         run(QtestPeer.Kind.QEMU, QtestPeer.Kind.IOEMU, OPERATIONS / 2, IdeSequenceGenerator.Topology.FULL);
     }
 }

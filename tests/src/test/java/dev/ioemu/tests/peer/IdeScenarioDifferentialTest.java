@@ -1,6 +1,5 @@
 package dev.ioemu.tests.peer;
 
-import dev.ioemu.emulator.machine.PciIdeWiring;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,7 +40,6 @@ class IdeScenarioDifferentialTest {
     @ParameterizedTest
     @MethodSource("scenarios")
     void ioemuMatchesQemu(IdeScenarios.Scenario s) throws Exception {
-        assumeTrue(PciIdeWiring.AVAILABLE, "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
         run(QtestPeer.Kind.IOEMU, s);
     }
 }

@@ -1,6 +1,5 @@
 package dev.ioemu.tests.peer;
 
-import dev.ioemu.emulator.machine.PciIdeWiring;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,11 +49,6 @@ class IdeTestPortTest {
     @BeforeAll
     static void needsQemu() {
         assumeTrue(QtestPeer.qemuInstalled(), "skipped: qemu-system-x86_64 not installed");
-    }
-
-    private static void assumePeer(QtestPeer.Kind kind) {
-        assumeTrue(kind == QtestPeer.Kind.QEMU || PciIdeWiring.AVAILABLE,
-                "skipped: ioemu built without the PIIX IDE controller (PciIdeWiring pending merge)");
     }
 
     /** ide_test_start: -machine pc plus the test's arguments; guest allocator from 1 MiB. */
@@ -139,7 +133,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void bmdmaSimpleReadWrite(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         try (QtestClient qts = start(kind, disk(""))) {
             long guestBuf = alloc(512);
             byte[] prdt = prdt(new long[][] {{guestBuf, 512 | PRDT_EOT}});
@@ -165,7 +158,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void bmdmaTrim(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         try (QtestClient qts = start(kind, disk(""))) {
             long guestBuf = alloc(512);
             byte[] prdt = prdt(new long[][] {{guestBuf, 512 | PRDT_EOT}});
@@ -191,7 +183,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void bmdmaVariousPrdts(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         try (QtestClient qts = start(kind, disk(""))) {
             for (int sectors = 1; sectors <= 256; sectors *= 4) {
                 int reqSize = sectors * 512;
@@ -219,7 +210,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void bmdmaNoBusmaster(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         try (QtestClient qts = start(kind, disk(""))) {
             byte[] prdt = new byte[4096 * 8];   // all zero: address 0, 64 KiB, no EOT
             assertEquals(BM_STS_ACTIVE | BM_STS_INTR, sendDmaRequest(qts, CMD_READ_DMA, 0, 512 & 0xff, prdt, true, false));
@@ -230,7 +220,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void identify(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         List<String> args = disk("");
         args.addAll(List.of("-global", "ide-hd.serial=testdisk", "-global", "ide-hd.ver=version"));
         try (QtestClient qts = start(kind, args)) {
@@ -262,7 +251,6 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void diagnostic(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         List<String> args = disk(",index=0");
         args.addAll(List.of("-drive", "file=" + IdeScenarios.secondDisk(dir.resolve("diag")) + ",if=ide,format=raw,index=1"));
         try (QtestClient qts = start(kind, args)) {
@@ -335,21 +323,18 @@ class IdeTestPortTest {
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void cdromPio(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         cdromPio(kind, 1);
     }
 
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void cdromPioLarge(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         cdromPio(kind, 10);
     }
 
     @ParameterizedTest
     @EnumSource(QtestPeer.Kind.class)
     void flushNodevAndEmptyDriveDoNotCrash(QtestPeer.Kind kind) throws Exception {
-        assumePeer(kind);
         for (List<String> args : List.of(List.<String>of(), List.of("-device", "ide-cd,bus=ide.0"))) {
             try (QtestClient qts = start(kind, args)) {
                 qts.outb(IDE_BASE + 6, 0);
