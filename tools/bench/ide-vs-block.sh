@@ -16,17 +16,8 @@ repeat="${REPEAT:-3}"
 caches="${CACHES:-none writeback}"
 cases="${CASES:-dma-read,dma-write,pio-read,pio-write}"
 
-mkdir -p "$work"
-if [ "$(stat -f -c %T "$work")" = tmpfs ]; then
-  echo "ide-vs-block: $work is on tmpfs (no O_DIRECT); give a directory on a real filesystem" >&2; exit 1
-fi
-img="$work/ide-bench.img"
-size_mib=$(( $(numfmt --from=iec "$size") / 1048576 ))
-if [ ! -f "$img" ] || [ "$(stat -c %s "$img")" -ne $((size_mib * 1048576)) ]; then
-  echo "creating $img ($size_mib MiB of random data, fully allocated)" >&2
-  dd if=/dev/urandom of="$img" bs=1M count="$size_mib" status=none
-  sync
-fi
+. "$root/tools/bench/bench-image.sh"
+img="$(bench_image ide-bench "$work" "$size")"
 
 # Builds the tools module when needed (emulator/bin/launch.sh), then runs the benchmark.
 ide_bench() {

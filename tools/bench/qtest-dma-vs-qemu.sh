@@ -24,25 +24,9 @@ if ! command -v "$qemu" >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then echo "qtest-dma-vs-qemu: need $qemu (run as root to install qemu-system-x86)" >&2; exit 1; fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq qemu-system-x86 >/dev/null
 fi
-case ",$targets," in
-  *,ioemu,*)
-    if [ ! -f "$root/emulator/src/main/java/dev/ioemu/emulator/qtest/QtestServer.java" ]; then
-      echo "qtest-dma-vs-qemu: this tree has no ioemu qtest front end yet; measuring QEMU only" >&2
-      targets=qemu
-    fi ;;
-esac
 
-mkdir -p "$work"
-if [ "$(stat -f -c %T "$work")" = tmpfs ]; then
-  echo "qtest-dma-vs-qemu: $work is on tmpfs (no O_DIRECT); give a directory on a real filesystem" >&2; exit 1
-fi
-img="$work/qtest-bench.img"
-size_mib=$(( $(numfmt --from=iec "$size") / 1048576 ))
-if [ ! -f "$img" ] || [ "$(stat -c %s "$img")" -ne $((size_mib * 1048576)) ]; then
-  echo "creating $img ($size_mib MiB of random data, fully allocated)" >&2
-  dd if=/dev/urandom of="$img" bs=1M count="$size_mib" status=none
-  sync
-fi
+. "$root/tools/bench/bench-image.sh"
+img="$(bench_image qtest-bench "$work" "$size")"
 
 # Builds the tools module (and the emulator it depends on) when needed, then runs the driver.
 qtest_bench() {
