@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  *
  * <p>Thread safety: plain memory, like RAM. A DMA worker and the vCPU may touch it concurrently.
  */
-public final class GuestMemory {
+public final class GuestMemory implements PhysicalMemory {
     private final long size;
     private final ByteBuffer ram;       // little-endian view of the whole region
     private final long hostAddress;     // for KVM_SET_USER_MEMORY_REGION and zero-copy I/O
@@ -51,6 +51,11 @@ public final class GuestMemory {
     /** True if [address, address+length) lies entirely inside guest RAM. */
     public boolean contains(long address, long length) {
         return address >= 0 && length >= 0 && address <= size && length <= size - address;
+    }
+
+    @Override
+    public boolean isRam(long address, long length) {
+        return contains(address, length);
     }
 
     private int check(long address, long length) {

@@ -1,0 +1,35 @@
+package dev.ioemu.devices.bus;
+
+/**
+ * Guest-physical memory as firmware services, DMA engines and CPU engines see it: byte-addressed,
+ * little-endian, addresses unsigned. This is the one contract the BIOS services and the engines'
+ * glue code are written against; the machine's address space (RAM, ROM, MMIO, unassigned space)
+ * implements it.
+ *
+ * <p>Guest addresses are hostile input: callers check {@link #isRam} (or catch nothing and let an
+ * implementation drop/all-ones an unassigned access, as hardware does) before they trust a range.
+ * Multi-byte accessors are little-endian and may cross region boundaries; each byte then goes
+ * where its own address leads.
+ */
+public interface PhysicalMemory {
+    int readByte(long address);
+
+    int readWord(long address);
+
+    int readDword(long address);
+
+    void writeByte(long address, int value);
+
+    void writeWord(long address, int value);
+
+    void writeDword(long address, int value);
+
+    /** Copies {@code len} bytes at {@code address} into {@code dst[off..]}. */
+    void read(long address, byte[] dst, int off, int len);
+
+    /** Copies {@code src[off..off+len)} to {@code address}; bytes landing on ROM or unassigned space are dropped. */
+    void write(long address, byte[] src, int off, int len);
+
+    /** True if every byte of [address, address+length) is guest RAM (readable and writable). */
+    boolean isRam(long address, long length);
+}
