@@ -1,0 +1,1283 @@
+package dev.ioemu.cpu;
+
+import java.nio.ByteBuffer;
+
+import static dev.ioemu.cpu.Eflags.*;
+
+/**
+ * The software x86 CPU: an interpreter for 8086, 80286 (real mode) and 386-class CPUs in real
+ * mode and 16/32-bit protected mode without paging (shared/spec/cpu.md). Decoding is driven by
+ * {@link OpcodeTable}; handlers live in {@link Alu}, {@link Transfer}, {@link Control} and
+ * {@link SystemOps}. Arithmetic flags are lazy: the last result and its operands are kept and
+ * CF/PF/AF/ZF/SF/OF are computed only when read.
+ *
+ * <p>Threads: one vCPU thread owns the CPU; the register-file accessors may be called from that
+ * thread between instructions or from inside an {@link IoPorts} callback (EIP then already
+ * points past the OUT/IN).
+ *
+ * <p>Guest faults never escape as Java exceptions: a handler throws the CPU's one preallocated
+ * {@link Fault}, {@link #run} catches it, rolls EIP/ESP back to the instruction start and
+ * delivers the exception through the IVT or IDT.
+ */
+public final class Cpu {
+    // General registers, in ModR/M order.
+    public static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+    // Segment registers, in ModR/M order.
+    public static final int ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
+    static final String[] SEGMENT_NAMES = {"ES", "CS", "SS", "DS", "FS", "GS"};
+
+    // Exception vectors (Intel SDM vol. 3 table 6-1).
+    public static final int DE = 0, DB = 1, NMI = 2, BP = 3, OVERFLOW = 4, BR = 5, UD = 6, NM = 7,
+            DOUBLE_FAULT = 8, TS = 10, NP = 11, SS_FAULT = 12, GP = 13;
+
+    /** CR0 bits. */
+    public static final int CR0_PE = 1, CR0_MP = 2, CR0_EM = 4, CR0_TS = 8, CR0_ET = 0x10, CR0_NE = 0x20,
+            CR0_PG = 0x8000_0000;
+
+    /** Segment cache attribute bits: the descriptor's access byte plus its flags nibble << 8. */
+    static final int ATTR_PRESENT = 0x80, ATTR_CODE = 0x08, ATTR_WRITABLE_OR_READABLE = 0x02,
+            ATTR_BIG = 0x400, ATTR_GRANULAR = 0x800, ATTR_UNUSABLE = 0x10000;
+
+    final CpuModel model;
+    final CpuMemory mem;
+    IoPorts io = IoPorts.NONE;
+    InterruptController pic = InterruptController.NONE;
+    CpuListener listener;
+
+    // ---- architectural state ----
+    final int[] r = new int[8];
+    int eip;
+    /** EFLAGS except the bits in {@link #lazy}, which come from the last arithmetic result. */
+    int flags;
+    int lazy;
+    int lfA, lfB, lfR, lfTop, lfMask;
+    boolean lfSub;
+    final int[] segSel = new int[6];
+    final int[] segBase = new int[6];
+    final int[] segLimit = new int[6];
+    final int[] segAttr = new int[6];
+    int cr0 = CR0_ET, cr2, cr3, cr4;
+    final int[] dr = new int[8];
+    int gdtBase, gdtLimit, idtBase, idtLimit = 0x3FF;
+    int ldtSel, ldtBase, ldtLimit, trSel, trBase, trLimit;
+    /** Current privilege level (CS.RPL in protected mode, 0 in real mode). */
+    int cpl;
+
+    // ---- derived mode bits, updated when CS/SS/CR0 change ----
+    boolean protectedMode;
+    boolean csBig;
+    boolean ssBig;
+    int ipMask = 0xFFFF;
+
+    // ---- decode state of the current instruction ----
+    int opcode;
+    int startEip, startEsp;
+    boolean o32, a32;
+    int segOverride;
+    /** 0, or the REP prefix byte (0xF2 REPNE, 0xF3 REP/REPE). */
+    int rep;
+    int instructionLength;
+    int modrm, mod, reg, rm;
+    int eaSeg, eaOff;
+    int imm, imm2;
+
+    // ---- run state ----
+    long instructions;
+    boolean halted;
+    /** Interrupts are blocked for one instruction after STI / MOV SS / POP SS. */
+    boolean shadow;
+    private boolean stopRequested;
+    private StopReason haltReason;
+    private final Fault fault = new Fault();
+    private final Form[] table;
+    private final Form[] table0F;
+    private final Form[] groups;
+
+    // ---- code fetch: the current code page's buffer ----
+    private int fetchPage = 1;          // linear page base; 1 = none (never page aligned)
+    private ByteBuffer fetchBuffer;
+    private int fetchOffset;
+
+    /** A guest exception raised inside a handler; one preallocated instance per CPU. */
+    static final class Fault extends RuntimeException {
+        int vector;
+        int errorCode;
+        boolean hasErrorCode;
+        /** The 8086 pushes the address after a divide error, not the faulting instruction. */
+        boolean returnToNext;
+
+        Fault() {
+            super(null, null, false, false);
+        }
+    }
+
+    public Cpu(CpuModel model, CpuMemory memory) {
+        this.model = model;
+        this.mem = memory;
+        memory.setModelMask(model.addressMask);
+        memory.setCodeWriteListener(page -> fetchPage = 1);
+        OpcodeTable t = OpcodeTable.forModel(model);
+        table = t.oneByte;
+        table0F = t.twoByte;
+        groups = t.groups;
+        reset();
+    }
+
+    public void setIoPorts(IoPorts io) {
+        this.io = io;
+    }
+
+    public void setInterruptController(InterruptController pic) {
+        this.pic = pic;
+    }
+
+    public void setListener(CpuListener listener) {
+        this.listener = listener;
+    }
+
+    public CpuModel model() {
+        return model;
+    }
+
+    public CpuMemory memory() {
+        return mem;
+    }
+
+    /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 base FFFF0000 on a 386, IP=FFF0. */
+    public void reset() {
+        java.util.Arrays.fill(r, 0);
+        if (model.is386()) {
+            r[EDX] = 0x0000_0300 | CPUID_STEPPING;
+        }
+        flags = model.flagsFixedOnes;
+        lazy = 0;
+        for (int s = 0; s < 6; s++) {
+            segSel[s] = 0;
+            segBase[s] = 0;
+            segLimit[s] = 0xFFFF;
+            segAttr[s] = ATTR_PRESENT | 0x10 | ATTR_WRITABLE_OR_READABLE | 1;
+        }
+        segSel[CS] = 0xF000;
+        segBase[CS] = model.is386() ? 0xFFFF_0000 : 0xF_0000;
+        segAttr[CS] = ATTR_PRESENT | 0x10 | ATTR_CODE | ATTR_WRITABLE_OR_READABLE | 1;
+        eip = 0xFFF0;
+        cr0 = CR0_ET;
+        cr2 = cr3 = cr4 = 0;
+        gdtBase = gdtLimit = 0;
+        idtBase = 0;
+        idtLimit = 0x3FF;
+        ldtSel = ldtBase = ldtLimit = trSel = trBase = trLimit = 0;
+        halted = false;
+        shadow = false;
+        updateMode();
+    }
+
+    // =====================================================================================
+    // Running
+    // =====================================================================================
+
+    /**
+     * Executes up to {@code maxInstructions} instructions (a REP string instruction counts once)
+     * and says why it stopped. Hardware interrupts are taken at instruction boundaries.
+     */
+    public StopReason run(long maxInstructions) {
+        stopRequested = false;
+        long end = instructions + maxInstructions;
+        while (true) {
+            if (halted) {
+                if (!wakeFromHalt()) {
+                    return haltReason;
+                }
+            }
+            if (instructions >= end) {
+                return StopReason.BUDGET_EXHAUSTED;
+            }
+            if (shadow) {
+                shadow = false;
+            } else if ((flags & IF) != 0 && pic.hasPending()) {
+                takeHardwareInterrupt();
+                continue;
+            }
+            boolean trap = (flags & TF) != 0;
+            try {
+                step();
+                instructions++;
+                if (trap && !halted) {
+                    deliver(DB, false, 0, false);
+                }
+            } catch (Fault f) {
+                instructions++;
+                if (!f.returnToNext) {
+                    eip = startEip;
+                    r[ESP] = startEsp;
+                }
+                if (!deliverException(f.vector, f.hasErrorCode, f.errorCode)) {
+                    return StopReason.TRIPLE_FAULT;
+                }
+            }
+            if (stopRequested) {
+                return StopReason.STOP_REQUESTED;
+            }
+        }
+    }
+
+    private boolean wakeFromHalt() {
+        if (pic.hasNmi() || ((flags & IF) != 0 && pic.hasPending())) {
+            halted = false;
+            return true;
+        }
+        return false;
+    }
+
+    private void takeHardwareInterrupt() {
+        int vector = pic.acknowledge() & 0xFF;
+        startEip = eip;
+        startEsp = r[ESP];
+        try {
+            deliver(vector, false, 0, false);
+        } catch (Fault f) {
+            eip = startEip;
+            r[ESP] = startEsp;
+            deliverException(f.vector, f.hasErrorCode, f.errorCode);
+        }
+    }
+
+    /** Asks {@link #run} to return {@link StopReason#STOP_REQUESTED} after the current instruction. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Instructions retired since creation (virtual time; RDTSC reads it). */
+    public long instructionCount() {
+        return instructions;
+    }
+
+    public boolean isHalted() {
+        return halted;
+    }
+
+    void halt() {
+        halted = true;
+        haltReason = (flags & IF) != 0 ? StopReason.HALTED : StopReason.SHUTDOWN;
+    }
+
+    /** Decodes and executes one instruction. */
+    void step() {
+        startEip = eip;
+        startEsp = r[ESP];
+        instructionLength = 0;
+        o32 = csBig;
+        a32 = csBig;
+        segOverride = -1;
+        rep = 0;
+        int b = fetch8();
+        Form f = table[b];
+        while (f != null && (f.attributes() & Form.PREFIX) != 0) {
+            opcode = b;
+            f.handler().execute(this);
+            b = fetch8();
+            f = table[b];
+        }
+        opcode = b;
+        if (f == null) {
+            undefined();
+            return;
+        }
+        if (f == OpcodeTable.ESCAPE_0F) {
+            b = fetch8();
+            opcode = 0x100 | b;
+            f = table0F[b];
+            if (f == null) {
+                undefined();
+                return;
+            }
+        }
+        int attrs = f.attributes();
+        if ((attrs & Form.MODRM) != 0) {
+            decodeModrm();
+            if ((attrs & Form.GROUP) != 0) {
+                f = groups[(opcode << 3) | reg];
+                if (f == null) {
+                    undefined();
+                    return;
+                }
+                attrs = f.attributes();
+            }
+        }
+        if ((attrs & Form.IMM_MASK) != 0) {
+            fetchImmediate(attrs & Form.IMM_MASK);
+        }
+        f.handler().execute(this);
+    }
+
+    private void fetchImmediate(int kind) {
+        switch (kind) {
+            case Form.IB -> imm = fetch8();
+            case Form.IBS -> imm = (byte) fetch8();
+            case Form.IW -> imm = fetch16();
+            case Form.IV -> imm = o32 ? fetch32() : fetch16();
+            case Form.AP -> {
+                imm = o32 ? fetch32() : fetch16();
+                imm2 = fetch16();
+            }
+            case Form.MOFFS -> imm = a32 ? fetch32() : fetch16();
+            case Form.IW_IB -> {
+                imm = fetch16();
+                imm2 = fetch8();
+            }
+            default -> throw new IllegalStateException("immediate kind " + kind);
+        }
+    }
+
+    /** An opcode this model lacks: the listener hears the bytes, the guest gets #UD. */
+    void undefined() {
+        if (listener != null) {
+            byte[] bytes = new byte[Math.max(instructionLength, 1)];
+            for (int i = 0; i < bytes.length; i++) {
+                bytes[i] = (byte) mem.read8(segBase[CS] + ((startEip + i) & ipMask));
+            }
+            listener.unimplementedOpcode(segSel[CS], startEip, bytes, bytes.length);
+        }
+        throw fault(UD);
+    }
+
+    // =====================================================================================
+    // Faults and interrupt delivery
+    // =====================================================================================
+
+    Fault fault(int vector) {
+        fault.vector = vector;
+        fault.hasErrorCode = false;
+        fault.errorCode = 0;
+        fault.returnToNext = false;
+        return fault;
+    }
+
+    Fault fault(int vector, int errorCode) {
+        Fault f = fault(vector);
+        // Real mode pushes no error codes.
+        f.hasErrorCode = protectedMode;
+        f.errorCode = errorCode;
+        return f;
+    }
+
+    /** #DE: the 8086 returns to the next instruction, later CPUs to the faulting one. */
+    Fault divideError() {
+        Fault f = fault(DE);
+        f.returnToNext = model.is8086();
+        return f;
+    }
+
+    Fault gp(int errorCode) {
+        return fault(GP, errorCode);
+    }
+
+    private int exceptionDepth;
+
+    /** Delivers a fault; escalates to #DF and reports false on a triple fault. */
+    private boolean deliverException(int vector, boolean hasError, int error) {
+        int depth = 0;
+        while (true) {
+            try {
+                deliver(vector, false, error, hasError);
+                return true;
+            } catch (Fault f) {
+                depth++;
+                if (depth >= 2 || vector == DOUBLE_FAULT) {
+                    return false;
+                }
+                vector = DOUBLE_FAULT;
+                hasError = protectedMode;
+                error = 0;
+                eip = startEip;
+                r[ESP] = startEsp;
+            }
+        }
+    }
+
+    /**
+     * Enters an interrupt or exception handler: through the IVT in real mode (FLAGS, CS, IP
+     * pushed, IF and TF cleared), through an interrupt or trap gate of the IDT in protected mode.
+     */
+    void deliver(int vector, boolean software, int errorCode, boolean hasErrorCode) {
+        if (listener != null) {
+            listener.interrupt(vector, software, errorCode, segSel[CS], eip);
+        }
+        halted = false;
+        if (!protectedMode) {
+            int entry = vector * 4;
+            if (entry + 3 > idtLimit) {
+                throw gp(0);
+            }
+            int newIp = mem.read16(idtBase + entry);
+            int newCs = mem.read16(idtBase + entry + 2);
+            int fl = getFlags();
+            push16(fl);
+            push16(segSel[CS]);
+            push16(eip);
+            flags = (flags & ~(IF | TF | AC | RF));
+            loadRealModeSegment(CS, newCs);
+            eip = newIp;
+            return;
+        }
+        int entry = vector * 8;
+        int ext = software ? 0 : 1;
+        if (entry + 7 > idtLimit) {
+            throw gp(entry + 2 + ext);
+        }
+        int lo = mem.read32(idtBase + entry);
+        int hi = mem.read32(idtBase + entry + 4);
+        int type = (hi >>> 8) & 0x1F;
+        int dpl = (hi >>> 13) & 3;
+        boolean present = (hi & 0x8000) != 0;
+        if (type != 0x06 && type != 0x07 && type != 0x0E && type != 0x0F) {
+            // Task gates (type 5) need a task switch, which this CPU does not model.
+            throw gp(entry + 2 + ext);
+        }
+        if (software && dpl < cpl) {
+            throw gp(entry + 2);
+        }
+        if (!present) {
+            throw fault(NP, entry + 2 + ext);
+        }
+        int selector = lo >>> 16;
+        int offset = (lo & 0xFFFF) | (hi & 0xFFFF_0000);
+        boolean gate32 = (type & 8) != 0;
+        if (!gate32) {
+            offset &= 0xFFFF;
+        }
+        long desc = readDescriptor(selector, false);
+        int attr = descriptorAttributes(desc);
+        if ((attr & 0x18) != 0x18 || (attr & ATTR_PRESENT) == 0) {
+            throw (attr & 0x18) != 0x18 ? gp(selector & 0xFFFC) : fault(NP, selector & 0xFFFC);
+        }
+        int targetDpl = (attr >>> 5) & 3;
+        if (targetDpl < cpl && (attr & 0x04) == 0) {
+            // An inner-privilege handler needs a stack from the TSS; not modelled (CPL 0 only).
+            throw gp(selector & 0xFFFC);
+        }
+        int fl = getFlags();
+        if (gate32) {
+            push32(fl);
+            push32(segSel[CS]);
+            push32(eip);
+            if (hasErrorCode) {
+                push32(errorCode);
+            }
+        } else {
+            push16(fl);
+            push16(segSel[CS]);
+            push16(eip);
+            if (hasErrorCode) {
+                push16(errorCode);
+            }
+        }
+        setCodeSegment((selector & 0xFFFC) | cpl, desc);
+        eip = offset;
+        flags &= ~(TF | NT | RF | VM);
+        if ((type & 1) == 0) {
+            flags &= ~IF;
+        }
+    }
+
+    // =====================================================================================
+    // Flags
+    // =====================================================================================
+
+    /** EFLAGS as the guest sees it (PUSHF). */
+    public int getFlags() {
+        int f = flags;
+        int l = lazy;
+        if (l != 0) {
+            f &= ~l;
+            if ((l & CF) != 0 && lazyCf()) {
+                f |= CF;
+            }
+            if ((l & PF) != 0 && parity(lfR)) {
+                f |= PF;
+            }
+            if ((l & AF) != 0 && ((lfA ^ lfB ^ lfR) & 0x10) != 0) {
+                f |= AF;
+            }
+            if ((l & ZF) != 0 && (lfR & lfMask) == 0) {
+                f |= ZF;
+            }
+            if ((l & SF) != 0 && ((lfR >>> lfTop) & 1) != 0) {
+                f |= SF;
+            }
+            if ((l & OF) != 0 && lazyOf()) {
+                f |= OF;
+            }
+        }
+        return (f & ~0x28) | model.flagsFixedOnes;
+    }
+
+    /** Replaces the bits of {@code mask} with those of {@code value}. */
+    void setFlags(int value, int mask) {
+        int f = getFlags();
+        lazy = 0;
+        flags = ((f & ~mask) | (value & mask) & ~0x28) | model.flagsFixedOnes;
+    }
+
+    /** Sets EFLAGS from outside (firmware traps, tests): every bit the model can hold. */
+    public void setEflags(int value) {
+        setFlags(value, model.flagsWritable | (model.is386() ? VM | RF : 0));
+    }
+
+    private static boolean parity(int v) {
+        return (Integer.bitCount(v & 0xFF) & 1) == 0;
+    }
+
+    private boolean lazyCf() {
+        int a = lfA, b = lfB, res = lfR;
+        int c = lfSub ? (~a & b) | (~(a ^ b) & res) : (a & b) | ((a ^ b) & ~res);
+        return ((c >>> lfTop) & 1) != 0;
+    }
+
+    private boolean lazyOf() {
+        int a = lfA, b = lfB, res = lfR;
+        int o = lfSub ? (a ^ b) & (a ^ res) : (a ^ res) & (b ^ res);
+        return ((o >>> lfTop) & 1) != 0;
+    }
+
+    boolean cf() {
+        return (lazy & CF) != 0 ? lazyCf() : (flags & CF) != 0;
+    }
+
+    boolean zf() {
+        return (lazy & ZF) != 0 ? (lfR & lfMask) == 0 : (flags & ZF) != 0;
+    }
+
+    boolean sf() {
+        return (lazy & SF) != 0 ? ((lfR >>> lfTop) & 1) != 0 : (flags & SF) != 0;
+    }
+
+    boolean of() {
+        return (lazy & OF) != 0 ? lazyOf() : (flags & OF) != 0;
+    }
+
+    boolean pf() {
+        return (lazy & PF) != 0 ? parity(lfR) : (flags & PF) != 0;
+    }
+
+    boolean af() {
+        return (lazy & AF) != 0 ? ((lfA ^ lfB ^ lfR) & 0x10) != 0 : (flags & AF) != 0;
+    }
+
+    boolean df() {
+        return (flags & DF) != 0;
+    }
+
+    /** Result of an ADD/ADC/SUB/SBB/CMP/NEG: all six status flags lazy. */
+    void setArith(int a, int b, int res, int size, boolean sub) {
+        lfA = a;
+        lfB = b;
+        lfR = res;
+        lfTop = size * 8 - 1;
+        lfMask = size == 4 ? -1 : (1 << (size * 8)) - 1;
+        lfSub = sub;
+        lazy = OSZAPC;
+    }
+
+    /** SF, ZF and PF from {@code res}; CF, OF, AF given. */
+    void setResultFlags(int res, int size, boolean carry, boolean overflow, boolean aux) {
+        lfR = res;
+        lfTop = size * 8 - 1;
+        lfMask = size == 4 ? -1 : (1 << (size * 8)) - 1;
+        lazy = SF | ZF | PF;
+        int f = flags & ~(CF | OF | AF);
+        if (carry) {
+            f |= CF;
+        }
+        if (overflow) {
+            f |= OF;
+        }
+        if (aux) {
+            f |= AF;
+        }
+        flags = f;
+    }
+
+    /** Sets or clears one flag, materialising it if it was lazy. */
+    void setFlag(int bit, boolean on) {
+        if ((lazy & bit) != 0) {
+            flags = getFlags();
+            lazy = 0;
+        }
+        flags = on ? flags | bit : flags & ~bit;
+    }
+
+    // =====================================================================================
+    // Registers
+    // =====================================================================================
+
+    int reg8(int i) {
+        return i < 4 ? r[i] & 0xFF : (r[i - 4] >>> 8) & 0xFF;
+    }
+
+    void setReg8(int i, int v) {
+        if (i < 4) {
+            r[i] = (r[i] & ~0xFF) | (v & 0xFF);
+        } else {
+            r[i - 4] = (r[i - 4] & ~0xFF00) | ((v & 0xFF) << 8);
+        }
+    }
+
+    int reg16(int i) {
+        return r[i] & 0xFFFF;
+    }
+
+    void setReg16(int i, int v) {
+        r[i] = (r[i] & 0xFFFF_0000) | (v & 0xFFFF);
+    }
+
+    /** A general register at the current operand size. */
+    int regV(int i) {
+        return o32 ? r[i] : r[i] & 0xFFFF;
+    }
+
+    void setRegV(int i, int v) {
+        if (o32) {
+            r[i] = v;
+        } else {
+            r[i] = (r[i] & 0xFFFF_0000) | (v & 0xFFFF);
+        }
+    }
+
+    int opSize() {
+        return o32 ? 4 : 2;
+    }
+
+    /** The count register of string ops and LOOP: CX or ECX by address size. */
+    int counter() {
+        return a32 ? r[ECX] : r[ECX] & 0xFFFF;
+    }
+
+    void setCounter(int v) {
+        if (a32) {
+            r[ECX] = v;
+        } else {
+            setReg16(ECX, v);
+        }
+    }
+
+    // =====================================================================================
+    // Segments and memory
+    // =====================================================================================
+
+    /** Recomputes mode bits after CR0, CS or SS change. */
+    void updateMode() {
+        protectedMode = (cr0 & CR0_PE) != 0;
+        csBig = (segAttr[CS] & ATTR_BIG) != 0;
+        ssBig = (segAttr[SS] & ATTR_BIG) != 0;
+        ipMask = csBig ? -1 : 0xFFFF;
+        if (!protectedMode) {
+            cpl = 0;
+        }
+        fetchPage = 1;
+    }
+
+    /** Real-mode segment load: selector and base change, the cached limit and attributes stay (unreal mode). */
+    void loadRealModeSegment(int seg, int selector) {
+        selector &= 0xFFFF;
+        segSel[seg] = selector;
+        segBase[seg] = selector << 4;
+        segAttr[seg] &= ~ATTR_UNUSABLE;
+        if (seg == CS || seg == SS) {
+            updateMode();
+        }
+    }
+
+    /** MOV/POP/LxS into a data or stack segment register, with protected-mode checks. */
+    void loadSegment(int seg, int selector) {
+        selector &= 0xFFFF;
+        if (!protectedMode || (flags & VM) != 0) {
+            loadRealModeSegment(seg, selector);
+            return;
+        }
+        if ((selector & 0xFFFC) == 0) {
+            if (seg == SS) {
+                throw gp(0);
+            }
+            segSel[seg] = selector;
+            segBase[seg] = 0;
+            segLimit[seg] = 0;
+            segAttr[seg] = ATTR_UNUSABLE;
+            return;
+        }
+        long desc = readDescriptor(selector, true);
+        int attr = descriptorAttributes(desc);
+        int dpl = (attr >>> 5) & 3;
+        int rpl = selector & 3;
+        if ((attr & 0x10) == 0) {
+            throw gp(selector & 0xFFFC);
+        }
+        if (seg == SS) {
+            if ((attr & ATTR_CODE) != 0 || (attr & ATTR_WRITABLE_OR_READABLE) == 0 || rpl != cpl || dpl != cpl) {
+                throw gp(selector & 0xFFFC);
+            }
+            if ((attr & ATTR_PRESENT) == 0) {
+                throw fault(SS_FAULT, selector & 0xFFFC);
+            }
+        } else {
+            if ((attr & ATTR_CODE) != 0 && (attr & ATTR_WRITABLE_OR_READABLE) == 0) {
+                throw gp(selector & 0xFFFC);
+            }
+            if ((attr & ATTR_PRESENT) == 0) {
+                throw fault(NP, selector & 0xFFFC);
+            }
+        }
+        setAccessed(selector, desc);
+        segSel[seg] = selector;
+        segBase[seg] = descriptorBase(desc);
+        segLimit[seg] = descriptorLimit(desc);
+        segAttr[seg] = attr;
+        if (seg == SS) {
+            updateMode();
+        }
+    }
+
+    /** Loads CS from a code-segment descriptor already checked by the caller. */
+    void setCodeSegment(int selector, long desc) {
+        segSel[CS] = selector & 0xFFFF;
+        segBase[CS] = descriptorBase(desc);
+        segLimit[CS] = descriptorLimit(desc);
+        segAttr[CS] = descriptorAttributes(desc);
+        cpl = selector & 3;
+        updateMode();
+    }
+
+    /** Far JMP/CALL/RET target: real mode loads CS directly; protected mode checks the descriptor. */
+    void loadCodeSegment(int selector, int offset) {
+        selector &= 0xFFFF;
+        if (!protectedMode || (flags & VM) != 0) {
+            loadRealModeSegment(CS, selector);
+            eip = offset & ipMask;
+            return;
+        }
+        if ((selector & 0xFFFC) == 0) {
+            throw gp(0);
+        }
+        long desc = readDescriptor(selector, true);
+        int attr = descriptorAttributes(desc);
+        if ((attr & 0x18) != 0x18) {
+            // System descriptors (call gates, TSS, task gates) are not modelled.
+            throw gp(selector & 0xFFFC);
+        }
+        int dpl = (attr >>> 5) & 3;
+        boolean conforming = (attr & 0x04) != 0;
+        if (conforming ? dpl > cpl : ((selector & 3) > cpl || dpl != cpl)) {
+            throw gp(selector & 0xFFFC);
+        }
+        if ((attr & ATTR_PRESENT) == 0) {
+            throw fault(NP, selector & 0xFFFC);
+        }
+        int limit = descriptorLimit(desc);
+        if (Integer.compareUnsigned(offset, limit) > 0) {
+            throw gp(0);
+        }
+        setAccessed(selector, desc);
+        setCodeSegment((selector & 0xFFFC) | cpl, desc);
+        eip = offset;
+    }
+
+    /** Reads the 8-byte descriptor of {@code selector} from the GDT or LDT. */
+    long readDescriptor(int selector, boolean checked) {
+        int index = selector & 0xFFF8;
+        boolean local = (selector & 4) != 0;
+        int base = local ? ldtBase : gdtBase;
+        int limit = local ? ldtLimit : gdtLimit;
+        if (index + 7 > limit || (local && (ldtSel & 0xFFFC) == 0)) {
+            throw gp(selector & 0xFFFC);
+        }
+        int lo = mem.read32(base + index);
+        int hi = mem.read32(base + index + 4);
+        return (lo & 0xFFFF_FFFFL) | ((long) hi << 32);
+    }
+
+    private void setAccessed(int selector, long desc) {
+        if ((desc & (1L << 40)) == 0) {
+            int base = (selector & 4) != 0 ? ldtBase : gdtBase;
+            mem.write8(base + (selector & 0xFFF8) + 5, (int) (desc >>> 40) | 1);
+        }
+    }
+
+    static int descriptorBase(long d) {
+        return (int) ((d >>> 16) & 0xFF_FFFF) | (int) ((d >>> 56) & 0xFF) << 24;
+    }
+
+    static int descriptorLimit(long d) {
+        int limit = (int) (d & 0xFFFF) | (int) ((d >>> 48) & 0xF) << 16;
+        return (d & (1L << 55)) != 0 ? limit << 12 | 0xFFF : limit;
+    }
+
+    static int descriptorAttributes(long d) {
+        return (int) ((d >>> 40) & 0xFF) | (int) ((d >>> 52) & 0xF) << 8;
+    }
+
+    /** Segment limit check; real mode on the 8086 has none (offsets wrap in 64 KiB). */
+    private void checkLimit(int seg, int off, int size) {
+        int limit = segLimit[seg];
+        if ((segAttr[seg] & ATTR_UNUSABLE) != 0
+                || Integer.toUnsignedLong(off) + size - 1 > Integer.toUnsignedLong(limit)) {
+            throw seg == SS && protectedMode ? fault(SS_FAULT, 0) : gp(0);
+        }
+    }
+
+    int read8(int seg, int off) {
+        if (!model.is8086()) {
+            checkLimit(seg, off, 1);
+        }
+        return mem.read8(segBase[seg] + off);
+    }
+
+    int read16(int seg, int off) {
+        if (model.is8086()) {
+            int base = segBase[seg];
+            return mem.read8(base + (off & 0xFFFF)) | mem.read8(base + ((off + 1) & 0xFFFF)) << 8;
+        }
+        checkLimit(seg, off, 2);
+        return mem.read16(segBase[seg] + off);
+    }
+
+    int read32(int seg, int off) {
+        checkLimit(seg, off, 4);
+        return mem.read32(segBase[seg] + off);
+    }
+
+    void write8(int seg, int off, int v) {
+        if (!model.is8086()) {
+            checkLimit(seg, off, 1);
+        }
+        mem.write8(segBase[seg] + off, v);
+    }
+
+    void write16(int seg, int off, int v) {
+        if (model.is8086()) {
+            int base = segBase[seg];
+            mem.write8(base + (off & 0xFFFF), v);
+            mem.write8(base + ((off + 1) & 0xFFFF), v >>> 8);
+            return;
+        }
+        checkLimit(seg, off, 2);
+        mem.write16(segBase[seg] + off, v);
+    }
+
+    void write32(int seg, int off, int v) {
+        checkLimit(seg, off, 4);
+        mem.write32(segBase[seg] + off, v);
+    }
+
+    int readV(int seg, int off) {
+        return o32 ? read32(seg, off) : read16(seg, off);
+    }
+
+    void writeV(int seg, int off, int v) {
+        if (o32) {
+            write32(seg, off, v);
+        } else {
+            write16(seg, off, v);
+        }
+    }
+
+    int readSized(int seg, int off, int size) {
+        return size == 1 ? read8(seg, off) : size == 2 ? read16(seg, off) : read32(seg, off);
+    }
+
+    void writeSized(int seg, int off, int size, int v) {
+        if (size == 1) {
+            write8(seg, off, v);
+        } else if (size == 2) {
+            write16(seg, off, v);
+        } else {
+            write32(seg, off, v);
+        }
+    }
+
+    /** The data segment of a string source or memory offset: DS unless overridden. */
+    int dataSegment() {
+        return segOverride >= 0 ? segOverride : DS;
+    }
+
+    // ---- code fetch ----
+
+    int fetch8() {
+        int off = eip;
+        if (++instructionLength > model.maxInstructionLength) {
+            throw gp(0);
+        }
+        if (!model.is8086() && Integer.compareUnsigned(off, segLimit[CS]) > 0) {
+            throw gp(0);
+        }
+        eip = (off + 1) & ipMask;
+        int lin = segBase[CS] + off;
+        if ((lin & ~0xFFF) == fetchPage) {
+            return fetchBuffer.get(fetchOffset + (lin & 0xFFF)) & 0xFF;
+        }
+        return fetchSlow(lin);
+    }
+
+    private int fetchSlow(int lin) {
+        ByteBuffer b = mem.bufferFor(lin);
+        if (b != null) {
+            fetchBuffer = b;
+            fetchOffset = mem.bufferOffset(lin & ~0xFFF);
+            fetchPage = lin & ~0xFFF;
+            return b.get(fetchOffset + (lin & 0xFFF)) & 0xFF;
+        }
+        fetchPage = 1;
+        return mem.read8(lin);
+    }
+
+    int fetch16() {
+        int lo = fetch8();
+        return lo | fetch8() << 8;
+    }
+
+    int fetch32() {
+        int lo = fetch16();
+        return lo | fetch16() << 16;
+    }
+
+    // ---- ModR/M ----
+
+    void decodeModrm() {
+        int m = fetch8();
+        modrm = m;
+        mod = m >>> 6;
+        reg = (m >>> 3) & 7;
+        rm = m & 7;
+        if (mod == 3) {
+            return;
+        }
+        if (a32) {
+            decodeModrm32();
+        } else {
+            decodeModrm16();
+        }
+        if (segOverride >= 0) {
+            eaSeg = segOverride;
+        }
+    }
+
+    private void decodeModrm16() {
+        int off;
+        int seg = DS;
+        switch (rm) {
+            case 0 -> off = r[EBX] + r[ESI];
+            case 1 -> off = r[EBX] + r[EDI];
+            case 2 -> {
+                off = r[EBP] + r[ESI];
+                seg = SS;
+            }
+            case 3 -> {
+                off = r[EBP] + r[EDI];
+                seg = SS;
+            }
+            case 4 -> off = r[ESI];
+            case 5 -> off = r[EDI];
+            case 6 -> {
+                if (mod == 0) {
+                    off = fetch16();
+                } else {
+                    off = r[EBP];
+                    seg = SS;
+                }
+            }
+            default -> off = r[EBX];
+        }
+        if (mod == 1) {
+            off += (byte) fetch8();
+        } else if (mod == 2) {
+            off += fetch16();
+        }
+        eaOff = off & 0xFFFF;
+        eaSeg = seg;
+    }
+
+    private void decodeModrm32() {
+        int off;
+        int seg = DS;
+        int base = rm;
+        if (rm == 4) {
+            int sib = fetch8();
+            int index = (sib >>> 3) & 7;
+            base = sib & 7;
+            int scale = sib >>> 6;
+            if (base == 5 && mod == 0) {
+                off = fetch32();
+            } else {
+                off = r[base];
+                if (base == ESP || base == EBP) {
+                    seg = SS;
+                }
+            }
+            if (index != 4) {
+                off += r[index] << scale;
+            }
+        } else if (rm == 5 && mod == 0) {
+            off = fetch32();
+        } else {
+            off = r[rm];
+            if (rm == EBP) {
+                seg = SS;
+            }
+        }
+        if (mod == 1) {
+            off += (byte) fetch8();
+        } else if (mod == 2) {
+            off += fetch32();
+        }
+        eaOff = off;
+        eaSeg = seg;
+    }
+
+    /** Offset of a memory operand {@code delta} bytes past the effective address (address-size wrap). */
+    int eaPlus(int delta) {
+        return a32 ? eaOff + delta : (eaOff + delta) & 0xFFFF;
+    }
+
+    int readE8() {
+        return mod == 3 ? reg8(rm) : read8(eaSeg, eaOff);
+    }
+
+    void writeE8(int v) {
+        if (mod == 3) {
+            setReg8(rm, v);
+        } else {
+            write8(eaSeg, eaOff, v);
+        }
+    }
+
+    int readE16() {
+        return mod == 3 ? r[rm] & 0xFFFF : read16(eaSeg, eaOff);
+    }
+
+    void writeE16(int v) {
+        if (mod == 3) {
+            setReg16(rm, v);
+        } else {
+            write16(eaSeg, eaOff, v);
+        }
+    }
+
+    int readEv() {
+        if (mod == 3) {
+            return o32 ? r[rm] : r[rm] & 0xFFFF;
+        }
+        return o32 ? read32(eaSeg, eaOff) : read16(eaSeg, eaOff);
+    }
+
+    void writeEv(int v) {
+        if (mod == 3) {
+            setRegV(rm, v);
+        } else if (o32) {
+            write32(eaSeg, eaOff, v);
+        } else {
+            write16(eaSeg, eaOff, v);
+        }
+    }
+
+    int readE(int size) {
+        return size == 1 ? readE8() : readEv();
+    }
+
+    void writeE(int size, int v) {
+        if (size == 1) {
+            writeE8(v);
+        } else {
+            writeEv(v);
+        }
+    }
+
+    int readG(int size) {
+        return size == 1 ? reg8(reg) : regV(reg);
+    }
+
+    void writeG(int size, int v) {
+        if (size == 1) {
+            setReg8(reg, v);
+        } else {
+            setRegV(reg, v);
+        }
+    }
+
+    /** A handler that needs a memory operand got a register one. */
+    void requireMemory() {
+        if (mod == 3) {
+            undefined();
+        }
+    }
+
+    // ---- stack ----
+
+    private int sp() {
+        return ssBig ? r[ESP] : r[ESP] & 0xFFFF;
+    }
+
+    private void setSp(int v) {
+        if (ssBig) {
+            r[ESP] = v;
+        } else {
+            setReg16(ESP, v);
+        }
+    }
+
+    private int stackOffset(int v) {
+        return ssBig ? v : v & 0xFFFF;
+    }
+
+    void push16(int v) {
+        int off = stackOffset(sp() - 2);
+        write16(SS, off, v);
+        setSp(off);
+    }
+
+    void push32(int v) {
+        int off = stackOffset(sp() - 4);
+        write32(SS, off, v);
+        setSp(off);
+    }
+
+    void pushV(int v) {
+        if (o32) {
+            push32(v);
+        } else {
+            push16(v);
+        }
+    }
+
+    int pop16() {
+        int off = sp();
+        int v = read16(SS, off);
+        setSp(stackOffset(off + 2));
+        return v;
+    }
+
+    int pop32() {
+        int off = sp();
+        int v = read32(SS, off);
+        setSp(stackOffset(off + 4));
+        return v;
+    }
+
+    int popV() {
+        return o32 ? pop32() : pop16();
+    }
+
+    /** Reads the stack {@code depth} bytes above SP without popping. */
+    int peekV(int depth) {
+        return o32 ? read32(SS, stackOffset(sp() + depth)) : read16(SS, stackOffset(sp() + depth));
+    }
+
+    void adjustSp(int delta) {
+        setSp(stackOffset(sp() + delta));
+    }
+
+    // =====================================================================================
+    // The register file, for the machine (firmware traps, reset, debuggers)
+    // =====================================================================================
+
+    /** A 32-bit general register ({@link #EAX} … {@link #EDI}). */
+    public int register(int index) {
+        return r[index];
+    }
+
+    public void setRegister(int index, int value) {
+        r[index] = value;
+    }
+
+    public int eip() {
+        return eip;
+    }
+
+    public void setEip(int value) {
+        eip = value;
+    }
+
+    public int eflags() {
+        return getFlags();
+    }
+
+    public int segmentSelector(int seg) {
+        return segSel[seg];
+    }
+
+    public int segmentBase(int seg) {
+        return segBase[seg];
+    }
+
+    public int segmentLimit(int seg) {
+        return segLimit[seg];
+    }
+
+    /** The cached attributes: descriptor access byte | flags nibble << 8. */
+    public int segmentAttributes(int seg) {
+        return segAttr[seg];
+    }
+
+    /**
+     * Loads a segment register as real mode does (base = selector × 16, limit and attributes
+     * kept). Outside real mode use {@link #setSegmentCache}.
+     */
+    public void setSegmentRealMode(int seg, int selector) {
+        loadRealModeSegment(seg, selector);
+    }
+
+    /** Sets a segment register's selector and hidden cache directly (firmware, LOADALL-style set-up). */
+    public void setSegmentCache(int seg, int selector, int base, int limit, int attributes) {
+        segSel[seg] = selector & 0xFFFF;
+        segBase[seg] = base;
+        segLimit[seg] = limit;
+        segAttr[seg] = attributes;
+        if (seg == CS) {
+            cpl = protectedMode ? selector & 3 : 0;
+        }
+        updateMode();
+    }
+
+    public int cr0() {
+        return cr0;
+    }
+
+    /** Writes CR0 as MOV CR0 does (PE switches modes; PG is refused: no paging). */
+    public void setCr0(int value) {
+        SystemOps.writeCr0(this, value);
+    }
+
+    public int gdtBase() {
+        return gdtBase;
+    }
+
+    public int gdtLimit() {
+        return gdtLimit;
+    }
+
+    public int idtBase() {
+        return idtBase;
+    }
+
+    public int idtLimit() {
+        return idtLimit;
+    }
+
+    public boolean isProtectedMode() {
+        return protectedMode;
+    }
+
+    /** Raises an interrupt from outside as if INT n ran (firmware reflecting a call back). */
+    public void raiseSoftwareInterrupt(int vector) {
+        deliver(vector, true, 0, false);
+    }
+
+    /** The stepping in EDX after reset and in CPUID leaf 1 (family 5, model 2: a Pentium-class part). */
+    static final int CPUID_STEPPING = 0x23;
+
+    @Override
+    public String toString() {
+        return String.format("EAX=%08x EBX=%08x ECX=%08x EDX=%08x ESI=%08x EDI=%08x EBP=%08x ESP=%08x EIP=%08x EFL=%08x "
+                        + "CS=%04x DS=%04x ES=%04x SS=%04x CR0=%08x",
+                r[EAX], r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP], r[ESP], eip, getFlags(),
+                segSel[CS], segSel[DS], segSel[ES], segSel[SS], cr0);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.ioemu.cpu;
+
+/**
+ * Debug hooks (the engine routes them to trace events / {@code -d} logs). Every method has a
+ * no-op default; the CPU calls them only when a listener is installed, so they cost nothing
+ * otherwise.
+ */
+public interface CpuListener {
+    /** An opcode this CPU model does not implement ran; the guest gets #UD. */
+    default void unimplementedOpcode(int cs, int eip, byte[] bytes, int length) {
+    }
+
+    /** An exception or interrupt is being delivered ({@code software}: INT n / INT3 / INTO). */
+    default void interrupt(int vector, boolean software, int errorCode, int cs, int eip) {
+    }
+}
