@@ -262,12 +262,16 @@ final class Control {
 
     /** C9 LEAVE. */
     static void leave(Cpu c) {
+        // Read the saved frame pointer first: a limit fault leaves SP and BP unchanged.
+        int bp = c.ssBig ? c.r[EBP] : c.r[EBP] & 0xFFFF;
+        int saved = c.readV(SS, bp);
+        int size = c.opSize();
         if (c.ssBig) {
-            c.r[ESP] = c.r[EBP];
+            c.r[ESP] = bp + size;
         } else {
-            c.setReg16(ESP, c.r[EBP]);
+            c.setReg16(ESP, bp + size);
         }
-        c.setRegV(EBP, c.popV());
+        c.setRegV(EBP, saved);
     }
 
     // ---- flags ----
@@ -331,6 +335,10 @@ final class Control {
     static void esc(Cpu c) {
         if (c.model.is386() && (c.cr0 & (CR0_EM | CR0_TS)) != 0) {
             throw c.fault(NM);
+        }
+        if (c.model == CpuModel.I80286 && c.mod != 3) {
+            // The 286 still runs the operand's bus cycles: a word at the segment limit faults.
+            c.read16(c.eaSeg, c.eaOff);
         }
     }
 

@@ -80,6 +80,10 @@ public final class Cpu {
     int modrm, mod, reg, rm;
     int eaSeg, eaOff;
     int imm, imm2;
+    /** Scratch space for handlers that must read everything before changing state (POPA). */
+    final int[] scratch = new int[8];
+    /** The string access in progress is a write (80286 fault bookkeeping). */
+    boolean stringWriteFault;
 
     // ---- run state ----
     long instructions;
@@ -209,7 +213,12 @@ public final class Cpu {
                 instructions++;
                 if (!f.returnToNext) {
                     eip = startEip;
-                    r[ESP] = startEsp;
+                    // The 386 restarts a faulting instruction with ESP as it was; the 286 keeps
+                    // the stack-pointer and index updates it made before the fault (vectors
+                    // of POP m16 and the string instructions show this).
+                    if (model.is386()) {
+                        r[ESP] = startEsp;
+                    }
                 }
                 if (!deliverException(f.vector, f.hasErrorCode, f.errorCode)) {
                     return StopReason.TRIPLE_FAULT;

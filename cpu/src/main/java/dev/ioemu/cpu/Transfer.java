@@ -227,16 +227,7 @@ final class Transfer {
     static void popEv(Cpu c) {
         int v = c.peekV(0);
         c.adjustSp(c.opSize());
-        if (c.mod == 3) {
-            c.setRegV(c.rm, v);
-            return;
-        }
-        try {
-            c.writeEv(v);
-        } catch (Cpu.Fault f) {
-            c.adjustSp(-c.opSize());
-            throw f;
-        }
+        c.writeEv(v);
     }
 
     /** FF /6 (and FF /7 on the 8086). */
@@ -258,12 +249,18 @@ final class Transfer {
 
     /** 61 POPA/POPAD (the stored SP is skipped). */
     static void popa(Cpu c) {
+        // Every word is read before any register changes: a limit fault leaves them all intact.
+        int size = c.opSize();
+        int[] values = c.scratch;
         for (int i = 7; i >= 0; i--) {
-            int v = c.popV();
+            values[i] = c.peekV((7 - i) * size);
+        }
+        for (int i = 7; i >= 0; i--) {
             if (i != ESP) {
-                c.setRegV(i, v);
+                c.setRegV(i, values[i]);
             }
         }
+        c.adjustSp(8 * size);
     }
 
     /** 9C PUSHF/PUSHFD (VM and RF read as 0 in the pushed image). */
@@ -329,19 +326,29 @@ final class Transfer {
 
     /**
      * Runs one string instruction, repeated while the count register is non-zero under REP.
-     * Each iteration commits before the next, so a fault leaves a restartable state.
+     * Each iteration commits before the next, so a fault leaves a restartable state on the 386.
+     * The 80286 behaves differently when an access faults (captured vectors): the index register
+     * of every access already made or faulting has advanced, CX counts the faulting iteration,
+     * and a faulting write has already decremented CX for the following one.
      */
     private static void repeat(Cpu c, StringOp op, boolean conditional) {
         if (c.rep == 0) {
             op.once(c);
             return;
         }
-        while (c.counter() != 0) {
-            op.once(c);
-            c.setCounter(c.counter() - 1);
-            if (conditional && (c.zf() != (c.rep == 0xF3))) {
-                break;
+        try {
+            while (c.counter() != 0) {
+                op.once(c);
+                c.setCounter(c.counter() - 1);
+                if (conditional && (c.zf() != (c.rep == 0xF3))) {
+                    break;
+                }
             }
+        } catch (Cpu.Fault f) {
+            if (c.model == CpuModel.I80286) {
+                c.setCounter(c.counter() - (c.stringWriteFault ? 2 : 1));
+            }
+            throw f;
         }
     }
 
@@ -350,60 +357,95 @@ final class Transfer {
         void once(Cpu c);
     }
 
+    /** The 80286 advances an index register as it issues the access (see {@link #repeat}). */
+    private static boolean early(Cpu c) {
+        return c.model == CpuModel.I80286;
+    }
+
+    /** Offset of the source operand DS:(E)SI; advances ESI first on the 286. */
+    private static int source(Cpu c, int size) {
+        int off = index(c, ESI);
+        c.stringWriteFault = false;
+        if (early(c)) {
+            advance(c, ESI, size);
+        }
+        return off;
+    }
+
+    /** Offset of the destination operand ES:(E)DI; advances EDI first on the 286. */
+    private static int destination(Cpu c, int size, boolean write) {
+        int off = index(c, EDI);
+        c.stringWriteFault = write;
+        if (early(c)) {
+            advance(c, EDI, size);
+        }
+        return off;
+    }
+
+    private static void finish(Cpu c, int size, boolean si, boolean di) {
+        if (!early(c)) {
+            if (si) {
+                advance(c, ESI, size);
+            }
+            if (di) {
+                advance(c, EDI, size);
+            }
+        }
+    }
+
     private static void movsOnce(Cpu c) {
         int size = stringSize(c);
-        int v = c.readSized(c.dataSegment(), index(c, ESI), size);
-        c.writeSized(ES, index(c, EDI), size, v);
-        advance(c, ESI, size);
-        advance(c, EDI, size);
+        int v = c.readSized(c.dataSegment(), source(c, size), size);
+        c.writeSized(ES, destination(c, size, true), size, v);
+        finish(c, size, true, true);
     }
 
     private static void cmpsOnce(Cpu c) {
         int size = stringSize(c);
-        int a = c.readSized(c.dataSegment(), index(c, ESI), size);
-        int b = c.readSized(ES, index(c, EDI), size);
+        // The 286 reads ES:DI before DS:SI (which index has moved when one of them faults).
+        int b = c.readSized(ES, destination(c, size, false), size);
+        int a = c.readSized(c.dataSegment(), source(c, size), size);
         Alu.arith(c, Alu.CMP, a, b, size);
-        advance(c, ESI, size);
-        advance(c, EDI, size);
+        finish(c, size, true, true);
     }
 
     private static void stosOnce(Cpu c) {
         int size = stringSize(c);
-        c.writeSized(ES, index(c, EDI), size, c.r[EAX]);
-        advance(c, EDI, size);
+        c.writeSized(ES, destination(c, size, true), size, c.r[EAX]);
+        finish(c, size, false, true);
     }
 
     private static void lodsOnce(Cpu c) {
         int size = stringSize(c);
-        int v = c.readSized(c.dataSegment(), index(c, ESI), size);
+        int v = c.readSized(c.dataSegment(), source(c, size), size);
         if (size == 1) {
             c.setReg8(EAX, v);
         } else {
             c.setRegV(EAX, v);
         }
-        advance(c, ESI, size);
+        finish(c, size, true, false);
     }
 
     private static void scasOnce(Cpu c) {
         int size = stringSize(c);
         int a = size == 1 ? c.reg8(EAX) : c.regV(EAX);
-        int b = c.readSized(ES, index(c, EDI), size);
+        int b = c.readSized(ES, destination(c, size, false), size);
         Alu.arith(c, Alu.CMP, a, b, size);
-        advance(c, EDI, size);
+        finish(c, size, false, true);
     }
 
     private static void insOnce(Cpu c) {
         int size = stringSize(c);
         int v = c.io.in(c.reg16(EDX), size);
-        c.writeSized(ES, index(c, EDI), size, v);
-        advance(c, EDI, size);
+        c.writeSized(ES, destination(c, size, true), size, v);
+        finish(c, size, false, true);
     }
 
     private static void outsOnce(Cpu c) {
         int size = stringSize(c);
-        int v = c.readSized(c.dataSegment(), index(c, ESI), size);
+        int v = c.readSized(c.dataSegment(), source(c, size), size);
         c.io.out(c.reg16(EDX), size, v);
-        advance(c, ESI, size);
+        finish(c, size, true, false);
     }
 
     static void movs(Cpu c) {
