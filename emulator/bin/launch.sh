@@ -4,8 +4,8 @@
 ioemu_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ioemu_jar="$ioemu_root/$MODULE/target/ioemu-$MODULE-0.1.0-SNAPSHOT.jar"
 case "$MODULE" in            # the module and the ones it depends on
-  emulator) ioemu_sources="devices bios emulator" ;;
-  *)        ioemu_sources="devices bios emulator $MODULE" ;;
+  emulator) ioemu_sources="devices bios cpu emulator" ;;
+  *)        ioemu_sources="devices bios cpu emulator $MODULE" ;;
 esac
 ioemu_stale() {
   local m
