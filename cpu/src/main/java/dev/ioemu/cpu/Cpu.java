@@ -84,6 +84,7 @@ public final class Cpu {
     final int[] scratch = new int[8];
     /** The string access in progress is a write (80286 fault bookkeeping). */
     boolean stringWriteFault;
+    boolean stringFaultOnSource;
 
     // ---- run state ----
     long instructions;

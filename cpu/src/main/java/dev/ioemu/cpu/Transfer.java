@@ -345,7 +345,9 @@ final class Transfer {
                 }
             }
         } catch (Cpu.Fault f) {
-            if (c.model == CpuModel.I80286) {
+            boolean cmpsFirstRead = (c.opcode & 0xFE) == 0xA6 && !c.stringFaultOnSource;
+            if (c.model == CpuModel.I80286 && !cmpsFirstRead) {
+                // CMPS faulting on its first read (ES:DI) has not yet counted the iteration.
                 c.setCounter(c.counter() - (c.stringWriteFault ? 2 : 1));
             }
             throw f;
@@ -366,6 +368,7 @@ final class Transfer {
     private static int source(Cpu c, int size) {
         int off = index(c, ESI);
         c.stringWriteFault = false;
+        c.stringFaultOnSource = true;
         if (early(c)) {
             advance(c, ESI, size);
         }
@@ -376,6 +379,7 @@ final class Transfer {
     private static int destination(Cpu c, int size, boolean write) {
         int off = index(c, EDI);
         c.stringWriteFault = write;
+        c.stringFaultOnSource = false;
         if (early(c)) {
             advance(c, EDI, size);
         }
