@@ -1,0 +1,375 @@
+package dev.ioemu.cpu;
+
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Guest programs (assembled with nasm) that drive the CPU through the paths boot loaders use:
+ * real mode → 32-bit protected mode → 16-bit protected mode → real mode with a 4 GiB data limit
+ * (unreal mode), exceptions through the IDT with error codes, hardware interrupts with the STI
+ * shadow, HLT, the firmware trap port and triple faults.
+ */
+class CpuModeTest {
+    private static final String GDT = """
+            gdt:    dq 0
+                    dq 0x00cf9a000000ffff   ; 08: code32, flat 4 GiB
+                    dq 0x00cf92000000ffff   ; 10: data32, flat 4 GiB
+                    dq 0x00009a000000ffff   ; 18: code16, base 0, 64 KiB
+                    dq 0x008f92000000ffff   ; 20: data16, base 0, 4 GiB (G=1, B=0)
+            gdtr:   dw gdtr - gdt - 1
+                    dd gdt
+            """;
+
+    @Nested
+    class ModeSwitches {
+        @Test
+        void realToProtected32ToRealKeepsUnrealLimitAndRuns386Instructions() {
+            TestMachine m = new TestMachine(CpuModel.I386, 4 << 20);
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        jmp 0x08:pm32
+                    bits 32
+                    pm32:
+                        mov ax, 0x10
+                        mov ds, ax
+                        mov es, ax
+                        mov ss, ax
+                        mov esp, 0x90000
+                        mov dword [0x100000], 0x12345678
+                        movzx ebx, byte [0x100003]
+                        mov ecx, 0x80000001
+                        bt ecx, 31
+                        setc dl
+                        mov eax, 0x0000ffff
+                        shld eax, ecx, 4
+                        imul esi, eax, 3
+                        push esi
+                        pop edi
+                        jmp 0x18:pm16
+                    bits 16
+                    pm16:
+                        mov ax, 0x20
+                        mov ds, ax
+                        mov ss, ax
+                        mov eax, cr0
+                        and al, 0xfe
+                        mov cr0, eax
+                        jmp 0:real
+                    real:
+                        xor ax, ax
+                        mov ss, ax
+                        mov ds, ax
+                        mov esi, 0x100000
+                        mov eax, [esi]
+                        out 0xe0, al
+                        hlt
+                    """ + GDT);
+            StopReason why = m.cpu.run(1000);
+            assertEquals(StopReason.STOP_REQUESTED, why, m.cpu.toString());
+            int[] t = m.traps.get(0);
+            assertEquals(0x12345678, t[Cpu.EAX], "unreal-mode read above 1 MiB");
+            assertEquals(0x12, t[Cpu.EBX], "MOVZX");
+            assertEquals(1, t[Cpu.EDX] & 0xFF, "BT/SETC");
+            assertEquals(0x000F_FFF8 * 3, t[Cpu.EDI], "SHLD, IMUL r,r/m,imm, PUSH/POP in 32-bit PM");
+            assertFalse(m.cpu.isProtectedMode());
+            assertEquals(0, m.cpu.segmentBase(Cpu.DS));
+            assertEquals(0xFFFF_FFFF, m.cpu.segmentLimit(Cpu.DS), "real-mode load keeps the cached limit");
+            assertEquals(StopReason.SHUTDOWN, m.cpu.run(10), "HLT with IF=0");
+        }
+
+        @Test
+        void realModeAccessBeyondTheSegmentLimitIsGeneralProtection() {
+            TestMachine m = new TestMachine(CpuModel.I386, 2 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        mov ss, ax
+                        mov sp, 0x7000
+                        mov word [13*4], gp
+                        mov word [13*4+2], 0
+                        mov esi, 0x10000
+                        mov al, [esi]
+                        hlt
+                    gp: pop bx
+                        out 0xe0, al
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(100));
+            int faultingIp = m.traps.get(0)[Cpu.EBX] & 0xFFFF;
+            assertEquals(0x67, m.memory.readByte(faultingIp) & 0xFF, "#GP returns to the faulting instruction (its 67h prefix)");
+        }
+    }
+
+    @Nested
+    class ProtectedModeExceptions {
+        @Test
+        void badSelectorAndUndefinedOpcodeGoThroughTheIdtWithErrorCode() {
+            TestMachine m = new TestMachine(CpuModel.I386, 2 << 20);
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr]
+                        lidt [idtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        jmp 0x08:pm32
+                    bits 32
+                    pm32:
+                        mov ax, 0x10
+                        mov ds, ax
+                        mov ss, ax
+                        mov esp, 0x90000
+                        mov ax, 0x1234
+                    bad_load:
+                        mov es, ax
+                    bad_opcode:
+                        db 0x0f, 0xff
+                        mov eax, esp
+                        out 0xe0, al
+                        hlt
+                    gp_handler:
+                        pop dword [0x8000]
+                        mov eax, [esp]
+                        mov [0x8004], eax
+                        add dword [esp], 2
+                        iretd
+                    ud_handler:
+                        mov eax, [esp]
+                        mov [0x8008], eax
+                        add dword [esp], 2
+                        iretd
+                    idt:
+                        times 6 dq 0
+                        dw ud_handler, 0x08, 0x8e00, 0
+                        times 6 dq 0
+                        dw gp_handler, 0x08, 0x8e00, 0
+                    idt_end:
+                    idtr: dw idt_end - idt - 1
+                          dd idt
+                    """ + GDT);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(0x1234, m.memory.readDword(0x8000), "#GP error code = the selector");
+            int badLoad = m.memory.readDword(0x8004);
+            assertEquals(0x8E, m.memory.readByte(badLoad), "#GP pushed the faulting MOV ES");
+            int badOpcode = m.memory.readDword(0x8008);
+            assertEquals(badLoad + 2, badOpcode);
+            assertEquals(0x0F, m.memory.readByte(badOpcode), "#UD pushed the undefined opcode's address");
+            assertEquals(java.util.List.of("0fff"), m.unimplemented, "the listener names the bytes");
+            assertEquals(0x90000, m.traps.get(0)[Cpu.EAX], "IRETD restored ESP");
+        }
+
+        @Test
+        void exceptionWithNoUsableHandlerIsATripleFault() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        lidt [idtr]
+                        int3
+                    idtr: dw 0
+                          dd 0
+                    """);
+            assertEquals(StopReason.TRIPLE_FAULT, m.cpu.run(100));
+        }
+    }
+
+    @Nested
+    class Interrupts {
+        private static final String HANDLER_SETUP = """
+                bits 16
+                    cli
+                    xor ax, ax
+                    mov ds, ax
+                    mov ss, ax
+                    mov sp, 0x7000
+                    mov word [0x20*4], handler
+                    mov word [0x20*4+2], 0
+                """;
+
+        @Test
+        void hltWithInterruptsEnabledWaitsAndAnInterruptResumesIt() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load(HANDLER_SETUP + """
+                        sti
+                        hlt
+                        mov [0x500], bx
+                        cli
+                        hlt
+                    handler:
+                        mov bx, 0xbeef
+                        iret
+                    """);
+            assertEquals(StopReason.HALTED, m.cpu.run(1000));
+            assertEquals(StopReason.HALTED, m.cpu.run(1000), "no interrupt: still waiting");
+            m.pendingVector = 0x20;
+            assertEquals(StopReason.SHUTDOWN, m.cpu.run(1000));
+            assertEquals(1, m.acknowledged);
+            assertEquals(0xBEEF, m.memory.readWord(0x500));
+        }
+
+        @Test
+        void stiDelaysAPendingInterruptByOneInstruction() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load(HANDLER_SETUP + """
+                        xor bx, bx
+                        mov ax, 0
+                        sti
+                        mov ax, 1
+                        mov ax, 2
+                        cli
+                        hlt
+                    handler:
+                        mov bx, ax
+                        out 0xe0, al
+                        iret
+                    """);
+            m.pendingVector = 0x20;
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000));
+            assertEquals(1, m.traps.get(0)[Cpu.EBX] & 0xFFFF, "the instruction after STI ran first");
+        }
+
+        @Test
+        void trapPortSeesEipPastTheOutAndMayRewriteRegisters() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        mov al, 7
+                    trap:
+                        out 0xe0, al
+                    after:
+                        mov [0x600], ax
+                        cli
+                        hlt
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(100));
+            int eip = m.traps.get(0)[8];
+            assertEquals(0xE6, m.memory.readByte(eip - 2), "EIP points just past OUT imm8,AL");
+            m.cpu.setRegister(Cpu.EAX, 0x4242);
+            assertEquals(StopReason.SHUTDOWN, m.cpu.run(100));
+            assertEquals(0x4242, m.memory.readWord(0x600), "a register written by the trap is seen by the guest");
+        }
+    }
+
+    @Nested
+    class Memory {
+        @Test
+        void a20GateWrapsAddressesAboveOneMegabyte() {
+            TestMachine m = new TestMachine(CpuModel.I386, 2 << 20);
+            m.memory.writeByte(0x000000, 0x55);
+            m.memory.writeByte(0x100000, 0xAA);
+            String program = """
+                    bits 16
+                        mov ax, 0xffff
+                        mov ds, ax
+                        mov al, [0x10]
+                        out 0xe0, al
+                        hlt
+                    """;
+            m.load(program);
+            m.cpu.run(100);
+            assertEquals(0xAA, m.traps.get(0)[9], "A20 on: FFFF:0010 is 0x100000");
+            m.memory.setA20(false);
+            m.load(program);
+            m.cpu.run(100);
+            assertEquals(0x55, m.traps.get(1)[9], "A20 off: FFFF:0010 wraps to 0");
+        }
+
+        @Test
+        void romIgnoresWritesAndUnassignedSpaceReadsAllOnes() {
+            TestMachine m = new TestMachine(CpuModel.I386, 640 << 10);
+            java.nio.ByteBuffer rom = java.nio.ByteBuffer.allocateDirect(64 << 10);
+            rom.put(0x10, (byte) 0x3C);
+            m.memory.mapRom(0xF0000, rom);
+            m.load("""
+                    bits 16
+                        mov ax, 0xf000
+                        mov ds, ax
+                        mov byte [0x10], 0x99
+                        mov bl, [0x10]
+                        mov ax, 0xb000
+                        mov es, ax
+                        mov cx, [es:0x20]
+                        out 0xe0, al
+                    """);
+            m.cpu.run(100);
+            int[] t = m.traps.get(0);
+            assertEquals(0x3C, t[Cpu.EBX] & 0xFF, "ROM kept its byte");
+            assertEquals(0xFFFF, t[Cpu.ECX] & 0xFFFF, "unassigned reads all-ones");
+        }
+
+        @Test
+        void selfModifyingCodeIsSeenOnTheNextFetch() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        mov byte [patch + 1], 0x42
+                    patch:
+                        mov bl, 0x00
+                        out 0xe0, al
+                    """);
+            m.cpu.run(100);
+            assertEquals(0x42, m.traps.get(0)[Cpu.EBX] & 0xFF);
+        }
+    }
+
+    @Nested
+    class Identification {
+        @Test
+        void cpuidAnswersVendorAndRdtscCountsInstructions() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor eax, eax
+                        cpuid
+                        mov [0x500], ebx
+                        mov [0x504], edx
+                        mov [0x508], ecx
+                        rdtsc
+                        mov esi, eax
+                        nop
+                        nop
+                        rdtsc
+                        sub eax, esi
+                        out 0xe0, al
+                    """);
+            m.cpu.run(100);
+            byte[] vendor = new byte[12];
+            m.memory.read(0x500, vendor, 0, 12);
+            assertEquals("GenuineIntel", new String(vendor, java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals(4, m.traps.get(0)[Cpu.EAX], "RDTSC advances by retired instructions");
+        }
+
+        @Test
+        void an8086ExecutesPopCsWhereLaterModelsDecode0F() {
+            TestMachine m = new TestMachine(CpuModel.I8086, 1 << 20);
+            byte[] code = {0x0F};
+            m.memory.write(0x7C00, code, 0, 1);
+            m.memory.writeWord(0x6FFE, 0x1234);
+            m.cpu.setSegmentRealMode(Cpu.CS, 0);
+            m.cpu.setSegmentRealMode(Cpu.SS, 0);
+            m.cpu.setRegister(Cpu.ESP, 0x6FFE);
+            m.cpu.setEip(0x7C00);
+            m.cpu.run(1);
+            assertEquals(0x1234, m.cpu.segmentSelector(Cpu.CS));
+            assertEquals(0x7000, m.cpu.register(Cpu.ESP));
+            assertTrue(m.unimplemented.isEmpty());
+        }
+    }
+}
