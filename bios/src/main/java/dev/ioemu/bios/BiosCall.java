@@ -22,6 +22,7 @@ public final class BiosCall {
     private final long frameAddress;    // linear SS:SP+4, or -1 when there is no usable frame
     private int frameFlags;
     private Integer resumeIp;
+    private boolean frameAbandoned;
 
     BiosCall(RegisterFile regs, PhysicalMemory memory, int vector, long frameAddress, int frameFlags) {
         this.regs = regs;
@@ -50,7 +51,15 @@ public final class BiosCall {
     }
 
     boolean hasFrame() {
-        return frameAddress >= 0;
+        return frameAddress >= 0 && !frameAbandoned;
+    }
+
+    /**
+     * The service left the interrupt context for good (INT 19h jumping to a boot sector, the
+     * halt loop): no IRET will pop the frame, so nothing is written back to where it was.
+     */
+    public void abandonFrame() {
+        frameAbandoned = true;
     }
 
     long frameAddress() {

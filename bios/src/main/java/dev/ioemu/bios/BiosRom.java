@@ -29,6 +29,16 @@ public final class BiosRom {
     static final int PIC2_COMMAND = 0xA0;
     static final int PIC_EOI = 0x20;
     static final int KBD_DATA = 0x60;
+    static final int PIC1_DATA = 0x21;
+    static final int PIC2_DATA = 0xA1;
+    static final int PIC_ICW1_INIT_ICW4 = 0x11;
+    static final int PIC_ICW3_MASTER_SLAVE_ON_IRQ2 = 0x04;
+    static final int PIC_ICW3_SLAVE_ID = 0x02;
+    static final int PIC_ICW4_8086 = 0x01;
+    static final int PIC1_MASK_IRQ0_1_2_OPEN = 0xF8;
+    static final int PIT_CHANNEL0 = 0x40;
+    static final int PIT_MODE = 0x43;
+    static final int PIT_CHANNEL0_LOHI_MODE3 = 0x36;
 
     // BDA offsets the INT 08h code addresses with DS = 40h (int13.md §8.6).
     private static final int BDA_TIMER_COUNTER = 0x6C;
@@ -53,7 +63,7 @@ public final class BiosRom {
         SERVICE_STI,
         /** STI; OUT 0xE0,AL; IRET; HLT; JMP back: a service that parks the guest on the HLT until it can finish (§10.2). */
         SERVICE_WAIT,
-        /** OUT 0xE0,AL; INT 19h; then the halt loop: the POST entry. */
+        /** OUT 0xE0,AL (POST in Java); PIC and PIT set-up; INT 19h; then the halt loop. */
         POST,
         /** CLI; HLT; JMP back to the HLT: where a machine that cannot boot stays. */
         HALT,
@@ -205,7 +215,11 @@ public final class BiosRom {
             case SERVICE -> a.outImm8Al(TRAP_PORT).iret();
             case SERVICE_STI -> a.sti().outImm8Al(TRAP_PORT).iret();
             case SERVICE_WAIT -> a.label("entry").sti().outImm8Al(TRAP_PORT).iret().hlt().jmpShort("entry");
-            case POST -> a.outImm8Al(TRAP_PORT).intN(0x19).cli().label("halt").hlt().jmpShort("halt");
+            case POST -> {
+                a.outImm8Al(TRAP_PORT);
+                platformInit(a);
+                a.intN(0x19).cli().label("halt").hlt().jmpShort("halt");
+            }
             case HALT -> a.cli().label("halt").hlt().jmpShort("halt");
             case IRET -> a.iret();
             case UNSUPPORTED -> a.pushBp().movBpSp().orWordBpDisp8Imm8(6, 0x01).popBp().iret();
@@ -262,6 +276,24 @@ public final class BiosRom {
                 .intN(0x1C)
                 .cli().movAlImm8(PIC_EOI).outImm8Al(PIC1_COMMAND)
                 .popAx().popDs().iret();
+    }
+
+    /**
+     * What SeaBIOS's POST leaves in the interrupt hardware, done as guest port writes so every
+     * engine's machine sees it: both 8259s initialised with vector bases 08h and 70h (cascade on
+     * IRQ 2), IRQ 0–2 unmasked, and PIT channel 0 in mode 3 with count 65536 (18.2 Hz).
+     */
+    private static void platformInit(Asm16 a) {
+        a.movAlImm8(PIC_ICW1_INIT_ICW4).outImm8Al(PIC1_COMMAND).outImm8Al(PIC2_COMMAND)
+                .movAlImm8(0x08).outImm8Al(PIC1_DATA)
+                .movAlImm8(0x70).outImm8Al(PIC2_DATA)
+                .movAlImm8(PIC_ICW3_MASTER_SLAVE_ON_IRQ2).outImm8Al(PIC1_DATA)
+                .movAlImm8(PIC_ICW3_SLAVE_ID).outImm8Al(PIC2_DATA)
+                .movAlImm8(PIC_ICW4_8086).outImm8Al(PIC1_DATA).outImm8Al(PIC2_DATA)
+                .movAlImm8(PIC1_MASK_IRQ0_1_2_OPEN).outImm8Al(PIC1_DATA)
+                .movAlImm8(0xFF).outImm8Al(PIC2_DATA)
+                .movAlImm8(PIT_CHANNEL0_LOHI_MODE3).outImm8Al(PIT_MODE)
+                .movAlImm8(0).outImm8Al(PIT_CHANNEL0).outImm8Al(PIT_CHANNEL0);
     }
 
     /**
