@@ -46,7 +46,8 @@ public final class BiosTrapDispatcher {
     public BiosTrapDispatcher(PhysicalMemory memory, BiosRom rom, Map<BiosRom.Entry, BiosService> services) {
         this.memory = memory;
         this.traps = rom.trapLinearAddresses();
-        this.services = new EnumMap<>(services);
+        this.services = new EnumMap<>(BiosRom.Entry.class);
+        this.services.putAll(services);
         for (BiosRom.Entry e : traps.values()) {
             if (!this.services.containsKey(e)) {
                 throw new IllegalArgumentException("BIOS service for " + e + ": none (expected one per trapping ROM entry)");
