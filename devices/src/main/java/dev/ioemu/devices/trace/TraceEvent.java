@@ -61,6 +61,19 @@ public enum TraceEvent {
     PCI_CFG_WRITE("pci_cfg_write", "%s %02x:%d @0x%x <- 0x%x"),
     PCI_BAR_MAP("pci_bar_map", "%s bar %d addr 0x%x"),
 
+    // ---- BIOS (bios): trap dispatch, services, INT 13h disk calls (shared/spec/int13.md) ----
+    BIOS_CALL("bios_call", "int 0x%02x ax 0x%04x bx 0x%04x cx 0x%04x dx 0x%04x -> ax 0x%04x cf %d lat_ns %d"),
+    BIOS_UNSUPPORTED("bios_unsupported", "int 0x%02x ax 0x%04x"),
+    BIOS_TRAP_UNKNOWN("bios_trap_unknown", "linear 0x%x cs 0x%04x ip 0x%04x"),
+    BIOS_TRAP_PROTECTED_MODE("bios_trap_protected_mode", "linear 0x%x ax 0x%04x"),
+    BIOS_WAIT("bios_wait", "int 0x%02x ax 0x%04x"),
+    BIOS_POST("bios_post", "ram %d disks %d e820_entries %d"),
+    BIOS_BOOT("bios_boot", "drive 0x%02x result %s"),
+    INT13_DISK_OP("int13_disk_op", "dl 0x%02x ah 0x%02x lba %d count %d buf 0x%x status 0x%02x done %d"),
+    INT13_GUEST_ERROR("int13_guest_error", "dl 0x%02x ah 0x%02x status 0x%02x %s"),
+    INT13_IO_ERROR("int13_io_error", "dl 0x%02x op %s lba %d errno %d status 0x%02x"),
+    INT13_GEOMETRY("int13_geometry", "image %s pchs %d/%d/%d lchs %d/%d/%d translation %s"),
+
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
     QMP_COMMAND("qmp_command", "%s"),

@@ -1,0 +1,112 @@
+package dev.ioemu.bios;
+
+import dev.ioemu.devices.block.BlockAio;
+import dev.ioemu.devices.block.BlockDevice;
+import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.devices.trace.TraceEvent;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * An IDE disk as INT 13h reaches it: through the drive's own ordered request queue, the
+ * {@link BlockAio} the IDE device uses (issue 9), so an INT 13h write issued after an IDE DMA
+ * write can never overtake it, and statistics, cache mode, write-cache setting and {@code blk_*}
+ * traces are the same on both paths. Each call submits one request and waits for its completion
+ * on the calling vCPU thread (the guest is inside INT 13h and cannot run meanwhile).
+ */
+public final class Int13Disk implements BiosDrive {
+    private final BlockAio queue;
+    private final BlockDevice device;
+    private final AtaLocation location;
+    private final DiskGeometry geometry;
+
+    private Int13Disk(BlockAio queue, AtaLocation location, DiskGeometry geometry) {
+        this.queue = queue;
+        this.device = queue.device();
+        this.location = location;
+        this.geometry = geometry;
+    }
+
+    /**
+     * Attaches to a drive's queue and computes its geometry from the image's first sector.
+     *
+     * @param biosChs the {@code bios-chs} option, or null
+     */
+    public static Int13Disk attach(BlockAio queue, AtaLocation location, Chs biosChs, DiskGeometry.Policy policy) {
+        long total = queue.device().size() / SECTOR_SIZE;
+        byte[] sector0 = new byte[SECTOR_SIZE];
+        int r = total > 0 ? submitAndWait(queue, true, 0, ByteBuffer.wrap(sector0)) : -Errno.EIO;
+        DiskGeometry g = DiskGeometry.of(total, r == SECTOR_SIZE ? sector0 : null, biosChs, policy);
+        if (TraceEvent.INT13_GEOMETRY.enabled) {
+            Trace.emit(TraceEvent.INT13_GEOMETRY, queue.device().name(), g.physical().cylinders(), g.physical().heads(),
+                    g.physical().sectors(), g.logical().cylinders(), g.logical().heads(), g.logical().sectors(),
+                    g.translation());
+        }
+        return new Int13Disk(queue, location, g);
+    }
+
+    @Override
+    public String name() {
+        return device.name();
+    }
+
+    @Override
+    public long totalSectors() {
+        return geometry.totalSectors();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return device.isReadOnly();
+    }
+
+    @Override
+    public DiskGeometry geometry() {
+        return geometry;
+    }
+
+    @Override
+    public AtaLocation location() {
+        return location;
+    }
+
+    @Override
+    public int read(long lba, ByteBuffer dst) {
+        return submitAndWait(queue, true, lba * SECTOR_SIZE, dst);
+    }
+
+    @Override
+    public int write(long lba, ByteBuffer src) {
+        return submitAndWait(queue, false, lba * SECTOR_SIZE, src);
+    }
+
+    private static int submitAndWait(BlockAio queue, boolean read, long offset, ByteBuffer buf) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        if (read) {
+            queue.read(offset, buf, done::complete);
+        } else {
+            queue.write(offset, buf, done::complete);
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return done.get();
+                } catch (InterruptedException e) {
+                    // The request is in the queue and will complete; finish waiting for it so
+                    // the buffer is not reused under the I/O thread.
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return -Errno.EIO;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
