@@ -1,0 +1,238 @@
+package dev.ioemu.emulator.engine;
+
+import dev.ioemu.bios.BiosRom;
+import dev.ioemu.bios.BiosTrapDispatcher;
+import dev.ioemu.bios.RegisterFile;
+import dev.ioemu.cpu.Cpu;
+import dev.ioemu.cpu.InterruptController;
+import dev.ioemu.cpu.IoPorts;
+import dev.ioemu.cpu.StopReason;
+import dev.ioemu.devices.bus.IoPortBus;
+import dev.ioemu.devices.time.VirtualClock;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The software-CPU engine: runs the guest on the Java interpreter in slices, turns executed
+ * instructions into virtual time (so PIT calibration loops, timeouts and RTC interrupts are
+ * deterministic: the same disk and inputs give the same instruction stream), routes port I/O to
+ * the machine's port bus and the BIOS trap port to the HLE BIOS, and skips ahead to the next
+ * timer when the guest halts.
+ *
+ * <p>Threads: everything here — the CPU, every device access, every timer — runs on the one
+ * thread that called {@link #run}. Other threads (a console reader, QMP, signals) hand work to it
+ * through {@link #post}; it runs between slices.
+ */
+public final class SoftCpuEngine {
+    /** Virtual nanoseconds per retired instruction: a 100 MHz, one-instruction-per-cycle CPU. */
+    public static final long NANOS_PER_INSTRUCTION = 10;
+    /** Longest run between checks of the mailbox and the clock. */
+    private static final long SLICE = 200_000;
+
+    /** How a run ended. */
+    public sealed interface Exit permits Exit.Status, Exit.Shutdown {
+        /** The guest asked for an exit code (isa-debug-exit) or a reset with -no-reboot. */
+        record Status(int code) implements Exit { }
+
+        /** The host asked (signal, QMP quit). */
+        record Shutdown(String reason) implements Exit { }
+    }
+
+    private final Cpu cpu;
+    private final VirtualClock clock;
+    private final IoPortBus ports;
+    private final BiosTrapDispatcher traps;
+    private final RegisterFile regs;
+    private final Runnable machineReset;
+    private final boolean noReboot;
+    private final boolean pace;
+    private final LinkedBlockingQueue<Runnable> mailbox = new LinkedBlockingQueue<>();
+    private long idleNanos;          // virtual time spent halted (skipped to timer deadlines)
+    private long hostStart;
+    private Exit exit;
+    private boolean resetRequested;
+    private boolean haltedWithIfClearReported;
+
+    /**
+     * @param machineReset resets every device (not the CPU) for a guest-requested reset
+     * @param noReboot     {@code -no-reboot}: a guest reset ends the run instead
+     * @param pace         keep virtual time from running ahead of host time while the guest
+     *                     idles (interactive use); off for tests and benchmarks
+     */
+    public SoftCpuEngine(Cpu cpu, VirtualClock clock, IoPortBus ports, BiosTrapDispatcher traps,
+                         dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
+                         boolean noReboot, boolean pace) {
+        this.cpu = cpu;
+        this.clock = clock;
+        this.ports = ports;
+        this.traps = traps;
+        this.regs = new CpuRegisterFile(cpu);
+        this.machineReset = machineReset;
+        this.noReboot = noReboot;
+        this.pace = pace;
+        cpu.setIoPorts(new PortRouter());
+        cpu.setInterruptController(new InterruptController() {
+            @Override public boolean hasPending() { return pic.hasPending(); }
+
+            @Override public int acknowledge() { return pic.acknowledge(); }
+        });
+    }
+
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    /** Runs {@code task} on the engine's thread between slices (wakes a halted guest's loop). */
+    public void post(Runnable task) {
+        mailbox.add(task);
+    }
+
+    /** Ends the run with {@code exit} as soon as the current instruction completes (engine thread only). */
+    public void requestExit(Exit exit) {
+        if (this.exit == null) {
+            this.exit = exit;
+        }
+        cpu.requestStop();
+    }
+
+    /** A guest-requested reset (i8042 0xFE, port 92h bit 0, triple fault); engine thread only. */
+    public void requestReset() {
+        resetRequested = true;
+        cpu.requestStop();
+    }
+
+    /** Virtual time as the instruction count and the skipped idle periods give it. */
+    private long virtualNow() {
+        return cpu.instructionCount() * NANOS_PER_INSTRUCTION + idleNanos;
+    }
+
+    private void syncClock() {
+        clock.advanceTo(virtualNow());
+    }
+
+    /** Runs the guest from the CPU's current state until an exit; returns why it ended. */
+    public Exit run() {
+        hostStart = System.nanoTime();
+        while (exit == null) {
+            drainMailbox();
+            if (exit != null) {
+                break;
+            }
+            syncClock();
+            StopReason why = cpu.run(sliceLength());
+            syncClock();
+            if (resetRequested) {
+                resetRequested = false;
+                if (noReboot) {
+                    requestExit(new Exit.Status(0));
+                } else {
+                    reset();
+                }
+                continue;
+            }
+            switch (why) {
+                case BUDGET_EXHAUSTED, STOP_REQUESTED -> { }
+                case HALTED -> idle(true);
+                case SHUTDOWN -> {
+                    if (!haltedWithIfClearReported) {
+                        haltedWithIfClearReported = true;
+                        System.err.printf("ioemu: guest halted with interrupts disabled at %04x:%08x%n",
+                                cpu.segmentSelector(Cpu.CS), cpu.eip());
+                    }
+                    idle(false);
+                }
+                case TRIPLE_FAULT -> {
+                    System.err.printf("ioemu: triple fault at %04x:%08x: %s%n",
+                            cpu.segmentSelector(Cpu.CS), cpu.eip(), noReboot ? "exiting (-no-reboot)" : "resetting");
+                    if (noReboot) {
+                        requestExit(new Exit.Status(0));
+                    } else {
+                        reset();
+                    }
+                }
+            }
+        }
+        return exit;
+    }
+
+    /** Instructions until the next timer is due, so interrupts arrive on time. */
+    private long sliceLength() {
+        long next = clock.nextDeadline();
+        if (next < 0) {
+            return SLICE;
+        }
+        long until = (next - virtualNow()) / NANOS_PER_INSTRUCTION + 1;
+        return Math.max(1, Math.min(SLICE, until));
+    }
+
+    private void reset() {
+        machineReset.run();
+        cpu.reset();
+    }
+
+    /**
+     * The guest waits. With interrupts enabled, skip virtual time to the next timer (pacing it
+     * against host time when asked); otherwise only the host can end the wait.
+     */
+    private void idle(boolean interruptible) {
+        long next = interruptible ? clock.nextDeadline() : -1;
+        long waitNanos;
+        if (next >= 0) {
+            long skip = Math.max(0, next - virtualNow());
+            waitNanos = pace ? (hostStart + next) - System.nanoTime() : 0;
+            if (waitNanos > 0 && awaitMail(waitNanos)) {
+                return;   // something arrived for the guest before the timer: run it first
+            }
+            idleNanos += skip;
+            syncClock();
+        } else {
+            awaitMail(TimeUnit.SECONDS.toNanos(1));
+        }
+    }
+
+    /** Waits up to {@code nanos} for a posted task and runs it; true if one ran. */
+    private boolean awaitMail(long nanos) {
+        try {
+            Runnable r = mailbox.poll(nanos, TimeUnit.NANOSECONDS);
+            if (r == null) {
+                return false;
+            }
+            r.run();
+            drainMailbox();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            requestExit(new Exit.Shutdown("interrupted"));
+            return true;
+        }
+    }
+
+    private void drainMailbox() {
+        Runnable r;
+        while ((r = mailbox.poll()) != null) {
+            r.run();
+        }
+    }
+
+    /** Port I/O from the guest: the BIOS trap port to the HLE BIOS, everything else to the bus. */
+    private final class PortRouter implements IoPorts {
+        @Override
+        public int in(int port, int size) {
+            syncClock();
+            return ports.read(port, size);
+        }
+
+        @Override
+        public void out(int port, int size, int value) {
+            syncClock();
+            if (port == BiosRom.TRAP_PORT && size == 1) {
+                // An OUT from an address that is not one of our stubs is a guest bug: the
+                // dispatcher traces and ignores it, as the port decodes nothing else.
+                traps.trap(regs);
+                return;
+            }
+            ports.write(port, size, value);
+        }
+    }
+}
