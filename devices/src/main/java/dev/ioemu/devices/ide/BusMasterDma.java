@@ -1,6 +1,6 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;

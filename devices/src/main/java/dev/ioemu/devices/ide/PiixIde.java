@@ -3,7 +3,7 @@ package dev.ioemu.devices.ide;
 import dev.ioemu.devices.block.BlockAio;
 import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;

@@ -1,4 +1,4 @@
-package dev.ioemu.devices.block;
+package dev.ioemu.devices.host;
 
 /** Linux x86-64 errno values the block layer reports (shared/spec/block.md §10), with names. */
 public final class Errno {
