@@ -70,6 +70,7 @@ public final class Errno {
             case EPERM -> "Operation not permitted";
             case ENOENT -> "No such file or directory";
             case EIO -> "Input/output error";
+            case ENOMEM -> "Cannot allocate memory";
             case EACCES -> "Permission denied";
             case EISDIR -> "Is a directory";
             case EINVAL -> "Invalid argument";
