@@ -62,7 +62,11 @@ public final class Emulator {
         }
         setUpTracing();
         checkStdioUsedOnce();
-        machine = new PcMachine(config.ramSize(), config.startPaused());
+        try {
+            machine = new PcMachine(config.ramSize(), config.startPaused());
+        } catch (dev.ioemu.devices.bus.MemoryAllocationException e) {
+            throw new UsageException("-m " + (config.ramSize() >> 20) + "M: " + e.getMessage(), e);
+        }
         ChardevEndpoint qtestEndpoint;
         List<ChardevEndpoint> monitors = new ArrayList<>();
         try {

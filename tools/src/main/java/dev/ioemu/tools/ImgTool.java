@@ -6,7 +6,7 @@ import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.BlockStatus;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DriveOptions;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.block.LockingMode;
 import dev.ioemu.devices.block.Preallocation;
 import dev.ioemu.devices.block.RawImageCreation;

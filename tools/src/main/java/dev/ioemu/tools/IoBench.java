@@ -1,7 +1,7 @@
 package dev.ioemu.tools;
 
 import dev.ioemu.devices.block.BlockDevice;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.Locale;

@@ -5,7 +5,7 @@ import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DriveOptions;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.Errno;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

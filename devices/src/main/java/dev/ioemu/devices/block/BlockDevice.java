@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.Errno;
 import java.io.Closeable;
 import java.nio.ByteBuffer;
 

@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import java.nio.ByteBuffer;

@@ -1,5 +1,8 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.LibC;
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.host.Fcntl;
 import com.sun.jna.LastErrorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

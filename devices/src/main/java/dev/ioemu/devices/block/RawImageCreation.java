@@ -1,5 +1,9 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.LibC;
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.host.Fcntl;
+import dev.ioemu.devices.host.Statx;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;

@@ -120,7 +120,7 @@ public final class IoPortBus {
     }
 
     /** {@code rep ins}: {@code count} items of {@code size} bytes from one port into {@code dst}. */
-    public int readString(int port, int size, int count, GuestMemory.Span dst) {
+    public int readString(int port, int size, int count, MemorySpan dst) {
         port &= 0xFFFF;
         Mapping m = byPort[port];
         if (m != null && port + size <= m.base + m.length) {
@@ -133,7 +133,7 @@ public final class IoPortBus {
     }
 
     /** {@code rep outs}: {@code count} items of {@code size} bytes from {@code src} to one port. */
-    public int writeString(int port, int size, int count, GuestMemory.Span src) {
+    public int writeString(int port, int size, int count, MemorySpan src) {
         port &= 0xFFFF;
         Mapping m = byPort[port];
         if (m != null && port + size <= m.base + m.length) {

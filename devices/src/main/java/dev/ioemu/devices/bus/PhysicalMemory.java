@@ -32,4 +32,14 @@ public interface PhysicalMemory {
 
     /** True if every byte of [address, address+length) is guest RAM (readable and writable). */
     boolean isRam(long address, long length);
+
+    /**
+     * A zero-copy window onto [address, address+length) if that range is RAM in one piece of host
+     * memory, else null: the caller then copies through {@link #read}/{@link #write}, which apply
+     * the ROM and unassigned-space rules byte by byte. DMA engines use this to hand guest memory
+     * to the block layer without a copy.
+     */
+    default MemorySpan ramSpan(long address, int length) {
+        return null;
+    }
 }

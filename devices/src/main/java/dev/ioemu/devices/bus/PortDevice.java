@@ -20,7 +20,7 @@ public interface PortDevice {
      *
      * @return the number of items actually transferred (the device may stop early, e.g. when DRQ drops)
      */
-    default int readString(int offset, int size, int count, GuestMemory.Span dst) {
+    default int readString(int offset, int size, int count, MemorySpan dst) {
         for (int i = 0; i < count; i++) {
             dst.putLittleEndian(i * size, size, read(offset, size));
         }
@@ -28,7 +28,7 @@ public interface PortDevice {
     }
 
     /** String output ({@code rep outsw/outsd}); see {@link #readString}. */
-    default int writeString(int offset, int size, int count, GuestMemory.Span src) {
+    default int writeString(int offset, int size, int count, MemorySpan src) {
         for (int i = 0; i < count; i++) {
             write(offset, size, src.getLittleEndian(i * size, size));
         }

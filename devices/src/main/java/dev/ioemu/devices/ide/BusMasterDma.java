@@ -1,7 +1,8 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.block.Errno;
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.MemorySpan;
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
@@ -16,10 +17,11 @@ import java.util.List;
  *
  * <p>Data moves straight between the block layer and guest RAM: each PRD region inside RAM is
  * handed to the drive's {@link dev.ioemu.devices.block.BlockAio} as a zero-copy view
- * ({@link GuestMemory.Span#buffer()}), one request per region, all submitted at once to the
- * drive's ordered I/O thread. Regions outside RAM, or any region while PCI bus mastering is
- * off, go through a scratch buffer: the device's writes to them are dropped and its reads see
- * zeros, which is what QEMU's unassigned memory does.
+ * ({@link MemorySpan#buffer()}), one request per region, all submitted at once to the
+ * drive's ordered I/O thread. Other regions go through a scratch buffer and the machine's
+ * address space: the device's writes to ROM or unassigned space are dropped, its reads see the
+ * ROM's bytes or zeros, as in QEMU. While PCI bus mastering is off the function sees nothing
+ * (reads zeros, writes dropped).
  *
  * <p>Guarded by the controller lock; completions re-enter through {@link PiixIde#submit}.
  */
@@ -302,7 +304,7 @@ final class BusMasterDma {
         private final List<PrdTable.Region> regions;
         private final boolean stayActive;
         private final boolean busMaster;
-        private final GuestMemory memory;
+        private final PhysicalMemory memory;
         boolean inFlight;
         private int pending;
         private int firstError;
@@ -466,34 +468,23 @@ final class BusMasterDma {
 
         /** A zero-copy view of the region, or null if it must go through a scratch buffer. */
         private ByteBuffer directView(PrdTable.Region region) {
-            if (busMaster && memory.contains(region.address(), region.length())) {
-                return memory.span(region.address(), region.length()).buffer();
-            }
-            return null;
+            MemorySpan span = busMaster ? memory.ramSpan(region.address(), region.length()) : null;
+            return span != null ? span.buffer() : null;
         }
 
-        /** Guest memory the device reads: zeros where bus mastering is off or nothing is mapped. */
+        /** Guest memory the device reads (ROM bytes, zeros where unassigned); all zeros with bus mastering off. */
         private ByteBuffer copyFromGuest(PrdTable.Region region) {
             byte[] data = new byte[region.length()];
             if (busMaster) {
-                long start = Math.min(region.address(), memory.size());
-                long end = Math.min(region.address() + region.length(), memory.size());
-                if (end > start) {
-                    memory.read(start, data, (int) (start - region.address()), (int) (end - start));
-                }
+                memory.read(region.address(), data, 0, data.length);
             }
             return ByteBuffer.wrap(data);
         }
 
-        /** Device writes to memory: only the part inside RAM lands, and only with bus mastering on. */
+        /** Device writes to memory: RAM keeps them, ROM and unassigned space drop them; nothing lands with bus mastering off. */
         private void copyToGuest(PrdTable.Region region, ByteBuffer data) {
-            if (!busMaster) {
-                return;
-            }
-            long start = Math.min(region.address(), memory.size());
-            long end = Math.min(region.address() + region.length(), memory.size());
-            if (end > start) {
-                memory.write(start, data.array(), (int) (start - region.address()), (int) (end - start));
+            if (busMaster) {
+                memory.write(region.address(), data.array(), 0, region.length());
             }
         }
 

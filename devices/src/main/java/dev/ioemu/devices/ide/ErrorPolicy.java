@@ -43,7 +43,7 @@ public enum ErrorPolicy {
             case REPORT -> Action.REPORT;
             case IGNORE -> Action.IGNORE;
             case STOP -> Action.STOP;
-            case ENOSPC -> errno == dev.ioemu.devices.block.Errno.ENOSPC ? Action.STOP : Action.REPORT;
+            case ENOSPC -> errno == dev.ioemu.devices.host.Errno.ENOSPC ? Action.STOP : Action.REPORT;
         };
     }
 

@@ -1,6 +1,6 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.bus.PortDevice;
 import dev.ioemu.devices.bus.PortListDevice;
@@ -323,7 +323,7 @@ final class IdeBus {
         }
 
         @Override
-        public int readString(int offset, int size, int count, GuestMemory.Span dst) {
+        public int readString(int offset, int size, int count, MemorySpan dst) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_READW.enabled || TraceEvent.IDE_DATA_READL.enabled) {
                 return PortListDevice.super.readString(offset, size, count, dst);
             }
@@ -331,7 +331,7 @@ final class IdeBus {
         }
 
         @Override
-        public int writeString(int offset, int size, int count, GuestMemory.Span src) {
+        public int writeString(int offset, int size, int count, MemorySpan src) {
             if (offset != 0 || size == 1 || TraceEvent.IDE_DATA_WRITEW.enabled || TraceEvent.IDE_DATA_WRITEL.enabled) {
                 return PortListDevice.super.writeString(offset, size, count, src);
             }

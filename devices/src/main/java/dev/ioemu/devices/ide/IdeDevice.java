@@ -1,10 +1,10 @@
 package dev.ioemu.devices.ide;
 
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.block.BlockAio;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
-import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
@@ -306,7 +306,7 @@ final class IdeDevice {
      * Stops when DRQ drops and the next block is not immediately available (the guest then
      * waits for the IRQ, as its driver would).
      */
-    int readDataString(int size, int count, GuestMemory.Span dst) {
+    int readDataString(int size, int count, MemorySpan dst) {
         int done = 0;
         ByteBuffer target = dst.buffer();
         while (done < count && dataReadAllowed()) {
@@ -326,7 +326,7 @@ final class IdeDevice {
     }
 
     /** {@code rep outsw/outsd}: the inverse of {@link #readDataString}. */
-    int writeDataString(int size, int count, GuestMemory.Span src) {
+    int writeDataString(int size, int count, MemorySpan src) {
         int done = 0;
         ByteBuffer source = src.buffer();
         while (done < count && dataWriteAllowed()) {

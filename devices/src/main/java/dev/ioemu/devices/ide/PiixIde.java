@@ -3,8 +3,8 @@ package dev.ioemu.devices.ide;
 import dev.ioemu.devices.block.BlockAio;
 import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
-import dev.ioemu.devices.block.Errno;
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.bus.PortDevice;
@@ -67,7 +67,7 @@ public final class PiixIde implements PciFunction, AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PiixIde.class);
 
     private final IoPortBus ports;
-    private final GuestMemory memory;
+    private final PhysicalMemory memory;
     private final VmStateControl vm;
     /** The controller lock; see the class comment. Lock order: this lock only. */
     private final ReentrantLock lock = new ReentrantLock();
@@ -81,7 +81,7 @@ public final class PiixIde implements PciFunction, AutoCloseable {
     private final List<Throwable> internalErrors = new ArrayList<>();
     private boolean closed;
 
-    public PiixIde(IoPortBus bus, GuestMemory memory, IrqLine irq14, IrqLine irq15, VmStateControl vm) {
+    public PiixIde(IoPortBus bus, PhysicalMemory memory, IrqLine irq14, IrqLine irq15, VmStateControl vm) {
         this.ports = bus;
         this.memory = memory;
         this.vm = vm;
@@ -313,7 +313,7 @@ public final class PiixIde implements PciFunction, AutoCloseable {
         return (config.get16(PciConfigSpace.COMMAND) & PciConfigSpace.COMMAND_MASTER) != 0;
     }
 
-    GuestMemory memory() {
+    PhysicalMemory memory() {
         return memory;
     }
 

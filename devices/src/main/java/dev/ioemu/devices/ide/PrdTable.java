@@ -1,6 +1,6 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
@@ -50,7 +50,7 @@ final class PrdTable {
         endOfTableSeen = false;
     }
 
-    Scatter walk(GuestMemory memory, boolean busMasterEnabled, long tableAddress, long needed, int channel) {
+    Scatter walk(PhysicalMemory memory, boolean busMasterEnabled, long tableAddress, long needed, int channel) {
         List<Region> regions = new ArrayList<>();
         long size = 0;
         long described = 0;
@@ -92,11 +92,12 @@ final class PrdTable {
         regions.add(new Region(address, length));
     }
 
-    private static PrdEntry fetch(GuestMemory memory, boolean busMasterEnabled, long address) {
-        if (!busMasterEnabled || !memory.contains(address, PrdEntry.SIZE)) {
-            // The function's bus-master address space is off or unbacked: QEMU reads zeros.
+    private static PrdEntry fetch(PhysicalMemory memory, boolean busMasterEnabled, long address) {
+        if (!busMasterEnabled) {
+            // The function's bus-master address space is off: QEMU reads zeros.
             return PrdEntry.decode(0, 0);
         }
+        // Anywhere else the address space answers: RAM, ROM, or zeros where unassigned.
         return PrdEntry.decode(memory.readDword(address), memory.readDword(address + 4));
     }
 }

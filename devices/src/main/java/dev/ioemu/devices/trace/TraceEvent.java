@@ -56,6 +56,10 @@ public enum TraceEvent {
     BMDMA_ADDR_WRITE("bmdma_addr_write", "bus %d val 0x%08x"),
     BMDMA_PRD("bmdma_prd", "bus %d index %d addr 0x%08x bytes %d eot %d"),
 
+    // ---- guest-physical address space (devices.bus) ----
+    UNASSIGNED_MEM_READ("unassigned_mem_read", "addr 0x%x len %d"),
+    UNASSIGNED_MEM_WRITE("unassigned_mem_write", "addr 0x%x len %d"),
+
     // ---- PCI ----
     PCI_CFG_READ("pci_cfg_read", "%s %02x:%d @0x%x -> 0x%x"),
     PCI_CFG_WRITE("pci_cfg_write", "%s %02x:%d @0x%x <- 0x%x"),

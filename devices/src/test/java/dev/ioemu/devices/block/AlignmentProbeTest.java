@@ -1,5 +1,8 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.host.Statx;
+import dev.ioemu.devices.host.LinuxFs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.Errno;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,5 +1,7 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.LibC;
+import dev.ioemu.devices.host.Fcntl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,5 +1,9 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.host.LibC;
+import dev.ioemu.devices.host.Errno;
+import dev.ioemu.devices.host.Fcntl;
+import dev.ioemu.devices.host.Mman;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.LastErrorException;

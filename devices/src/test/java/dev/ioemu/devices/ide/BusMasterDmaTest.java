@@ -1,6 +1,6 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;

@@ -3,7 +3,7 @@ package dev.ioemu.devices.ide;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockStats;
 import dev.ioemu.devices.block.CacheMode;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -248,9 +248,9 @@ public final class CommandLine {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new UsageException("-m " + value + ": invalid RAM size '" + text + "' (expected: e.g. 128M or 1G)");
         }
-        if (size < (2L << 20) || size % 4096 != 0 || size > (1L << 31) - 4096) {
+        if (size < (2L << 20) || size % 4096 != 0 || size > (1L << 40)) {
             throw new UsageException("-m " + value + ": RAM size " + size
-                    + " bytes (expected: a multiple of 4 KiB from 2 MiB to just under 2 GiB)");
+                    + " bytes (expected: a multiple of 4 KiB from 2 MiB to 1 TiB)");
         }
         return size;
     }

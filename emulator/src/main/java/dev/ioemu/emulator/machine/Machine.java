@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
 
 import java.util.List;
@@ -16,7 +17,7 @@ public interface Machine {
     /** The x86 I/O port space. */
     IoPortBus ioBus();
 
-    /** The physical address space the first CPU sees. */
+    /** The guest-physical address space: the same map CPUs and every DMA engine see. */
     AddressSpace addressSpace();
 
     /** QEMU_CLOCK_VIRTUAL, advanced by qtest's clock commands. */

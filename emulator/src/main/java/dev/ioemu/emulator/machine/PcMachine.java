@@ -1,6 +1,6 @@
 package dev.ioemu.emulator.machine;
 
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.isa.DmaPageRegisters;
@@ -11,7 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The pc machine's platform: guest RAM, the I/O port space, the ISA pieces a qtest client touches
+ * The pc machine's platform: the guest-physical address space ({@link PcMemoryMap}: RAM, BIOS
+ * ROM, unassigned space — the one map qtest, DMA engines and CPU engines share), the I/O port space, the ISA pieces a qtest client touches
  * before any disk (the two DMA controllers and their page registers, because libqtest reads port
  * 0x00 to flush IRQ lines; fw_cfg, because libqos sizes RAM with it), the IOAPIC's 24 input pins
  * (IDE on 14 and 15), the virtual clock and the run state. PCI and IDE plug in as a
@@ -24,9 +25,8 @@ public final class PcMachine implements Machine {
     public static final int IOAPIC_PINS = 24;
     public static final int FW_CFG_PORT = 0x510;
 
-    private final GuestMemory memory;
+    private final PcMemoryMap memoryMap;
     private final IoPortBus bus = new IoPortBus();
-    private final PcAddressSpace addressSpace;
     private final VirtualClock clock = new VirtualClock();
     private final GpioPins ioapic = new GpioPins(IOAPIC_PINS);
     private final List<QomDevice> qom;
@@ -42,8 +42,7 @@ public final class PcMachine implements Machine {
      * @param startPaused {@code -S}
      */
     public PcMachine(long ramSize, boolean startPaused) {
-        this.memory = new GuestMemory(ramSize);
-        this.addressSpace = new PcAddressSpace(memory);
+        this.memoryMap = new PcMemoryMap(ramSize);
         this.fwCfg = new FwCfg(ramSize);
         this.runState = new RunStateControl(startPaused, this::resumeComponents);
         bus.map(0x00, dma1.portCount(), dma1);
@@ -60,8 +59,9 @@ public final class PcMachine implements Machine {
         components.add(c);
     }
 
-    public GuestMemory memory() {
-        return memory;
+    /** RAM, BIOS ROM and their layout; {@link #addressSpace()} is the map itself. */
+    public PcMemoryMap memoryMap() {
+        return memoryMap;
     }
 
     /** The line a device drives for ISA IRQ / IOAPIC pin {@code n} (14, 15 for IDE). */
@@ -76,7 +76,7 @@ public final class PcMachine implements Machine {
 
     @Override
     public AddressSpace addressSpace() {
-        return addressSpace;
+        return memoryMap.addressSpace();
     }
 
     @Override

@@ -64,7 +64,7 @@ public final class PciIdeWiring implements MachineComponent {
         machine.ioBus().map(PCI_CONFIG_PORT, 8, host);
         host.attach(DEVFN_HOST_BRIDGE, new I440fxHostBridge());
         host.attach(DEVFN_ISA_BRIDGE, new Piix3IsaBridge());
-        PiixIde ide = new PiixIde(machine.ioBus(), machine.memory(), machine.irq(IRQ_PRIMARY),
+        PiixIde ide = new PiixIde(machine.ioBus(), machine.addressSpace(), machine.irq(IRQ_PRIMARY),
                 machine.irq(IRQ_SECONDARY), machine.runState());
         host.attach(DEVFN_IDE, ide);
         List<Attached> opened = new ArrayList<>();

@@ -1,13 +1,12 @@
 package dev.ioemu.emulator.testing;
 
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.PortDevice;
-import dev.ioemu.emulator.machine.AddressSpace;
 import dev.ioemu.emulator.machine.BlockInfo;
 import dev.ioemu.emulator.machine.GpioPins;
 import dev.ioemu.emulator.machine.Machine;
-import dev.ioemu.emulator.machine.PcAddressSpace;
+import dev.ioemu.emulator.machine.PcMemoryMap;
 import dev.ioemu.emulator.machine.QomDevice;
 import dev.ioemu.emulator.machine.RunStateControl;
 import dev.ioemu.emulator.machine.VirtualClock;
@@ -36,13 +35,12 @@ public final class FakeMachine implements Machine {
     public static final int SCRATCH_PORT = 0x500;
     public static final long RAM = 2L << 20;
 
-    public final GuestMemory memory = new GuestMemory(RAM);
+    public final PcMemoryMap memory = new PcMemoryMap(RAM);
     public final GpioPins ioapic = new GpioPins(24);
     public final AtomicInteger drains = new AtomicInteger();
     public final AtomicInteger resets = new AtomicInteger();
     public final List<BlockInfo> blocks = new ArrayList<>();
     private final IoPortBus bus = new IoPortBus();
-    private final PcAddressSpace space = new PcAddressSpace(memory);
     private final VirtualClock clock = new VirtualClock();
     private final RunStateControl runState;
     private final ExecutorService ioThread = Executors.newSingleThreadExecutor(r -> {
@@ -98,7 +96,7 @@ public final class FakeMachine implements Machine {
 
     @Override public IoPortBus ioBus() { return bus; }
 
-    @Override public AddressSpace addressSpace() { return space; }
+    @Override public AddressSpace addressSpace() { return memory.addressSpace(); }
 
     @Override public VirtualClock clock() { return clock; }
 

@@ -1,13 +1,13 @@
 package dev.ioemu.tools.bench;
 
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.block.BlockAio;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DriveOptions;
-import dev.ioemu.devices.block.Errno;
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.tools.SizeArgument;
 
 import java.io.PrintStream;
@@ -355,7 +355,7 @@ public final class IdeBench {
         int n = settings.transferBytes();
         int drqBytes = IdeGuestDriver.MULTIPLE_SECTORS * IdeGuestDriver.SECTOR;
         ByteBuffer whole = guest.buffer().buffer();
-        GuestMemory.Span span = guest.buffer();
+        MemorySpan span = guest.buffer();
         long limit = (long) (seconds * 1e9);
         long ops = 0;
         long start = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.ioemu.tools.bench;
 
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.devices.bus.IoPortBus;
@@ -116,7 +117,7 @@ final class IdeGuestDriver implements AutoCloseable {
     }
 
     /** The guest buffer every transfer uses (the PRD table points at it). */
-    GuestMemory.Span buffer() {
+    MemorySpan buffer() {
         return memory.span(BUFFER, transferBytes);
     }
 
@@ -209,7 +210,7 @@ final class IdeGuestDriver implements AutoCloseable {
             if (!write) {
                 inb(BASE + REG_COMMAND);
             }
-            GuestMemory.Span span = memory.span(BUFFER + at, bytes);
+            MemorySpan span = memory.span(BUFFER + at, bytes);
             int words = write ? ports.writeString(BASE + REG_DATA, 2, bytes / 2, span)
                     : ports.readString(BASE + REG_DATA, 2, bytes / 2, span);
             if (words != bytes / 2) {

@@ -1,4 +1,4 @@
-package dev.ioemu.devices.block;
+package dev.ioemu.devices.host;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
@@ -24,7 +24,7 @@ public final class LibC {
         if (!(Platform.isLinux() && Platform.isIntel() && Platform.is64Bit())) {
             throw new UnsupportedOperationException("platform: " + System.getProperty("os.name") + " "
                     + System.getProperty("os.arch") + " (expected: Linux x86-64; the constants in "
-                    + "dev.ioemu.devices.block are arch-specific)");
+                    + "dev.ioemu.devices.host are arch-specific)");
         }
         Native.register(LibC.class, Platform.C_LIBRARY_NAME);
     }
@@ -66,6 +66,8 @@ public final class LibC {
             throws LastErrorException;
 
     public static native int munmap(long addr, long length) throws LastErrorException;
+
+    public static native int madvise(long addr, long length, int advice) throws LastErrorException;
 
     /** One byte per page of {@code [addr, addr+length)}; bit 0 set means resident. */
     public static native int mincore(long addr, long length, byte[] vec) throws LastErrorException;

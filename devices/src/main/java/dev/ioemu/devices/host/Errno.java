@@ -1,4 +1,4 @@
-package dev.ioemu.devices.block;
+package dev.ioemu.devices.host;
 
 /** Linux x86-64 errno values the block layer reports (shared/spec/block.md §10), with names. */
 public final class Errno {
@@ -70,6 +70,7 @@ public final class Errno {
             case EPERM -> "Operation not permitted";
             case ENOENT -> "No such file or directory";
             case EIO -> "Input/output error";
+            case ENOMEM -> "Cannot allocate memory";
             case EACCES -> "Permission denied";
             case EISDIR -> "Is a directory";
             case EINVAL -> "Invalid argument";

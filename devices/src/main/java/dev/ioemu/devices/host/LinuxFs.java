@@ -1,4 +1,4 @@
-package dev.ioemu.devices.block;
+package dev.ioemu.devices.host;
 
 /**
  * Block-device ioctl numbers of {@code <linux/fs.h>} and the file-type bits of

@@ -1,4 +1,4 @@
-package dev.ioemu.devices.block;
+package dev.ioemu.devices.host;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
