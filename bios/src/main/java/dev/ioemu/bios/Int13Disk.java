@@ -2,7 +2,7 @@ package dev.ioemu.bios;
 
 import dev.ioemu.devices.block.BlockAio;
 import dev.ioemu.devices.block.BlockDevice;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 

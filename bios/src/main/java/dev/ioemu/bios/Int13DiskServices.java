@@ -3,7 +3,7 @@ package dev.ioemu.bios;
 import static dev.ioemu.bios.DiskStatus.*;
 
 import dev.ioemu.bios.RegisterFile.Segment;
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;

@@ -1,6 +1,6 @@
 package dev.ioemu.bios;
 
-import dev.ioemu.devices.block.Errno;
+import dev.ioemu.devices.host.Errno;
 
 import java.nio.ByteBuffer;
 
