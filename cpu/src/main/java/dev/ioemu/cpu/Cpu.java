@@ -97,6 +97,8 @@ public final class Cpu {
     boolean halted;
     /** Interrupts are blocked for one instruction after STI / MOV SS / POP SS. */
     boolean shadow;
+    /** An NMI handler is running (until IRET): further NMIs are held. */
+    boolean nmiBlocked;
     private boolean stopRequested;
     private StopReason haltReason;
     private final Fault fault = new Fault();
@@ -183,6 +185,7 @@ public final class Cpu {
         ldtSel = ldtBase = ldtLimit = trSel = trBase = trLimit = 0;
         halted = false;
         shadow = false;
+        nmiBlocked = false;
         updateMode();
     }
 
@@ -208,8 +211,14 @@ public final class Cpu {
             }
             if (shadow) {
                 shadow = false;
+            } else if (!nmiBlocked && pic.hasNmi()) {
+                // NMI ignores IF; further NMIs wait for the handler's IRET.
+                pic.acknowledgeNmi();
+                nmiBlocked = true;
+                takeInterrupt(NMI);
+                continue;
             } else if ((flags & IF) != 0 && pic.hasPending()) {
-                takeHardwareInterrupt();
+                takeInterrupt(pic.acknowledge() & 0xFF);
                 continue;
             }
             boolean trap = (flags & TF) != 0;
@@ -241,15 +250,14 @@ public final class Cpu {
     }
 
     private boolean wakeFromHalt() {
-        if (pic.hasNmi() || ((flags & IF) != 0 && pic.hasPending())) {
+        if ((!nmiBlocked && pic.hasNmi()) || ((flags & IF) != 0 && pic.hasPending())) {
             halted = false;
             return true;
         }
         return false;
     }
 
-    private void takeHardwareInterrupt() {
-        int vector = pic.acknowledge() & 0xFF;
+    private void takeInterrupt(int vector) {
         startEip = eip;
         startEsp = r[ESP];
         try {
