@@ -217,6 +217,7 @@ final class Control {
         c.adjustSp(3 * size);
         int mask = Transfer.popfMask(c);
         c.setFlags(fl, mask);
+        c.nmiBlocked = false;
     }
 
     /** 62 BOUND Gv,Ma: #BR if the index is outside [lower, upper]. */

@@ -85,12 +85,20 @@ public final class Cpu {
     /** The string access in progress is a write (80286 fault bookkeeping). */
     boolean stringWriteFault;
     boolean stringFaultOnSource;
+    int eaBase, eaIndex, eaScale, eaDisp;
+
+    /** Decoded instructions per guest-physical page (null: nothing decoded there). */
+    private final DecodedInstruction[][] codeCache = new DecodedInstruction[1 << (32 - CpuMemory.PAGE_SHIFT)][];
+    /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
+    private final DecodedInstruction scratchDecoded = new DecodedInstruction();
 
     // ---- run state ----
     long instructions;
     boolean halted;
     /** Interrupts are blocked for one instruction after STI / MOV SS / POP SS. */
     boolean shadow;
+    /** An NMI handler is running (until IRET): further NMIs are held. */
+    boolean nmiBlocked;
     private boolean stopRequested;
     private StopReason haltReason;
     private final Fault fault = new Fault();
@@ -120,7 +128,10 @@ public final class Cpu {
         this.model = model;
         this.mem = memory;
         memory.setModelMask(model.addressMask);
-        memory.setCodeWriteListener(page -> fetchPage = 1);
+        memory.setCodeWriteListener(page -> {
+            codeCache[page] = null;
+            fetchPage = 1;
+        });
         OpcodeTable t = OpcodeTable.forModel(model);
         table = t.oneByte;
         table0F = t.twoByte;
@@ -174,6 +185,7 @@ public final class Cpu {
         ldtSel = ldtBase = ldtLimit = trSel = trBase = trLimit = 0;
         halted = false;
         shadow = false;
+        nmiBlocked = false;
         updateMode();
     }
 
@@ -199,8 +211,14 @@ public final class Cpu {
             }
             if (shadow) {
                 shadow = false;
+            } else if (!nmiBlocked && pic.hasNmi()) {
+                // NMI ignores IF; further NMIs wait for the handler's IRET.
+                pic.acknowledgeNmi();
+                nmiBlocked = true;
+                takeInterrupt(NMI);
+                continue;
             } else if ((flags & IF) != 0 && pic.hasPending()) {
-                takeHardwareInterrupt();
+                takeInterrupt(pic.acknowledge() & 0xFF);
                 continue;
             }
             boolean trap = (flags & TF) != 0;
@@ -232,15 +250,14 @@ public final class Cpu {
     }
 
     private boolean wakeFromHalt() {
-        if (pic.hasNmi() || ((flags & IF) != 0 && pic.hasPending())) {
+        if ((!nmiBlocked && pic.hasNmi()) || ((flags & IF) != 0 && pic.hasPending())) {
             halted = false;
             return true;
         }
         return false;
     }
 
-    private void takeHardwareInterrupt() {
-        int vector = pic.acknowledge() & 0xFF;
+    private void takeInterrupt(int vector) {
         startEip = eip;
         startEsp = r[ESP];
         try {
@@ -271,27 +288,75 @@ public final class Cpu {
         haltReason = (flags & IF) != 0 ? StopReason.HALTED : StopReason.SHUTDOWN;
     }
 
-    /** Decodes and executes one instruction. */
+    /**
+     * Executes one instruction: from the decoded-instruction cache when this physical address
+     * was decoded before in the same code size (and still lies within the CS limit), else
+     * decoded from memory, cached if it lies within one RAM/ROM page.
+     */
     void step() {
         startEip = eip;
         startEsp = r[ESP];
+        int lin = segBase[CS] + eip;
+        int phys = mem.physical(lin);
+        DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
+        DecodedInstruction d;
+        if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
+                || (!model.is8086() && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
+            d = decode(lin, phys);
+        }
+        execute(d);
+    }
+
+    private void execute(DecodedInstruction d) {
+        o32 = d.o32;
+        a32 = d.a32;
+        segOverride = d.segOverride;
+        rep = d.rep;
+        opcode = d.opcode;
+        modrm = d.modrm;
+        mod = d.mod;
+        reg = d.reg;
+        rm = d.rm;
+        imm = d.imm;
+        imm2 = d.imm2;
+        instructionLength = d.length;
+        eip = (startEip + d.length) & ipMask;
+        if (d.memoryOperand) {
+            int off = d.eaDisp;
+            if (d.eaBase >= 0) {
+                off += r[d.eaBase];
+            }
+            if (d.eaIndex >= 0) {
+                off += r[d.eaIndex] << d.eaScale;
+            }
+            eaOff = d.a32 ? off : off & 0xFFFF;
+            eaSeg = d.eaSeg;
+        }
+        d.form.handler().execute(this);
+    }
+
+    /** Decodes the instruction at CS:EIP; EIP is left at its start for {@link #execute}. */
+    private DecodedInstruction decode(int lin, int phys) {
         instructionLength = 0;
         o32 = csBig;
         a32 = csBig;
         segOverride = -1;
         rep = 0;
+        mod = 3;
         int b = fetch8();
         Form f = table[b];
         while (f != null && (f.attributes() & Form.PREFIX) != 0) {
             opcode = b;
             f.handler().execute(this);
+            if (instructionLength >= model.maxInstructionLength) {
+                throw gp(0);
+            }
             b = fetch8();
             f = table[b];
         }
         opcode = b;
         if (f == null) {
             undefined();
-            return;
         }
         if (f == OpcodeTable.ESCAPE_0F) {
             b = fetch8();
@@ -299,17 +364,17 @@ public final class Cpu {
             f = table0F[b];
             if (f == null) {
                 undefined();
-                return;
             }
         }
         int attrs = f.attributes();
+        boolean memoryOperand = false;
         if ((attrs & Form.MODRM) != 0) {
             decodeModrm();
+            memoryOperand = mod != 3;
             if ((attrs & Form.GROUP) != 0) {
                 f = groups[(opcode << 3) | reg];
                 if (f == null) {
                     undefined();
-                    return;
                 }
                 attrs = f.attributes();
             }
@@ -317,7 +382,43 @@ public final class Cpu {
         if ((attrs & Form.IMM_MASK) != 0) {
             fetchImmediate(attrs & Form.IMM_MASK);
         }
-        f.handler().execute(this);
+        int length = instructionLength;
+        boolean cacheable = (lin & (CpuMemory.PAGE_SIZE - 1)) + length <= CpuMemory.PAGE_SIZE
+                && ((startEip + length) & ipMask) == startEip + length
+                && mem.bufferFor(lin) != null;
+        DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
+        d.form = f;
+        d.opcode = opcode;
+        d.length = length;
+        d.csBig = csBig;
+        d.o32 = o32;
+        d.a32 = a32;
+        d.segOverride = segOverride;
+        d.rep = rep;
+        d.memoryOperand = memoryOperand;
+        d.modrm = modrm;
+        d.mod = mod;
+        d.reg = reg;
+        d.rm = rm;
+        d.eaBase = eaBase;
+        d.eaIndex = eaIndex;
+        d.eaScale = eaScale;
+        d.eaDisp = eaDisp;
+        d.eaSeg = eaSeg;
+        d.imm = imm;
+        d.imm2 = imm2;
+        if (cacheable) {
+            int pageNumber = phys >>> CpuMemory.PAGE_SHIFT;
+            DecodedInstruction[] page = codeCache[pageNumber];
+            if (page == null) {
+                page = new DecodedInstruction[CpuMemory.PAGE_SIZE];
+                codeCache[pageNumber] = page;
+                mem.markCodePage(pageNumber);
+            }
+            page[phys & (CpuMemory.PAGE_SIZE - 1)] = d;
+        }
+        eip = startEip;
+        return d;
     }
 
     private void fetchImmediate(int kind) {
@@ -951,6 +1052,7 @@ public final class Cpu {
 
     // ---- ModR/M ----
 
+    /** Reads ModR/M (and SIB, displacement) into the address parts {@link #execute} combines. */
     void decodeModrm() {
         int m = fetch8();
         modrm = m;
@@ -970,75 +1072,64 @@ public final class Cpu {
         }
     }
 
+    /** 16-bit forms: [BX+SI], [BX+DI], [BP+SI], [BP+DI], [SI], [DI], [BP]/disp16, [BX]. */
+    private static final int[] BASE16 = {EBX, EBX, EBP, EBP, -1, -1, EBP, EBX};
+    private static final int[] INDEX16 = {ESI, EDI, ESI, EDI, ESI, EDI, -1, -1};
+
     private void decodeModrm16() {
-        int off;
-        int seg = DS;
-        switch (rm) {
-            case 0 -> off = r[EBX] + r[ESI];
-            case 1 -> off = r[EBX] + r[EDI];
-            case 2 -> {
-                off = r[EBP] + r[ESI];
-                seg = SS;
-            }
-            case 3 -> {
-                off = r[EBP] + r[EDI];
-                seg = SS;
-            }
-            case 4 -> off = r[ESI];
-            case 5 -> off = r[EDI];
-            case 6 -> {
-                if (mod == 0) {
-                    off = fetch16();
-                } else {
-                    off = r[EBP];
-                    seg = SS;
-                }
-            }
-            default -> off = r[EBX];
-        }
-        if (mod == 1) {
-            off += (byte) fetch8();
+        eaBase = BASE16[rm];
+        eaIndex = INDEX16[rm];
+        eaScale = 0;
+        eaSeg = eaBase == EBP ? SS : DS;
+        if (mod == 0 && rm == 6) {
+            eaBase = -1;
+            eaSeg = DS;
+            eaDisp = fetch16();
+        } else if (mod == 1) {
+            eaDisp = (byte) fetch8();
         } else if (mod == 2) {
-            off += fetch16();
+            eaDisp = fetch16();
+        } else {
+            eaDisp = 0;
         }
-        eaOff = off & 0xFFFF;
-        eaSeg = seg;
     }
 
     private void decodeModrm32() {
-        int off;
         int seg = DS;
-        int base = rm;
+        eaIndex = -1;
+        eaScale = 0;
+        eaDisp = 0;
         if (rm == 4) {
             int sib = fetch8();
             int index = (sib >>> 3) & 7;
-            base = sib & 7;
-            int scale = sib >>> 6;
+            int base = sib & 7;
+            eaScale = sib >>> 6;
+            if (index != 4) {
+                eaIndex = index;
+            }
             if (base == 5 && mod == 0) {
-                off = fetch32();
+                eaBase = -1;
+                eaDisp = fetch32();
             } else {
-                off = r[base];
+                eaBase = base;
                 if (base == ESP || base == EBP) {
                     seg = SS;
                 }
             }
-            if (index != 4) {
-                off += r[index] << scale;
-            }
         } else if (rm == 5 && mod == 0) {
-            off = fetch32();
+            eaBase = -1;
+            eaDisp = fetch32();
         } else {
-            off = r[rm];
+            eaBase = rm;
             if (rm == EBP) {
                 seg = SS;
             }
         }
         if (mod == 1) {
-            off += (byte) fetch8();
+            eaDisp += (byte) fetch8();
         } else if (mod == 2) {
-            off += fetch32();
+            eaDisp += fetch32();
         }
-        eaOff = off;
         eaSeg = seg;
     }
 

@@ -233,6 +233,11 @@ public final class CpuMemory implements PhysicalMemory {
         return offset(pageMap[a >>> PAGE_SHIFT], a);
     }
 
+    /** The physical address of a linear one (model width and A20 applied). */
+    int physical(int linear) {
+        return linear & mask;
+    }
+
     /** Physical page number of a linear address (after masking). */
     int physicalPage(int linear) {
         return (linear & mask) >>> PAGE_SHIFT;

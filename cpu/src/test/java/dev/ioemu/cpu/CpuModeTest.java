@@ -244,6 +244,29 @@ class CpuModeTest {
         }
 
         @Test
+        void nmiIsTakenWithInterruptsDisabledAndHeldUntilIret() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load(HANDLER_SETUP + """
+                        mov word [2*4], nmi
+                        mov word [2*4+2], 0
+                        xor cx, cx
+                    spin:
+                        cmp cx, 2
+                        jne spin
+                        out 0xe0, al
+                    nmi:
+                        inc cx
+                        iret
+                    handler:
+                        iret
+                    """);
+            assertEquals(StopReason.BUDGET_EXHAUSTED, m.cpu.run(50), "spinning, no NMI yet");
+            m.nmiCount = 2;
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(2, m.traps.get(0)[Cpu.ECX] & 0xFFFF, "both NMIs ran, IF=0 throughout");
+        }
+
+        @Test
         void trapPortSeesEipPastTheOutAndMayRewriteRegisters() {
             TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
             m.load("""
@@ -310,6 +333,27 @@ class CpuModeTest {
             int[] t = m.traps.get(0);
             assertEquals(0x3C, t[Cpu.EBX] & 0xFF, "ROM kept its byte");
             assertEquals(0xFFFF, t[Cpu.ECX] & 0xFFFF, "unassigned reads all-ones");
+        }
+
+        @Test
+        void rewritingAnInstructionThatAlreadyRanDropsItsDecodedCopy() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        xor bx, bx
+                        mov cx, 3
+                    again:
+                    patch:
+                        add bx, 1
+                        mov byte [patch + 2], 0x10
+                        loop again
+                        out 0xe0, al
+                    """);
+            m.cpu.run(100);
+            assertEquals(1 + 0x10 + 0x10, m.traps.get(0)[Cpu.EBX] & 0xFFFF,
+                    "the second and third passes run the patched ADD BX,10h");
         }
 
         @Test

@@ -24,6 +24,7 @@ final class TestMachine implements IoPorts, InterruptController {
     final List<int[]> traps = new ArrayList<>();
     final List<String> unimplemented = new ArrayList<>();
     Integer pendingVector;
+    int nmiCount;
     int acknowledged;
 
     TestMachine(CpuModel model, int ramBytes) {
@@ -100,6 +101,16 @@ final class TestMachine implements IoPorts, InterruptController {
             traps.add(regs);
             cpu.requestStop();
         }
+    }
+
+    @Override
+    public boolean hasNmi() {
+        return nmiCount > 0;
+    }
+
+    @Override
+    public void acknowledgeNmi() {
+        nmiCount--;
     }
 
     @Override
