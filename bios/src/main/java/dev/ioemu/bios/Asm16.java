@@ -45,8 +45,6 @@ final class Asm16 {
     Asm16 iret() { return emit(0xCF); }
     Asm16 pushAx() { return emit(0x50); }
     Asm16 popAx() { return emit(0x58); }
-    Asm16 pushBp() { return emit(0x55); }
-    Asm16 popBp() { return emit(0x5D); }
     Asm16 pushDs() { return emit(0x1E); }
     Asm16 popDs() { return emit(0x1F); }
 
@@ -64,9 +62,6 @@ final class Asm16 {
 
     /** MOV DS, AX (8E /3, ModRM D8). */
     Asm16 movDsAx() { return emit(0x8E, 0xD8); }
-
-    /** MOV BP, SP (89 /r, ModRM E5). */
-    Asm16 movBpSp() { return emit(0x89, 0xE5); }
 
     /** INT imm8 (CD ib). */
     Asm16 intN(int vector) { return emit(0xCD, vector); }
@@ -94,9 +89,6 @@ final class Asm16 {
 
     /** INC BYTE [disp16] (FE /0, ModRM 06). */
     Asm16 incByteMem(int address) { emit(0xFE, 0x06); return emitWord(address); }
-
-    /** OR WORD [BP+disp8], imm8 sign-extended (83 /1, ModRM 4E). */
-    Asm16 orWordBpDisp8Imm8(int disp, int imm8) { return emit(0x83, 0x4E, disp, imm8); }
 
     /** JMP FAR ptr16:16 (EA iw iw). */
     Asm16 jmpFar(int segment, int offset) { emit(0xEA); emitWord(offset); return emitWord(segment); }

@@ -59,6 +59,11 @@ public final class Bios {
         Map<BiosRom.Entry, BiosService> services = new EnumMap<>(BiosRom.Entry.class);
         services.put(BiosRom.Entry.POST, call -> post.run(call.regs()));
         services.put(BiosRom.Entry.INT13_DISK, disks);
+        // INT 40h is the diskette half of INT 13h; with no diskette drives it answers status 01h.
+        services.put(BiosRom.Entry.INT40_DISKETTE, disks);
+        // No serial or printer BIOS: CF=1, AH=86h and a trace line, never a silent no-op.
+        services.put(BiosRom.Entry.INT14_SERIAL, BiosCall::unsupported);
+        services.put(BiosRom.Entry.INT17_PRINTER, BiosCall::unsupported);
         services.put(BiosRom.Entry.INT19_BOOT, boot::bootstrap);
         services.put(BiosRom.Entry.INT18_BOOT_FAILURE, boot::bootFailure);
         services.put(BiosRom.Entry.INT16_KEYBOARD, new KeyboardServices(memory, config.keyboard()));

@@ -69,8 +69,6 @@ public final class BiosRom {
         HALT,
         /** Plain IRET. */
         IRET,
-        /** Sets CF in the caller's FLAGS image and IRETs: a BIOS service vector nobody implements. */
-        UNSUPPORTED,
         /** IRQ 0: tick count and rollover in the BDA, a real INT 1Ch, EOI, IRET (§8.6). */
         TIMER,
         /** IRQ 1: read the scan code so the controller can send the next one, EOI. */
@@ -96,13 +94,13 @@ public final class BiosRom {
         INT19_BOOT(0x19, 0xE6F2, Kind.SERVICE),
         CONFIGURATION(-1, 0xE6F5, Kind.CONFIG_TABLE),
         BAUD_RATES(-1, 0xE729, Kind.BAUD_TABLE),
-        INT14_SERIAL(0x14, 0xE739, Kind.UNSUPPORTED),
+        INT14_SERIAL(0x14, 0xE739, Kind.SERVICE),
         INT16_KEYBOARD(0x16, 0xE82E, Kind.SERVICE_WAIT),
         INT09_KEYBOARD_IRQ(0x09, 0xE987, Kind.KEYBOARD_IRQ),
-        INT40_DISKETTE(0x40, 0xEC59, Kind.UNSUPPORTED),
+        INT40_DISKETTE(0x40, 0xEC59, Kind.SERVICE),
         INT0E_DISKETTE_IRQ(0x0E, 0xEF57, Kind.EOI_MASTER),
         DISKETTE_PARAMETERS(0x1E, 0xEFC7, Kind.DISKETTE_TABLE),
-        INT17_PRINTER(0x17, 0xEFD2, Kind.UNSUPPORTED),
+        INT17_PRINTER(0x17, 0xEFD2, Kind.SERVICE),
         INT10_VIDEO(0x10, 0xF065, Kind.SERVICE_STI),
         INT12_MEMORY_SIZE(0x12, 0xF841, Kind.SERVICE),
         INT11_EQUIPMENT(0x11, 0xF84D, Kind.SERVICE),
@@ -118,8 +116,7 @@ public final class BiosRom {
         INT18_BOOT_FAILURE(0x18, 0x1000, Kind.SERVICE),
         HALT(-1, 0x1010, Kind.HALT),
         EOI_MASTER(-1, 0x1020, Kind.EOI_MASTER),
-        EOI_SLAVE(-1, 0x1030, Kind.EOI_SLAVE),
-        UNSUPPORTED(-1, 0x1040, Kind.UNSUPPORTED);
+        EOI_SLAVE(-1, 0x1030, Kind.EOI_SLAVE);
 
         /** The interrupt vector this entry serves, or -1. */
         public final int vector;
@@ -222,7 +219,6 @@ public final class BiosRom {
             }
             case HALT -> a.cli().label("halt").hlt().jmpShort("halt");
             case IRET -> a.iret();
-            case UNSUPPORTED -> a.pushBp().movBpSp().orWordBpDisp8Imm8(6, 0x01).popBp().iret();
             case TIMER -> timer(a);
             case KEYBOARD_IRQ -> a.pushAx().inAlImm8(KBD_DATA).movAlImm8(PIC_EOI).outImm8Al(PIC1_COMMAND).popAx().iret();
             case EOI_MASTER -> a.pushAx().movAlImm8(PIC_EOI).outImm8Al(PIC1_COMMAND).popAx().iret();

@@ -18,9 +18,11 @@ import java.util.Map;
  * address and the address − 2), runs it, and patches CF/ZF/IF into the FLAGS image at SS:SP+4
  * that the stub's IRET restores.
  *
- * <p>Engine contract: if {@link #trap} leaves EIP unchanged, resume as after any OUT (the
- * instruction after it); if it changed EIP, resume exactly at the new EIP (CS unchanged). A write
- * to the port from anywhere else is a guest bug: it is traced and ignored.
+ * <p>Engine contract: call {@link #trap} on the vCPU thread with the register file current (EIP
+ * on the OUT or after it). If it leaves CS and EIP unchanged, resume as after any OUT (the
+ * instruction after it); if it changed them (a wait loop's HLT, the boot sector at 0:7C00, the
+ * halt loop), resume exactly there with the registers and flags it set. A write to the port from
+ * anywhere else is a guest bug: it is traced and ignored.
  */
 public final class BiosTrapDispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(BiosTrapDispatcher.class);

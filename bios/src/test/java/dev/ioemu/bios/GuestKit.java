@@ -1,6 +1,7 @@
 package dev.ioemu.bios;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ioemu.bios.RegisterFile.Gpr;
 import dev.ioemu.bios.RegisterFile.Segment;
@@ -20,10 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A guest without a CPU engine: guest RAM, a plain register file, the BIOS, and the few steps a
- * CPU takes around a BIOS call — INT n (push FLAGS, CS, IP; clear IF; load the IVT vector), the
- * stub's STI, the trapping OUT (reported alternately on and after the OUT, as the two KVM paths
- * do), and the IRET. Tests drive the BIOS through it exactly as guest code reaches it.
+ * A guest without a CPU engine: guest RAM, a plain register file, the BIOS, and an
+ * {@link InterruptRunner} for the steps a CPU takes around a BIOS call (INT n through the IVT,
+ * the stub's STI, the trapping OUT reported alternately on and after the OUT as KVM's two paths
+ * do, the IRET). Tests drive the BIOS through it exactly as guest code reaches it.
  */
 final class GuestKit implements AutoCloseable {
     static final long RAM = 16L << 20;
@@ -44,8 +45,7 @@ final class GuestKit implements AutoCloseable {
     final Bios bios;
     private final List<BlockAio> queues = new ArrayList<>();
     private final List<BlockDevice> devices = new ArrayList<>();
-    private boolean reportAfterOut;
-    int traps;
+    private final InterruptRunner runner;
 
     static final class FakeClock implements Clock {
         long nanos;
@@ -92,6 +92,7 @@ final class GuestKit implements AutoCloseable {
                         bootFailures.add(reason);
                     }
                 }));
+        runner = new InterruptRunner(memory, bios.dispatcher());
         byte[] rom = bios.romImage();
         memory.write(BiosRom.BASE, rom, 0, rom.length);
     }
@@ -153,7 +154,8 @@ final class GuestKit implements AutoCloseable {
         assertEquals(0xEA, memory.readByte(at), "reset vector is a far JMP");
         regs.loadRealModeSegment(Segment.CS, memory.readWord(at + 3));
         regs.setEip(memory.readWord(at + 1));
-        return trapAtIp();
+        assertEquals(InterruptRunner.Result.REDIRECTED, runner.runStub(regs), "POST continues in the ROM");
+        return runner.lastOutcome();
     }
 
     /** Executes INT {@code vector} from the caller at CALLER_CS:CALLER_IP with the current registers. */
@@ -163,45 +165,14 @@ final class GuestKit implements AutoCloseable {
         }
         regs.loadRealModeSegment(Segment.CS, CALLER_CS);
         regs.setEip(CALLER_IP);
-        push(regs.eflags());
-        push(regs.selector(Segment.CS));
-        push(regs.ip());
-        regs.setEflags(regs.eflags() & ~(BiosCall.FLAG_IF | 0x100));
-        int vectorEntry = memory.readDword(4L * vector);
-        regs.loadRealModeSegment(Segment.CS, vectorEntry >>> 16);
-        regs.setEip(vectorEntry & 0xFFFF);
-        return runStub();
+        InterruptRunner.Result r = runner.interrupt(regs, vector);
+        assertTrue(r != InterruptRunner.Result.NOT_A_BIOS_STUB, "INT " + Integer.toHexString(vector) + " reached a stub");
+        return runner.lastOutcome();
     }
 
-    /** Runs a ROM stub from CS:IP: optional STI, the trapping OUT, then the IRET unless redirected. */
-    BiosTrapDispatcher.Outcome runStub() {
-        if (memory.readByte(linearIp()) == 0xFB) {
-            regs.setEflags(regs.eflags() | BiosCall.FLAG_IF);
-            regs.setEip(regs.ip() + 1);
-        }
-        int ipBefore = regs.ip();
-        BiosTrapDispatcher.Outcome outcome = trapAtIp();
-        if (regs.ip() == ipBefore + 2 && memory.readByte(linearIp()) == 0xCF && regs.selector(Segment.CS) == 0xF000) {
-            iret();
-        }
-        return outcome;
-    }
-
-    private BiosTrapDispatcher.Outcome trapAtIp() {
-        long out = linearIp();
-        assertEquals(0xE6, memory.readByte(out), "OUT imm8,AL at " + Long.toHexString(out));
-        assertEquals(BiosRom.TRAP_PORT, memory.readByte(out + 1));
-        int ip = regs.ip();
-        reportAfterOut = !reportAfterOut;
-        if (reportAfterOut) {
-            regs.setEip(ip + 2);
-        }
-        traps++;
-        BiosTrapDispatcher.Outcome outcome = bios.dispatcher().trap(regs);
-        if (!reportAfterOut && regs.ip() == ip) {
-            regs.setEip(ip + 2);   // upstream KVM skips the OUT on resume when RIP was not changed
-        }
-        return outcome;
+    /** Runs the ROM stub at CS:IP (e.g. after a wait loop's HLT woke). */
+    InterruptRunner.Result runStub() {
+        return runner.runStub(regs);
     }
 
     long linearIp() {

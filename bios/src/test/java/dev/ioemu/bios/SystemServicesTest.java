@@ -157,6 +157,25 @@ class SystemServicesTest {
         assertEquals(Ebda.SEGMENT, kit.regs.selector(Segment.ES));
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0x14, 0x17})
+    void serialAndPrinterBiosAreUnsupported(int vector) {
+        kit.regs.setAx(0x0000);
+        kit.interrupt(vector);
+        assertTrue(kit.carry());
+        assertEquals(0x86, kit.regs.ah());
+    }
+
+    @Test
+    void int40DisketteAnswersNoDrive() {
+        kit.regs.setAx(0x0201);
+        kit.regs.setDx(0x0000);
+        kit.interrupt(0x40);
+        assertTrue(kit.carry());
+        assertEquals(0x01, kit.regs.ah());
+        assertEquals(0x01, kit.bda(Bda.FLOPPY_LAST_STATUS));
+    }
+
     @Test
     void keyboardInterceptDefaultSaysProcessIt() {
         int15(0x4F1E);
