@@ -61,6 +61,14 @@ public enum TraceEvent {
     PCI_CFG_WRITE("pci_cfg_write", "%s %02x:%d @0x%x <- 0x%x"),
     PCI_BAR_MAP("pci_bar_map", "%s bar %d addr 0x%x"),
 
+    // ---- ISA platform chips (devices.isa) ----
+    POST_CODE("ioport80_write", "POST code 0x%02x"),
+    PCKBD_KBD_WRITE_COMMAND("pckbd_kbd_write_command", "0x%02x"),
+    PCKBD_KBD_WRITE_DATA("pckbd_kbd_write_data", "0x%02x"),
+    PCKBD_KBD_READ_DATA("pckbd_kbd_read_data", "0x%02x"),
+    SYSTEM_RESET_REQUEST("system_reset_request", "source %s"),
+    DEBUG_EXIT_REQUEST("debug_exit_request", "value 0x%x status %d"),
+
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
     QMP_COMMAND("qmp_command", "%s"),
