@@ -79,6 +79,8 @@ public final class I8042 {
     private int outport;
     private int writeCommand;
     private int outputBuffer;
+    /** The byte in the output buffer came from the keyboard (not from a controller command). */
+    private boolean outputFromKeyboard;
     private int controllerReply;
     private boolean controllerReplyPending;
     private boolean irqLevel;
@@ -157,7 +159,15 @@ public final class I8042 {
         keyboard.keyBytes(bytes);
     }
 
+    /**
+     * A controller reply: it replaces an unread controller byte in the output buffer and waits
+     * behind a keyboard byte (one pending slot, the newest wins), as observed on QEMU 7.2.
+     */
     private void queueReply(int value) {
+        if ((status & KBD_STAT_OBF) != 0 && !outputFromKeyboard) {
+            outputBuffer = value & 0xff;
+            return;
+        }
         controllerReply = value & 0xff;
         controllerReplyPending = true;
         updateOutputBuffer();
@@ -169,9 +179,11 @@ public final class I8042 {
             if (controllerReplyPending) {
                 controllerReplyPending = false;
                 outputBuffer = controllerReply;
+                outputFromKeyboard = false;
                 status |= KBD_STAT_OBF;
             } else if (keyboard.hasData() && (mode & KBD_MODE_DISABLE_KBD) == 0) {
                 outputBuffer = keyboard.read();
+                outputFromKeyboard = true;
                 status |= KBD_STAT_OBF;
             }
         }
@@ -210,8 +222,12 @@ public final class I8042 {
             reset = false;
             switch (command) {
                 case 0 -> {
-                    // A byte for the keyboard; sending it re-enables the keyboard interface.
+                    // A byte for the keyboard; sending it re-enables the keyboard interface. The
+                    // keyboard drops output the host has not read yet, also the byte in the buffer.
                     mode &= ~KBD_MODE_DISABLE_KBD;
+                    if ((status & KBD_STAT_OBF) != 0 && outputFromKeyboard) {
+                        status &= ~KBD_STAT_OBF;
+                    }
                     keyboard.write(value);
                     updateOutputBuffer();
                 }
@@ -220,9 +236,11 @@ public final class I8042 {
                     keyboard.setTranslation((mode & KBD_MODE_KCC) != 0);
                     updateOutputBuffer();
                 }
-                case KBD_CCMD_WRITE_OBUF -> queueReply(value);
+                // No mouse: an AUX output-buffer byte is reported like a controller byte, as QEMU
+                // 7.2 shows it with the mouse interrupt disabled.
+                case KBD_CCMD_WRITE_OBUF, KBD_CCMD_WRITE_AUX_OBUF -> queueReply(value);
                 case KBD_CCMD_WRITE_OUTPORT -> reset = writeOutport(value);
-                default -> { }   // AUX output buffer and mouse bytes: no mouse attached
+                default -> { }   // mouse bytes: no mouse attached
             }
         }
         if (reset) {

@@ -71,6 +71,7 @@ public final class Ps2Keyboard {
 
     /** A byte from the host (via the controller's data port). */
     void write(int value) {
+        queue.clear();   // a byte from the host discards unread output (PS/2: the keyboard's buffer)
         if (pendingCommand != NO_COMMAND) {
             writeParameter(value);
             dataAvailable.run();

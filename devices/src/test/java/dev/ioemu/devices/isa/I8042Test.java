@@ -60,8 +60,8 @@ class I8042Test {
             assertEquals(0xfa, receive());
         }
         bus.write(0x60, 1, 0xf0);
-        bus.write(0x60, 1, 0x02);
         assertEquals(0xfa, receive());
+        bus.write(0x60, 1, 0x02);
         assertEquals(0xfa, receive());
         bus.write(0x64, 1, 0x60);
         bus.write(0x60, 1, 0x61);
@@ -127,6 +127,30 @@ class I8042Test {
     }
 
     @Test
+    void aByteForTheKeyboardDiscardsItsUnreadOutput() {
+        bus.write(0x60, 1, 0xf0);   // ACK waits in the output buffer
+        bus.write(0x60, 1, 0x00);   // get scan code set: the unread ACK is dropped
+        assertEquals(0xfa, receive());
+        assertEquals(0x02, receive());
+        assertEquals(0, status() & I8042.KBD_STAT_OBF);
+    }
+
+    @Test
+    void controllerByteWaitsBehindAKeyboardByteAndReplacesAControllerByte() {
+        bus.write(0x60, 1, 0xee);
+        bus.write(0x64, 1, 0xd2);
+        bus.write(0x60, 1, 0x22);
+        assertEquals(0xee, receive());
+        assertEquals(0x22, receive());
+        bus.write(0x64, 1, 0xd2);
+        bus.write(0x60, 1, 0x12);
+        bus.write(0x64, 1, 0xd2);
+        bus.write(0x60, 1, 0x34);
+        assertEquals(0x34, receive());
+        assertEquals(0, status() & I8042.KBD_STAT_OBF);
+    }
+
+    @Test
     void unknownKeyboardCommandAsksForResend() {
         bus.write(0x60, 1, 0x05);
         assertEquals(0xfe, receive());
@@ -134,15 +158,18 @@ class I8042Test {
 
     @Test
     void postCodeDebugconAndDebugExit() {
-        PostCodePort post = new PostCodePort();
+        PostCodePort post = new PostCodePort(new DmaPageRegisters());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         int[] exit = {-1};
-        bus.map(0x80, 1, post);
+        bus.map(0x80, 16, post);
         bus.map(0x402, 1, new IsaDebugCon(log::write));
         bus.map(0xf4, 4, new IsaDebugExit(s -> exit[0] = s));
         bus.write(0x80, 1, 0x42);
         assertEquals(0x42, post.lastCode());
         assertEquals(0xff, bus.read(0x80, 1));
+        bus.write(0x81, 1, 0x12);
+        assertEquals(0x12, bus.read(0x81, 1), "the page registers behind it still work");
+        assertEquals(0x42, post.lastCode());
         assertEquals(0xe9, bus.read(0x402, 1));
         bus.write(0x402, 1, 'O');
         bus.write(0x402, 1, 'K');
