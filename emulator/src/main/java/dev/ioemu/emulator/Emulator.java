@@ -63,6 +63,7 @@ public final class Emulator {
         setUpTracing();
         checkStdioUsedOnce();
         machine = new PcMachine(config.ramSize(), config.startPaused());
+        machine.platform().setRtcBase(config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000));
         ChardevEndpoint qtestEndpoint;
         List<ChardevEndpoint> monitors = new ArrayList<>();
         try {

@@ -191,11 +191,10 @@ public final class I8042 {
         setIrq((status & KBD_STAT_OBF) != 0 && (mode & KBD_MODE_KBD_INT) != 0 && (mode & KBD_MODE_DISABLE_KBD) == 0);
     }
 
+    /** Drives IRQ 1 at every update, changed or not (the PIC latches edges only), as QEMU does. */
     private void setIrq(boolean level) {
-        if (level != irqLevel) {
-            irqLevel = level;
-            irq1.set(level);
-        }
+        irqLevel = level;
+        irq1.set(level);
     }
 
     private synchronized int readData() {

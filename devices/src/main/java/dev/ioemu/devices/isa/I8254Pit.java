@@ -191,8 +191,9 @@ public final class I8254Pit implements PortDevice {
             }
         }
 
+        /** Drives OUT onto the line at every evaluation, changed or not (the PIC sees edges only). */
         void setLine(boolean level) {
-            if (out != null && level != lineLevel) {
+            if (out != null) {
                 lineLevel = level;
                 out.set(level);
             }

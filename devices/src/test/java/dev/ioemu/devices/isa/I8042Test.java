@@ -18,7 +18,12 @@ class I8042Test {
     private final List<Boolean> a20Changes = new ArrayList<>();
     private final List<Boolean> irq1 = new ArrayList<>();
     private int resets;
-    private final I8042 kbc = new I8042(irq1::add, a20, () -> resets++);
+    /** IRQ 1 edges (the controller drives its level at every update). */
+    private final I8042 kbc = new I8042(level -> {
+        if (irq1.isEmpty() ? level : irq1.get(irq1.size() - 1) != level) {
+            irq1.add(level);
+        }
+    }, a20, () -> resets++);
     private final SystemControlPortA port92 = new SystemControlPortA(a20, () -> resets++);
 
     I8042Test() {
