@@ -67,6 +67,7 @@ public final class Emulator {
         } catch (dev.ioemu.devices.bus.MemoryAllocationException e) {
             throw new UsageException("-m " + (config.ramSize() >> 20) + "M: " + e.getMessage(), e);
         }
+        machine.platform().setRtcBase(config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000));
         ChardevEndpoint qtestEndpoint;
         List<ChardevEndpoint> monitors = new ArrayList<>();
         try {

@@ -65,6 +65,8 @@ public final class I8254Pit implements PortDevice {
         boolean statusLatched;
         int status;
         boolean lineLevel;
+        /** OUT while waiting for a count after a control word. */
+        boolean heldOut;
         long nextTransition = -1;   // elapsed ticks of the next OUT edge, -1 none
 
         Counter(int index, IrqLine out) {
@@ -113,7 +115,7 @@ public final class I8254Pit implements PortDevice {
 
         boolean outAt(long d) {
             if (waitingForCount) {
-                return effectiveMode() != 0;
+                return heldOut;
             }
             long n = count;
             return switch (effectiveMode()) {
@@ -189,8 +191,9 @@ public final class I8254Pit implements PortDevice {
             }
         }
 
+        /** Drives OUT onto the line at every evaluation, changed or not (the PIC sees edges only). */
         void setLine(boolean level) {
-            if (out != null && level != lineLevel) {
+            if (out != null) {
                 lineLevel = level;
                 out.set(level);
             }
@@ -234,13 +237,18 @@ public final class I8254Pit implements PortDevice {
                 latchCount();
                 return;
             }
+            heldOut = outAt(elapsed(clock.nanos()));
             rwMode = rw;
             readState = rw;
             writeState = rw;
             mode = (value >> 1) & 7;
             bcd = (value & 1) != 0;
+            // Counting stops until the count is written; as on QEMU 7.2, OUT keeps its level
+            // until then (the datasheet sets the mode's initial level here).
             waitingForCount = true;
-            update();
+            if (outTimer != null) {
+                outTimer.cancel();
+            }
         }
 
         void setGate(boolean level) {

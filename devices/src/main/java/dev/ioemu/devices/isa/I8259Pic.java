@@ -7,7 +7,7 @@ import java.util.function.IntConsumer;
 /**
  * One Intel 8259A programmable interrupt controller (datasheet 231468): the command port at offset
  * 0 (ICW1, OCW2, OCW3; reads IRR or ISR), the data port at offset 1 (ICW2-4, OCW1; reads IMR), and
- * eight request inputs, edge- or level-sensitive per the PIIX ELCR bit (or ICW1 LTIM for all). The
+ * eight request inputs, edge- or level-sensitive per the PIIX ELCR bit (the PIIX ignores ICW1 LTIM). The
  * INT output goes to the CPU (master) or to master input 2 (slave); {@link I8259PicPair} cascades two.
  *
  * <p>Priorities: {@code priorityAdd} is the IR with the highest priority (rotation moves it). A
@@ -66,7 +66,6 @@ public final class I8259Pic implements PortDevice {
     private InitState initState = InitState.READY;
     private boolean icw4Needed;
     private boolean single;
-    private boolean levelTriggeredAll;
     private boolean autoEoi;
     private boolean rotateOnAutoEoi;
     private boolean specialFullyNested;
@@ -94,7 +93,7 @@ public final class I8259Pic implements PortDevice {
     }
 
     private void initReset() {
-        irr = 0;
+        irr &= elcr;   // level-sensitive requests are still asserted (QEMU 7.2 keeps them too)
         isr = 0;
         imr = 0;
         inputLevels = 0;
@@ -106,7 +105,6 @@ public final class I8259Pic implements PortDevice {
         initState = InitState.READY;
         icw4Needed = false;
         single = false;
-        levelTriggeredAll = false;
         autoEoi = false;
         rotateOnAutoEoi = false;
         specialFullyNested = false;
@@ -114,7 +112,7 @@ public final class I8259Pic implements PortDevice {
     }
 
     private boolean levelTriggered(int mask) {
-        return levelTriggeredAll || (elcr & mask) != 0;
+        return (elcr & mask) != 0;
     }
 
     /** Sets the level of input pin {@code ir} (0-7). */
@@ -229,12 +227,12 @@ public final class I8259Pic implements PortDevice {
 
     private void writeCommand(int value) {
         if ((value & ICW1_INIT) != 0) {
-            // ICW1 starts initialization: IMR, ISR, IRR and priorities cleared (QEMU clears IRR too).
+            // ICW1 starts initialization: IMR, ISR, edge requests and priorities cleared; the input
+            // levels are forgotten, so a line still high counts as a new edge when next driven.
             initReset();
             initState = InitState.ICW2;
             icw4Needed = (value & ICW1_IC4) != 0;
             single = (value & ICW1_SNGL) != 0;
-            levelTriggeredAll = (value & ICW1_LTIM) != 0;
         } else if ((value & OCW3_SELECT) != 0) {
             if ((value & OCW3_P) != 0) {
                 poll = true;

@@ -109,6 +109,13 @@ public final class Mc146818Rtc implements PortDevice {
         scheduleUpdate();
     }
 
+    /** Sets the guest's time to {@code epochSeconds} now (the host's {@code -rtc base=}). */
+    public synchronized void setTime(long epochSeconds) {
+        setGuestTime(epochSeconds, 0);
+        writeTimeRegisters();
+        scheduleUpdate();
+    }
+
     /** Firmware-visible CMOS contents set by the machine ({@link PcCmosLayout}). */
     public synchronized void setCmosByte(int address, int value) {
         if (address < 0 || address >= CMOS_SIZE) {

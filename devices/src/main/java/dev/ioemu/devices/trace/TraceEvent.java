@@ -78,6 +78,14 @@ public enum TraceEvent {
     INT13_IO_ERROR("int13_io_error", "dl 0x%02x op %s lba %d errno %d status 0x%02x"),
     INT13_GEOMETRY("int13_geometry", "image %s pchs %d/%d/%d lchs %d/%d/%d translation %s"),
 
+    // ---- ISA platform chips (devices.isa) ----
+    POST_CODE("ioport80_write", "POST code 0x%02x"),
+    PCKBD_KBD_WRITE_COMMAND("pckbd_kbd_write_command", "0x%02x"),
+    PCKBD_KBD_WRITE_DATA("pckbd_kbd_write_data", "0x%02x"),
+    PCKBD_KBD_READ_DATA("pckbd_kbd_read_data", "0x%02x"),
+    SYSTEM_RESET_REQUEST("system_reset_request", "source %s"),
+    DEBUG_EXIT_REQUEST("debug_exit_request", "value 0x%x status %d"),
+
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
     QMP_COMMAND("qmp_command", "%s"),

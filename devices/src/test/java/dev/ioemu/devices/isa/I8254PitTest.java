@@ -21,7 +21,13 @@ class I8254PitTest {
     /** IRQ 0 edges: +t for a raise at t ns, -t for a lower (no edge happens at t = 0 but a load's). */
     private final List<Long> irq0 = new ArrayList<>();
     private final List<Long> raises = new ArrayList<>();
+    private boolean irq0Level;
+    /** Edges only: the PIT drives its level at every evaluation, as the PIC sees it. */
     private final I8254Pit pit = new I8254Pit(clock, level -> {
+        if (level == irq0Level) {
+            return;
+        }
+        irq0Level = level;
         irq0.add(level ? clock.nanos() : -clock.nanos());
         if (level) {
             raises.add(clock.nanos());

@@ -43,6 +43,7 @@ public final class CommandLine {
     private Path traceFile;
     private String name;
     private boolean exitWithParent;
+    private RtcOption rtc = RtcOption.DEFAULT;
 
     private CommandLine() {
     }
@@ -90,7 +91,7 @@ public final class CommandLine {
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
                 List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent, copyGlobals());
+                traceFile, name, exitWithParent, copyGlobals(), rtc);
     }
 
     private Map<String, Map<String, String>> copyGlobals() {
@@ -106,7 +107,7 @@ public final class CommandLine {
     private static boolean takesValue(String opt) {
         return Set.of("-machine", "-M", "-accel", "-m", "-display", "-drive", "-hda", "-hdb", "-hdc", "-hdd",
                 "-cdrom", "-device", "-global", "-qtest", "-qtest-log", "-chardev", "-mon", "-qmp", "-trace",
-                "-D", "-name", "-audio", "-run-with", "-serial", "-parallel", "-monitor", "-vga", "-L", "-object").contains(opt);
+                "-D", "-name", "-audio", "-run-with", "-rtc", "-serial", "-parallel", "-monitor", "-vga", "-L", "-object").contains(opt);
     }
 
     private void flag(String opt) throws UsageException {
@@ -164,6 +165,7 @@ public final class CommandLine {
             case "-D" -> traceFile = Path.of(value);
             case "-name" -> name = QemuOpts.parse(opt, value, "guest").get("guest");
             case "-run-with" -> runWith(value);
+            case "-rtc" -> rtc = RtcOption.parse(value);
             case "-L" -> { /* firmware search path: no firmware is loaded yet */ }
             default -> throw new IllegalStateException("option " + opt);
         }

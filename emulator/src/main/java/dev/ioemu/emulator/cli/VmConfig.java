@@ -18,6 +18,7 @@ import java.util.Map;
  * @param tracePatterns {@code -trace} patterns, in order, including those read from events= files
  * @param traceFile     {@code -D FILE}, or null for stderr
  * @param exitWithParent {@code -run-with exit-with-parent=on}
+ * @param rtc           {@code -rtc}: where the guest's RTC starts
  * @param ideGlobals    {@code -global} defaults by driver ("ide-hd", "ide-cd") and property
  *                      (model, serial, ver); already applied to {@link #ideDevices}, still to be
  *                      applied to disks created from {@code -drive if=ide}
@@ -37,7 +38,8 @@ public record VmConfig(
         Path traceFile,
         String name,
         boolean exitWithParent,
-        Map<String, Map<String, String>> ideGlobals) {
+        Map<String, Map<String, String>> ideGlobals,
+        RtcOption rtc) {
 
     public static final long DEFAULT_RAM_SIZE = 128L << 20;
 

@@ -6,6 +6,7 @@ import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.isa.DmaPageRegisters;
 import dev.ioemu.devices.isa.FwCfg;
 import dev.ioemu.devices.isa.I8257Dma;
+import dev.ioemu.devices.isa.PostCodePort;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,7 @@ public final class PcMachine implements Machine {
     private final FwCfg fwCfg;
     private final List<MachineComponent> components = new ArrayList<>();
     private final RunStateControl runState;
+    private final PcPlatformWiring platform;
     private boolean shutDown;
 
     /**
@@ -47,11 +49,17 @@ public final class PcMachine implements Machine {
         this.runState = new RunStateControl(startPaused, this::resumeComponents);
         bus.map(0x00, dma1.portCount(), dma1);
         bus.map(0xc0, dma2.portCount(), dma2);
-        bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new DmaPageRegisters());
+        bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new PostCodePort(new DmaPageRegisters()));
         bus.map(FW_CFG_PORT, 2, fwCfg);
         this.qom = List.of(
                 new QomDevice("/machine/i440fx", new GpioPins(0), new GpioPins(0)),
                 new QomDevice("/machine/i440fx/ioapic", ioapic, new GpioPins(0)));
+        this.platform = PcPlatformWiring.attach(this, bus, ioapic, ramSize);
+    }
+
+    /** PIC, PIT, RTC, i8042 and the other ISA platform chips. */
+    public PcPlatformWiring platform() {
+        return platform;
     }
 
     /** Plugs in a component (PCI/IDE wiring); its reset/resume/drain/shutdown follow the machine's. */
@@ -64,9 +72,9 @@ public final class PcMachine implements Machine {
         return memoryMap;
     }
 
-    /** The line a device drives for ISA IRQ / IOAPIC pin {@code n} (14, 15 for IDE). */
+    /** The line a device drives for ISA IRQ {@code n} (14, 15 for IDE): PIC input and IOAPIC pin. */
     public IrqLine irq(int n) {
-        return ioapic.line(n);
+        return n < 16 ? platform.isaIrq(n) : ioapic.line(n);
     }
 
     @Override
