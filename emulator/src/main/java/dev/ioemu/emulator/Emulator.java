@@ -75,7 +75,8 @@ public final class Emulator {
             try {
                 qtestLog = QtestLog.forOption(config.qtestLog());
             } catch (IOException e) {
-                throw new UsageException("-qtest-log " + config.qtestLog() + ": cannot open: " + e.getMessage(), e);
+                throw new UsageException("-qtest-log " + config.qtestLog() + ": cannot open: "
+                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
             }
             qtestEndpoint = config.qtest() == null ? null : open("-qtest", config.qtest());
             for (ChardevSpec m : config.monitors()) {
@@ -118,7 +119,8 @@ public final class Emulator {
             try {
                 Trace.setOutput(config.traceFile());
             } catch (IOException e) {
-                throw new UsageException("-D " + config.traceFile() + ": cannot open: " + e.getMessage(), e);
+                throw new UsageException("-D " + config.traceFile() + ": cannot open: "
+                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
             }
         }
     }
@@ -146,7 +148,10 @@ public final class Emulator {
             }
             return ep;
         } catch (IOException e) {
-            throw new UsageException(option + " " + spec + ": " + e.getMessage(), e);
+            throw new UsageException(spec.label(option) + ": " + e.getMessage(), e);
+        } catch (java.nio.channels.UnresolvedAddressException e) {
+            throw new UsageException(spec.label(option) + ": address resolution failed for " + spec.host() + ":"
+                    + spec.port() + ": Name or service not known", e);
         }
     }
 

@@ -15,20 +15,8 @@ import java.util.function.IntConsumer;
 public final class Main {
     static final String VERSION = "ioemu emulator version 0.1.0 (QEMU 7.2.0 command line and qtest protocol)";
 
-    static final String USAGE = """
-            usage: ioemu [options]
-              -machine pc[,accel=qtest]   -accel qtest        (tcg and kvm are not available yet)
-              -m SIZE                     -S                  -nodefaults   -display none   -name NAME
-              -drive file=IMG,if=ide|none[,index=0..3][,id=ID][,media=disk|cdrom][,format=raw]
-                     [,cache=writeback|none|writethrough|directsync|unsafe|fadvise][,readonly=on|off]
-                     [,werror=…][,rerror=…][,discard=ignore|unmap][,locking=auto|on|off][,aio=threads]
-              -hda/-hdb/-hdc/-hdd IMG     -cdrom IMG
-              -device ide-hd|ide-cd[,drive=ID][,bus=ide.N][,unit=U][,model=…][,serial=…][,ver=…]
-              -global ide-hd.serial=…|ide-hd.model=…|ide-hd.ver=…
-              -qtest stdio|unix:PATH[,server=on]|tcp:HOST:PORT   -qtest-log FILE|none
-              -chardev socket,path=P,id=ID[,server=on] -mon chardev=ID,mode=control | -qmp unix:P,server=on,wait=off
-              -trace PATTERN|enable=PATTERN|events=FILE   -D FILE   -run-with exit-with-parent=on
-            """;
+    static final String USAGE = CommandLine.usage();
+
 
     private Main() {
     }
@@ -66,7 +54,8 @@ public final class Main {
             err.println("ioemu: " + e.getMessage());
             return 1;
         } catch (IOException | RuntimeException e) {
-            err.println("ioemu: " + e);
+            // A user sees what went wrong, never a Java class name.
+            err.println("ioemu: " + (e.getMessage() != null ? e.getMessage() : "internal error during start-up"));
             return 1;
         }
     }

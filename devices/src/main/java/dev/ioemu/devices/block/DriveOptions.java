@@ -150,9 +150,9 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
             if (key.startsWith(FaultInjection.OPTION_PREFIX)) {
                 String rest = key.substring(FaultInjection.OPTION_PREFIX.length());
                 int dot = rest.indexOf('.');
-                if (dot <= 0 || !rest.substring(0, dot).matches("\\d+")) {
+                if (dot <= 0 || !rest.substring(0, dot).matches("\\d{1,9}")) {
                     throw new IllegalArgumentException("drive option: '" + key
-                            + "' (expected: inject-error.N.KEY with N a number)");
+                            + "' (expected: inject-error.N.KEY with N a number below 10^9)");
                 }
                 injections.computeIfAbsent(Integer.parseInt(rest.substring(0, dot)), k -> new LinkedHashMap<>())
                         .put(rest.substring(dot + 1), e.getValue());

@@ -186,7 +186,7 @@ public final class RawImage implements BlockDevice {
             return image;
         } catch (LastErrorException e) {
             closeQuietly(fd);
-            throw new BlockOpenException("Could not open '" + file + "': " + Errno.name(e.getErrorCode()), "",
+            throw new BlockOpenException("Could not open '" + file + "': " + Errno.strerror(e.getErrorCode()), "",
                     e.getErrorCode());
         } catch (BlockOpenException | RuntimeException e) {
             closeQuietly(fd);

@@ -78,6 +78,13 @@ public final class Errno {
             case ENOSPC -> "No space left on device";
             case EROFS -> "Read-only file system";
             case EOPNOTSUPP -> "Operation not supported";
+            case ENXIO -> "No such device or address";
+            case ENODEV -> "No such device";
+            case EBUSY -> "Device or resource busy";
+            case EAGAIN -> "Resource temporarily unavailable";
+            case 20 -> "Not a directory";                     // ENOTDIR
+            case 36 -> "File name too long";                  // ENAMETOOLONG
+            case 40 -> "Too many levels of symbolic links";   // ELOOP
             default -> name(errno);
         };
     }

@@ -1,6 +1,6 @@
 package dev.ioemu.devices.isa;
 
-import dev.ioemu.devices.bus.GuestMemory;
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.bus.PortDevice;
 import dev.ioemu.devices.bus.PortListDevice;
 import dev.ioemu.devices.trace.Trace;
@@ -41,7 +41,7 @@ public final class PostCodePort implements PortListDevice {
     }
 
     @Override
-    public int writeString(int offset, int size, int count, GuestMemory.Span src) {
+    public int writeString(int offset, int size, int count, MemorySpan src) {
         for (int i = 0; i < count; i++) {
             write(offset, size, src.getLittleEndian(i * size, size));
         }

@@ -13,9 +13,35 @@ import java.util.Map;
  * @param port   port number (tcp)
  * @param server listen instead of connecting
  * @param waitForClient when listening: block start-up until a client connects
+ * @param source the option as the user wrote it ("-chardev socket,id=c,path=P" or "-qmp unix:P"),
+ *               for messages; null when built by code
  */
-public record ChardevSpec(Kind kind, String id, String path, String host, int port, boolean server, boolean waitForClient) {
+public record ChardevSpec(Kind kind, String id, String path, String host, int port, boolean server, boolean waitForClient,
+                          String source) {
     public enum Kind { STDIO, UNIX, TCP, NULL }
+
+    /** A chardev built by code, with no command-line text to quote. */
+    public ChardevSpec(Kind kind, String id, String path, String host, int port, boolean server, boolean waitForClient) {
+        this(kind, id, path, host, port, server, waitForClient, null);
+    }
+
+    /** Equal when they name the same endpoint, however the user spelled it ({@link #source} is only a label). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ChardevSpec c && kind == c.kind && java.util.Objects.equals(id, c.id)
+                && java.util.Objects.equals(path, c.path) && java.util.Objects.equals(host, c.host) && port == c.port
+                && server == c.server && waitForClient == c.waitForClient;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(kind, id, path, host, port, server, waitForClient);
+    }
+
+    /** How messages name this chardev: the option as written, or its address. */
+    public String label(String option) {
+        return source != null ? source : option + " " + this;
+    }
 
     /**
      * Parses QEMU's legacy chardev syntax used by {@code -qtest} and {@code -qmp}:
@@ -37,13 +63,13 @@ public record ChardevSpec(Kind kind, String id, String path, String host, int po
                 : CommandLine.onOff(option, text, "wait", opts.get("wait"), true);
         String id = opts.get("id");
         if (backend.equals("stdio")) {
-            return new ChardevSpec(Kind.STDIO, id, null, null, 0, false, false);
+            return new ChardevSpec(Kind.STDIO, id, null, null, 0, false, false, option + " " + text);
         }
         if (backend.equals("null") || backend.equals("none")) {
-            return new ChardevSpec(Kind.NULL, id, null, null, 0, false, false);
+            return new ChardevSpec(Kind.NULL, id, null, null, 0, false, false, option + " " + text);
         }
         if (backend.startsWith("unix:") && backend.length() > 5) {
-            return new ChardevSpec(Kind.UNIX, id, backend.substring(5), null, 0, server, wait);
+            return new ChardevSpec(Kind.UNIX, id, backend.substring(5), null, 0, server, wait, option + " " + text);
         }
         if (backend.startsWith("tcp:")) {
             String hostPort = backend.substring(4);
@@ -53,7 +79,7 @@ public record ChardevSpec(Kind kind, String id, String path, String host, int po
             }
             String host = colon == 0 ? "localhost" : hostPort.substring(0, colon);
             return new ChardevSpec(Kind.TCP, id, null, host,
-                    CommandLine.port(option, text, hostPort.substring(colon + 1)), server, wait);
+                    CommandLine.port(option, text, hostPort.substring(colon + 1)), server, wait, option + " " + text);
         }
         throw new UsageException(option + " " + text + ": chardev '" + backend
                 + "' not supported (expected: stdio, null, unix:PATH, tcp:HOST:PORT)");
@@ -76,9 +102,9 @@ public record ChardevSpec(Kind kind, String id, String path, String host, int po
         }
         switch (backend) {
             case "stdio":
-                return new ChardevSpec(Kind.STDIO, id, null, null, 0, false, false);
+                return new ChardevSpec(Kind.STDIO, id, null, null, 0, false, false, option + " " + text);
             case "null":
-                return new ChardevSpec(Kind.NULL, id, null, null, 0, false, false);
+                return new ChardevSpec(Kind.NULL, id, null, null, 0, false, false, option + " " + text);
             case "socket":
                 break;
             default:
@@ -89,11 +115,11 @@ public record ChardevSpec(Kind kind, String id, String path, String host, int po
         boolean wait = opts.containsKey("nowait") ? false
                 : CommandLine.onOff(option, text, "wait", opts.get("wait"), true);
         if (opts.containsKey("path")) {
-            return new ChardevSpec(Kind.UNIX, id, opts.get("path"), null, 0, server, wait);
+            return new ChardevSpec(Kind.UNIX, id, opts.get("path"), null, 0, server, wait, option + " " + text);
         }
         if (opts.containsKey("port")) {
             return new ChardevSpec(Kind.TCP, id, null, opts.getOrDefault("host", "localhost"),
-                    CommandLine.port(option, text, opts.get("port")), server, wait);
+                    CommandLine.port(option, text, opts.get("port")), server, wait, option + " " + text);
         }
         throw new UsageException(option + " " + text + ": socket chardev needs 'path' or 'port'");
     }

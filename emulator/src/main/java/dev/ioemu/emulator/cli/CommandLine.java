@@ -31,7 +31,7 @@ public final class CommandLine {
     private boolean noDefaults;
     private boolean startPaused;
     private final List<DriveSpec> drives = new ArrayList<>();
-    private final List<String[]> deviceArgs = new ArrayList<>();   // {text} resolved after -global
+    private final List<String> deviceArgs = new ArrayList<>();   // resolved after every -global
     private final Map<String, Map<String, String>> globals = new HashMap<>();
     private ChardevSpec qtest;
     private String qtestLog;
@@ -53,6 +53,76 @@ public final class CommandLine {
         return new CommandLine().run(args);
     }
 
+    /**
+     * The option table: every option ioemu knows, once. Parsing, the "takes a value" rule and the
+     * help text ({@link #usage}) all read this list, so adding an option is one row.
+     */
+    private static final List<CliOption> OPTIONS = List.of(
+            CliOption.value("-machine", "pc[,accel=qtest]", CommandLine::machine),
+            CliOption.value("-M", "TYPE (same as -machine)", CommandLine::machine),
+            CliOption.value("-accel", "qtest (tcg and kvm are not available yet)", CommandLine::accel),
+            CliOption.flag("-enable-kvm", "", (cl, opt, v) -> cl.setAccelerator(opt, "kvm")),
+            CliOption.value("-m", "SIZE[,slots=N,maxmem=SIZE]", (cl, opt, v) -> cl.ramSize = memorySize(v)),
+            CliOption.flag("-S", "(start paused: QMP status prelaunch until cont)",
+                    (cl, opt, v) -> cl.startPaused = true),
+            CliOption.flag("-nodefaults", "(no default devices)", (cl, opt, v) -> cl.noDefaults = true),
+            CliOption.value("-name", "NAME", CommandLine::name),
+            CliOption.value("-drive", "file=IMG,if=ide|none[,index=0..3][,id=ID][,media=disk|cdrom][,format=raw]\n"
+                    + "         [,cache=writeback|none|writethrough|directsync|unsafe|fadvise][,readonly=on|off]\n"
+                    + "         [,werror=...][,rerror=...][,discard=ignore|unmap][,locking=auto|on|off][,aio=threads]",
+                    (cl, opt, v) -> cl.addDrive(v)),
+            CliOption.value("-hda", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 0, "disk")),
+            CliOption.value("-hdb", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 1, "disk")),
+            CliOption.value("-hdc", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 2, "disk")),
+            CliOption.value("-hdd", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 3, "disk")),
+            CliOption.value("-cdrom", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 2, "cdrom")),
+            CliOption.value("-device", "ide-hd|ide-cd[,drive=ID][,bus=ide.N][,unit=U][,model=...][,serial=...][,ver=...]",
+                    (cl, opt, v) -> cl.deviceArgs.add(v)),
+            CliOption.value("-global", "ide-hd.serial=...|ide-hd.model=...|ide-hd.ver=...", (cl, opt, v) -> cl.global(v)),
+            CliOption.value("-qtest", "stdio|unix:PATH[,server=on]|tcp:HOST:PORT", CommandLine::qtest),
+            CliOption.value("-qtest-log", "FILE|none", (cl, opt, v) -> cl.qtestLog = v),
+            CliOption.value("-chardev", "socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off] | stdio,id=ID | null,id=ID",
+                    (cl, opt, v) -> cl.chardev(v)),
+            CliOption.value("-mon", "chardev=ID,mode=control", (cl, opt, v) -> cl.monitorArgs.add(v)),
+            CliOption.value("-qmp", "unix:PATH[,server=on][,wait=off]|tcp:HOST:PORT[,...]|stdio",
+                    (cl, opt, v) -> cl.monitors.add(ChardevSpec.parseLegacy(opt, v))),
+            CliOption.value("-object", "qtest,id=ID,chardev=ID[,log=FILE]", (cl, opt, v) -> cl.objectArgs.add(v)),
+            CliOption.value("-trace", "PATTERN|enable=PATTERN|events=FILE[,file=FILE]", (cl, opt, v) -> cl.trace(v)),
+            CliOption.value("-D", "FILE (trace output)", (cl, opt, v) -> cl.traceFile = Path.of(v)),
+            CliOption.value("-run-with", "exit-with-parent=on", (cl, opt, v) -> cl.runWith(v)),
+            CliOption.value("-rtc", "base=utc|localtime|DATETIME[,clock=host|rt|vm][,driftfix=none|slew]",
+                    (cl, opt, v) -> cl.rtc = RtcOption.parse(v)),
+            CliOption.value("-display", "none", (cl, opt, v) -> onlyNone(opt, v, "display")),
+            CliOption.value("-audio", "none", (cl, opt, v) -> onlyNone(opt, v, "audio driver")),
+            CliOption.value("-serial", "none", (cl, opt, v) -> onlyNone(opt, v, "serial")),
+            CliOption.value("-parallel", "none", (cl, opt, v) -> onlyNone(opt, v, "parallel")),
+            CliOption.value("-monitor", "none", (cl, opt, v) -> onlyNone(opt, v, "monitor")),
+            CliOption.value("-vga", "none", (cl, opt, v) -> onlyNone(opt, v, "vga")),
+            // Accepted for QEMU compatibility: no display, no guest reboot/shutdown and no firmware
+            // exist yet, so there is nothing to switch.
+            CliOption.flag("-nographic", "", (cl, opt, v) -> { }),
+            CliOption.flag("-no-reboot", "", (cl, opt, v) -> { }),
+            CliOption.flag("-no-shutdown", "", (cl, opt, v) -> { }),
+            CliOption.value("-L", "", (cl, opt, v) -> { }));
+
+    private static final Map<String, CliOption> BY_NAME = CliOption.index(OPTIONS);
+
+    /** The option table, in help order (tests and tools read it). */
+    public static List<CliOption> options() {
+        return OPTIONS;
+    }
+
+    /** The help text, one line per documented option, generated from the table. */
+    public static String usage() {
+        StringBuilder sb = new StringBuilder("usage: ioemu [options]\n");
+        for (CliOption o : OPTIONS) {
+            if (!o.help().isEmpty()) {
+                sb.append("  ").append(o.name()).append(' ').append(o.help().replace("\n", "\n  ")).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
     private VmConfig run(String[] args) throws UsageException {
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -62,17 +132,18 @@ public final class CommandLine {
                 continue;
             }
             String opt = arg.startsWith("--") ? arg.substring(1) : arg;
-            if (isFlag(opt)) {
-                flag(opt);
-                continue;
-            }
-            if (!takesValue(opt)) {
+            CliOption option = BY_NAME.get(opt);
+            if (option == null) {
                 throw new UsageException(arg + ": invalid option");
             }
-            if (i + 1 >= args.length) {
-                throw new UsageException(arg + ": requires an argument");
+            String value = null;
+            if (option.takesValue()) {
+                if (i + 1 >= args.length) {
+                    throw new UsageException(arg + ": requires an argument");
+                }
+                value = args[++i];
             }
-            option(opt, args[++i]);
+            option.handler().apply(this, opt, value);
         }
         for (String mon : monitorArgs) {
             monitor(mon);
@@ -81,8 +152,8 @@ public final class CommandLine {
             qtestObject(obj);
         }
         List<IdeDeviceSpec> ideDevices = new ArrayList<>();
-        for (String[] d : deviceArgs) {
-            ideDevices.add(device(d[0]));
+        for (String d : deviceArgs) {
+            ideDevices.add(device(d));
         }
         checkDrives(ideDevices);
         if (accelerator == null) {
@@ -100,75 +171,41 @@ public final class CommandLine {
         return Map.copyOf(out);
     }
 
-    private static boolean isFlag(String opt) {
-        return Set.of("-nodefaults", "-S", "-nographic", "-no-reboot", "-no-shutdown", "-enable-kvm").contains(opt);
+    private void accel(String opt, String value) throws UsageException {
+        Map<String, String> o = QemuOpts.parse(opt, value, "accel");
+        for (String key : o.keySet()) {
+            if (!key.equals("accel")) {
+                throw new UsageException(opt + " " + value + ": Invalid parameter '" + key + "'");
+            }
+        }
+        setAccelerator(opt + " " + value, o.getOrDefault("accel", ""));
     }
 
-    private static boolean takesValue(String opt) {
-        return Set.of("-machine", "-M", "-accel", "-m", "-display", "-drive", "-hda", "-hdb", "-hdc", "-hdd",
-                "-cdrom", "-device", "-global", "-qtest", "-qtest-log", "-chardev", "-mon", "-qmp", "-trace",
-                "-D", "-name", "-audio", "-run-with", "-rtc", "-serial", "-parallel", "-monitor", "-vga", "-L", "-object").contains(opt);
+    private void qtest(String opt, String value) throws UsageException {
+        if (qtest != null) {
+            throw new UsageException(opt + " " + value + ": only one qtest chardev is allowed");
+        }
+        qtest = ChardevSpec.parseLegacy(opt, value);
     }
 
-    private void flag(String opt) throws UsageException {
-        switch (opt) {
-            case "-nodefaults" -> noDefaults = true;
-            case "-S" -> startPaused = true;
-            case "-enable-kvm" -> setAccelerator(opt, "kvm");
-            // No display and no guest-initiated reboot/shutdown exist yet: nothing to switch.
-            case "-nographic", "-no-reboot", "-no-shutdown" -> { }
-            default -> throw new IllegalStateException("flag " + opt);
+    private void chardev(String value) throws UsageException {
+        ChardevSpec c = ChardevSpec.parseChardev(value);
+        if (chardevs.putIfAbsent(c.id(), c) != null) {
+            throw new UsageException("-chardev " + value + ": duplicate chardev id '" + c.id() + "'");
         }
     }
 
-    private void option(String opt, String value) throws UsageException {
-        switch (opt) {
-            case "-machine", "-M" -> machine(opt, value);
-            case "-accel" -> {
-                Map<String, String> o = QemuOpts.parse(opt, value, "accel");
-                for (String key : o.keySet()) {
-                    if (!key.equals("accel")) {
-                        throw new UsageException(opt + " " + value + ": Invalid parameter '" + key + "'");
-                    }
-                }
-                setAccelerator(opt + " " + value, o.getOrDefault("accel", ""));
+    /** {@code -name NAME} or {@code -name guest=NAME[,process=P][,debug-threads=on|off]}, as QEMU. */
+    private void name(String opt, String value) throws UsageException {
+        Map<String, String> o = QemuOpts.parse(opt, value, "guest");
+        for (Map.Entry<String, String> e : o.entrySet()) {
+            switch (e.getKey()) {
+                case "guest", "process" -> { }
+                case "debug-threads" -> onOff(opt, value, e.getKey(), e.getValue(), false);
+                default -> throw new UsageException(opt + " " + value + ": Invalid parameter '" + e.getKey() + "'");
             }
-            case "-m" -> ramSize = memorySize(value);
-            case "-display" -> onlyNone(opt, value, "display");
-            case "-audio" -> onlyNone(opt, value, "audio driver");
-            case "-serial", "-parallel", "-monitor", "-vga" -> onlyNone(opt, value, opt.substring(1));
-            case "-drive" -> addDrive(value);
-            case "-hda" -> addLegacyDrive(opt, value, 0, "disk");
-            case "-hdb" -> addLegacyDrive(opt, value, 1, "disk");
-            case "-hdc" -> addLegacyDrive(opt, value, 2, "disk");
-            case "-hdd" -> addLegacyDrive(opt, value, 3, "disk");
-            case "-cdrom" -> addLegacyDrive(opt, value, 2, "cdrom");
-            case "-device" -> deviceArgs.add(new String[] {value});
-            case "-global" -> global(value);
-            case "-qtest" -> {
-                if (qtest != null) {
-                    throw new UsageException("-qtest " + value + ": only one qtest chardev is allowed");
-                }
-                qtest = ChardevSpec.parseLegacy(opt, value);
-            }
-            case "-qtest-log" -> qtestLog = value;
-            case "-chardev" -> {
-                ChardevSpec c = ChardevSpec.parseChardev(value);
-                if (chardevs.putIfAbsent(c.id(), c) != null) {
-                    throw new UsageException("-chardev " + value + ": duplicate chardev id '" + c.id() + "'");
-                }
-            }
-            case "-mon" -> monitorArgs.add(value);
-            case "-object" -> objectArgs.add(value);
-            case "-qmp" -> monitors.add(ChardevSpec.parseLegacy(opt, value));
-            case "-trace" -> trace(value);
-            case "-D" -> traceFile = Path.of(value);
-            case "-name" -> name = QemuOpts.parse(opt, value, "guest").get("guest");
-            case "-run-with" -> runWith(value);
-            case "-rtc" -> rtc = RtcOption.parse(value);
-            case "-L" -> { /* firmware search path: no firmware is loaded yet */ }
-            default -> throw new IllegalStateException("option " + opt);
         }
+        name = o.get("guest");
     }
 
     private void machine(String opt, String value) throws UsageException {
@@ -219,7 +256,10 @@ public final class CommandLine {
         accelerator = accel;
     }
 
-    /** {@code -m 128}, {@code -m 128M}, {@code -m 1G}, {@code -m size=512M}; a bare number is MiB. */
+    /**
+     * {@code -m 128}, {@code -m 128M}, {@code -m 1G}, {@code -m size=512M[,slots=N,maxmem=SIZE]}; a
+     * bare number is MiB. slots and maxmem are checked as QEMU checks them (no memory hotplug exists).
+     */
     static long memorySize(String value) throws UsageException {
         Map<String, String> o = QemuOpts.parse("-m", value, "size");
         String text = o.get("size");
@@ -231,30 +271,53 @@ public final class CommandLine {
         if (text == null || text.isEmpty()) {
             throw new UsageException("-m " + value + ": missing size (expected: e.g. 128M)");
         }
-        long unit = 1L << 20;
-        char last = Character.toUpperCase(text.charAt(text.length() - 1));
-        String digits = text;
-        if ("BKMGT".indexOf(last) >= 0) {
-            unit = switch (last) {
-                case 'B' -> 1;
-                case 'K' -> 1L << 10;
-                case 'M' -> 1L << 20;
-                case 'G' -> 1L << 30;
-                default -> 1L << 40;
-            };
-            digits = text.substring(0, text.length() - 1);
-        }
-        long size;
-        try {
-            size = Math.multiplyExact(Long.parseLong(digits), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
+        long size = sizeWithSuffix(text, 1L << 20);
+        if (size < 0) {
             throw new UsageException("-m " + value + ": invalid RAM size '" + text + "' (expected: e.g. 128M or 1G)");
+        }
+        if (o.containsKey("slots") && !o.get("slots").matches("[0-9]{1,18}")) {
+            throw new UsageException("-m " + value + ": Parameter 'slots' expects a number");
+        }
+        if (o.containsKey("maxmem")) {
+            long maxmem = sizeWithSuffix(o.get("maxmem"), 1);
+            if (maxmem < 0) {
+                throw new UsageException("-m " + value + ": Parameter 'maxmem' expects a non-negative number below"
+                        + " 2^64 (optional suffix k, M, G, T, P or E)");
+            }
+            if (maxmem < size) {
+                throw new UsageException("-m " + value + ": invalid value of maxmem: maximum memory size (0x"
+                        + Long.toHexString(maxmem) + ") must be at least the initial memory size (0x"
+                        + Long.toHexString(size) + ")");
+            }
+        } else if (o.containsKey("slots")) {
+            throw new UsageException("-m " + value + ": slots specified but no max-size");
         }
         if (size < (2L << 20) || size % 4096 != 0 || size > (1L << 40)) {
             throw new UsageException("-m " + value + ": RAM size " + size
                     + " bytes (expected: a multiple of 4 KiB from 2 MiB to 1 TiB)");
         }
         return size;
+    }
+
+    /**
+     * QEMU's size syntax: digits with an optional suffix B, K, M, G, T, P or E (either case);
+     * without one, {@code defaultUnit}. Returns -1 for anything else or a size beyond 63 bits.
+     */
+    static long sizeWithSuffix(String text, long defaultUnit) {
+        if (text.isEmpty()) {
+            return -1;
+        }
+        int suffix = "BKMGTPE".indexOf(Character.toUpperCase(text.charAt(text.length() - 1)));
+        String digits = suffix >= 0 ? text.substring(0, text.length() - 1) : text;
+        long unit = suffix >= 0 ? 1L << (10 * suffix) : defaultUnit;
+        if (!digits.matches("[0-9]{1,19}")) {
+            return -1;
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(digits), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            return -1;
+        }
     }
 
     private static void onlyNone(String opt, String value, String what) throws UsageException {
@@ -298,6 +361,10 @@ public final class CommandLine {
             if (o.containsKey(b)) {
                 onOff("-drive", value, b, o.get(b), false);
             }
+        }
+        if (iface.equals("ide") && media.equals("disk") && onOff("-drive", value, "readonly", o.get("readonly"), false)) {
+            // QEMU's ide-hd refuses a read-only block node; only a CD-ROM may be read-only.
+            throw new UsageException(source + ": Block node is read-only");
         }
         if (!o.containsKey("file") && media.equals("disk") && !iface.equals("none")) {
             throw new UsageException(source + ": a disk drive needs file=IMAGE");
@@ -369,6 +436,9 @@ public final class CommandLine {
                     () -> new UsageException(source + ": Property '" + driver + ".drive' can't find value '" + drive + "'"));
             if (d.iface() != DriveSpec.Interface.NONE) {
                 throw new UsageException(source + ": drive '" + drive + "' is already attached (expected: a drive with if=none)");
+            }
+            if (kind == IdeDeviceSpec.Kind.HD && onOff("-drive", d.source(), "readonly", d.options().get("readonly"), false)) {
+                throw new UsageException(source + ": Block node is read-only");
             }
             if (kind == IdeDeviceSpec.Kind.HD && d.file() == null) {
                 throw new UsageException(source + ": Device needs media, but drive is empty (expected: file= on drive '"
@@ -482,7 +552,7 @@ public final class CommandLine {
                         }
                     } catch (IOException ex) {
                         throw new UsageException("-trace " + value + ": cannot read events file '" + e.getValue()
-                                + "': " + ex.getMessage());
+                                + "': " + HostErrorText.reason(ex));
                     }
                 }
                 case "file" -> traceFile = Path.of(e.getValue());

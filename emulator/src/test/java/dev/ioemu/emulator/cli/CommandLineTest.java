@@ -193,18 +193,62 @@ class CommandLineTest {
             "-chardev socket,id=c,path=/x -chardev socket,id=c,path=/y|ioemu: -chardev socket,id=c,path=/y: duplicate chardev id 'c'",
             "-mon chardev=nope,mode=control|ioemu: -mon chardev=nope,mode=control: chardev 'nope' not found (expected: an id from -chardev)",
             "-chardev socket,id=c,path=/x -mon chardev=c|ioemu: -mon chardev=c: monitor mode 'readline' not supported (expected: mode=control)",
-            "-trace events=/nonexistent/ev|ioemu: -trace events=/nonexistent/ev: cannot read events file '/nonexistent/ev': /nonexistent/ev",
+            "-trace events=/nonexistent/ev|ioemu: -trace events=/nonexistent/ev: cannot read events file '/nonexistent/ev': No such file or directory",
             "-trace enable=x,colour=1|ioemu: -trace enable=x,colour=1: Invalid parameter 'colour' (expected: enable, events, file)",
             "-object iothread,id=io0|ioemu: -object iothread,id=io0: object type 'iothread' not supported (expected: qtest)",
             "-object qtest,id=q,chardev=nope|ioemu: -object qtest,id=q,chardev=nope: chardev 'nope' not found (expected: an id from -chardev)",
             "-machine accel=kvm:hax|ioemu: -machine accel=kvm:hax: invalid accelerator 'hax' (expected: qtest, tcg, kvm)",
             "-run-with chroot=/x|ioemu: -run-with chroot=/x: Invalid parameter 'chroot' (expected: exit-with-parent)",
             "-qtest unix:/nonexistent/qtest.sock|ioemu: -qtest unix:/nonexistent/qtest.sock: Failed to connect to '/nonexistent/qtest.sock': No such file or directory",
-            "-qtest-log /nonexistent/dir/log|ioemu: -qtest-log /nonexistent/dir/log: cannot open: /nonexistent/dir/log",
+            "-qtest-log /nonexistent/dir/log|ioemu: -qtest-log /nonexistent/dir/log: cannot open: No such file or directory",
+            // Hostile-input regressions (issue 8, items 4, 7 and 8), QEMU 7.2's wording where it has one.
+            "-m 128M,maxmem=zz|ioemu: -m 128M,maxmem=zz: Parameter 'maxmem' expects a non-negative number below 2^64 (optional suffix k, M, G, T, P or E)",
+            "-m 128M,slots=x|ioemu: -m 128M,slots=x: Parameter 'slots' expects a number",
+            "-m 128M,slots=2|ioemu: -m 128M,slots=2: slots specified but no max-size",
+            "-m 128M,maxmem=64M|ioemu: -m 128M,maxmem=64M: invalid value of maxmem: maximum memory size (0x4000000) must be at least the initial memory size (0x8000000)",
+            "-name a,b=c|ioemu: -name a,b=c: Invalid parameter 'b'",
+            "-name a,debug-threads=maybe|ioemu: -name a,debug-threads=maybe: Parameter 'debug-threads' expects 'on' or 'off', got 'maybe'",
+            "-drive file=a.img,if=ide,readonly=on|ioemu: -drive file=a.img,if=ide,readonly=on: Block node is read-only",
+            "-drive if=none,id=d,file=a,readonly=on -device ide-hd,drive=d|ioemu: -device ide-hd,drive=d: Block node is read-only",
+            "-drive file=a.img,inject-error.99999999999.iotype=read|ioemu: -drive file=a.img,inject-error.99999999999.iotype=read: drive option: 'inject-error.99999999999.iotype' (expected: inject-error.N.KEY with N a number below 10^9)",
+            "-qtest tcp:no.such.host.invalid:1|ioemu: -qtest tcp:no.such.host.invalid:1: address resolution failed for no.such.host.invalid:1: Name or service not known",
+            "-qmp tcp:no.such.host.invalid:1|ioemu: -qmp tcp:no.such.host.invalid:1: address resolution failed for no.such.host.invalid:1: Name or service not known",
+            "-chardev socket,id=c,path=/nonexistent/x.sock -mon chardev=c,mode=control|ioemu: -chardev socket,id=c,path=/nonexistent/x.sock: Failed to connect to '/nonexistent/x.sock': No such file or directory",
+            "-D /nonexistent/dir/trace.log|ioemu: -D /nonexistent/dir/trace.log: cannot open: No such file or directory",
     })
     void badCommandLineExitsOneWithAMessageNamingTheOption(String args, String message) {
         Object[] r = run(args);
         assertEquals(1, r[0], "exit status");
         assertEquals(message + System.lineSeparator(), r[1]);
+    }
+
+    @Test
+    void symlinkLoopIsReportedWithTheCLibrarysWords(@TempDir Path dir) throws Exception {
+        Path loop = dir.resolve("loop.img");
+        Files.createSymbolicLink(loop, loop.getFileName());
+        Object[] r = run("-drive file=" + loop + ",if=ide,format=raw");
+        assertEquals(1, r[0]);
+        assertEquals("ioemu: -drive file=" + loop + ",if=ide,format=raw: Could not open '" + loop
+                + "': Too many levels of symbolic links" + System.lineSeparator(), r[1]);
+    }
+
+    @Test
+    void everyOptionInTheTableIsParsedAndDocumentedOnce() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (CliOption o : CommandLine.options()) {
+            assertTrue(names.add(o.name()), "listed twice: " + o.name());
+            Object[] missing = run(o.name());
+            if (o.takesValue()) {
+                assertEquals("ioemu: " + o.name() + ": requires an argument" + System.lineSeparator(), missing[1]);
+            } else {
+                // A flag is known and takes no value: the next argument is read as an option.
+                assertEquals("ioemu: -no-such-option: invalid option" + System.lineSeparator(),
+                        run(o.name() + " -no-such-option")[1], o.name());
+            }
+            if (!o.help().isEmpty()) {
+                assertTrue(CommandLine.usage().contains("  " + o.name() + " "), o.name() + " in the help");
+            }
+        }
+        assertEquals("ioemu: -no-such-option: invalid option" + System.lineSeparator(), run("-no-such-option")[1]);
     }
 }
