@@ -6,6 +6,8 @@ import dev.ioemu.emulator.chardev.Connection;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
+import dev.ioemu.emulator.engine.SoftCpuEngine;
+import dev.ioemu.emulator.engine.SoftPc;
 import dev.ioemu.emulator.machine.PcMachine;
 import dev.ioemu.emulator.machine.PciIdeWiring;
 import dev.ioemu.emulator.qmp.QmpMonitor;
@@ -36,7 +38,9 @@ public final class Emulator {
     private final IntConsumer exit;
     private final List<ChardevEndpoint> endpoints = new ArrayList<>();
     private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile PcMachine machine;   // read by signal and QMP threads in shutdown()
+    private volatile PcMachine machine;
+    private volatile SoftPc softPc;
+    private volatile Thread softEngineThread;   // read by signal and QMP threads in shutdown()
     private volatile QtestLog qtestLog = QtestLog.disabled();
     private boolean shuttingDown;
 
@@ -56,9 +60,9 @@ public final class Emulator {
      *                        drive errors): the caller prints it and exits 1
      */
     public void run() throws UsageException, IOException {
-        if (!config.qtestAccelerator()) {
+        if (!config.qtestAccelerator() && !config.softAccelerator()) {
             throw new UsageException("-accel " + config.accelerator() + ": accelerator '" + config.accelerator()
-                    + "' not available yet (expected: qtest)");
+                    + "' not available yet (expected: tcg (alias soft) or qtest)");
         }
         setUpTracing();
         checkStdioUsedOnce();
@@ -69,9 +73,10 @@ public final class Emulator {
         }
         machine.platform().setRtcBase(config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000));
         ChardevEndpoint qtestEndpoint;
+        PciIdeWiring ideWiring;
         List<ChardevEndpoint> monitors = new ArrayList<>();
         try {
-            PciIdeWiring.attach(machine, config);
+            ideWiring = PciIdeWiring.attach(machine, config);
             try {
                 qtestLog = QtestLog.forOption(config.qtestLog());
             } catch (IOException e) {
@@ -99,6 +104,10 @@ public final class Emulator {
             t.setDaemon(true);
             t.start();
         }
+        if (config.softAccelerator() && qtestEndpoint == null) {
+            runSoftCpu(ideWiring);
+            return;
+        }
         if (qtestEndpoint != null) {
             QtestServer server = new QtestServer(machine, config.qtestAccelerator(), qtestLog);
             Connection c;
@@ -107,6 +116,32 @@ public final class Emulator {
             }
         }
         awaitShutdown();
+    }
+
+    /**
+     * Runs the guest on the software CPU on this thread until it exits (isa-debug-exit, a reset
+     * under -no-reboot, no bootable device) or the host ends it (signal, QMP quit).
+     */
+    private void runSoftCpu(PciIdeWiring ideWiring) throws UsageException {
+        SoftPc pc;
+        try {
+            pc = SoftPc.build(machine, ideWiring.controller(), config.platform(),
+                    config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000), err);
+        } catch (UsageException | RuntimeException e) {
+            machine.shutdown();
+            closeEndpoints();
+            throw e;
+        }
+        softPc = pc;
+        softEngineThread = Thread.currentThread();
+        SoftCpuEngine.Exit exit = pc.engine().run();
+        softEngineThread = null;
+        pc.closeOutputs();
+        if (exit instanceof SoftCpuEngine.Exit.Status s) {
+            shutdown("guest-shutdown", s.code());
+        } else if (exit instanceof SoftCpuEngine.Exit.Shutdown s) {
+            shutdown(s.reason(), 0);
+        }
     }
 
     private void setUpTracing() throws UsageException {
@@ -186,13 +221,25 @@ public final class Emulator {
      * @param reason QEMU's SHUTDOWN reason, e.g. "host-qmp-quit" or "host-signal"
      */
     public void shutdown(String reason) {
+        Thread engineThread = softEngineThread;
+        SoftPc pc = softPc;
+        if (engineThread != null && engineThread != Thread.currentThread() && pc != null) {
+            // The guest runs on the engine thread: stop it there; it then comes back here.
+            pc.engine().post(() -> pc.engine().requestExit(new SoftCpuEngine.Exit.Shutdown(reason)));
+            return;
+        }
+        shutdown(reason, 0);
+    }
+
+    /** Ends the VM as {@link #shutdown(String)} does, with {@code exitStatus} unless flushing fails. */
+    private void shutdown(String reason, int exitStatus) {
         synchronized (this) {
             if (shuttingDown) {
                 return;
             }
             shuttingDown = true;
         }
-        int status = 0;
+        int status = exitStatus;
         if (machine != null) {
             machine.runState().shutdown(reason);
             try {

@@ -44,6 +44,7 @@ public final class CommandLine {
     private String name;
     private boolean exitWithParent;
     private RtcOption rtc = RtcOption.DEFAULT;
+    private final PlatformOptions.Builder platform = new PlatformOptions.Builder();
 
     private CommandLine() {
     }
@@ -60,7 +61,7 @@ public final class CommandLine {
     private static final List<CliOption> OPTIONS = List.of(
             CliOption.value("-machine", "pc[,accel=qtest]", CommandLine::machine),
             CliOption.value("-M", "TYPE (same as -machine)", CommandLine::machine),
-            CliOption.value("-accel", "qtest (tcg and kvm are not available yet)", CommandLine::accel),
+            CliOption.value("-accel", "soft|tcg (the software CPU, the default) | qtest", CommandLine::accel),
             CliOption.flag("-enable-kvm", "", (cl, opt, v) -> cl.setAccelerator(opt, "kvm")),
             CliOption.value("-m", "SIZE[,slots=N,maxmem=SIZE]", (cl, opt, v) -> cl.ramSize = memorySize(v)),
             CliOption.flag("-S", "(start paused: QMP status prelaunch until cont)",
@@ -94,14 +95,19 @@ public final class CommandLine {
                     (cl, opt, v) -> cl.rtc = RtcOption.parse(v)),
             CliOption.value("-display", "none", (cl, opt, v) -> onlyNone(opt, v, "display")),
             CliOption.value("-audio", "none", (cl, opt, v) -> onlyNone(opt, v, "audio driver")),
-            CliOption.value("-serial", "none", (cl, opt, v) -> onlyNone(opt, v, "serial")),
+            CliOption.value("-serial", "stdio|file:PATH|null|none (COM1)", (cl, opt, v) -> cl.platform.serial(opt, v)),
+            CliOption.value("-debugcon", "stdio|file:PATH|null|none (isa-debugcon at 0xe9)",
+                    (cl, opt, v) -> cl.platform.debugcon(opt, v)),
+            CliOption.value("-bios", "FILE (firmware image instead of the built-in BIOS)", (cl, opt, v) -> cl.platform.bios(v)),
+            CliOption.value("-boot", "[order=]DRIVES (c = first hard disk)", (cl, opt, v) -> cl.platform.boot(opt, v)),
             CliOption.value("-parallel", "none", (cl, opt, v) -> onlyNone(opt, v, "parallel")),
             CliOption.value("-monitor", "none", (cl, opt, v) -> onlyNone(opt, v, "monitor")),
             CliOption.value("-vga", "none", (cl, opt, v) -> onlyNone(opt, v, "vga")),
             // Accepted for QEMU compatibility: no display, no guest reboot/shutdown and no firmware
             // exist yet, so there is nothing to switch.
-            CliOption.flag("-nographic", "", (cl, opt, v) -> { }),
-            CliOption.flag("-no-reboot", "", (cl, opt, v) -> { }),
+            CliOption.flag("-nographic", "(serial console on stdio unless -serial says otherwise)",
+                    (cl, opt, v) -> cl.platform.noGraphic()),
+            CliOption.flag("-no-reboot", "(exit instead of rebooting when the guest resets)", (cl, opt, v) -> cl.platform.noReboot()),
             CliOption.flag("-no-shutdown", "", (cl, opt, v) -> { }),
             CliOption.value("-L", "", (cl, opt, v) -> { }));
 
@@ -153,16 +159,22 @@ public final class CommandLine {
         }
         List<IdeDeviceSpec> ideDevices = new ArrayList<>();
         for (String d : deviceArgs) {
-            ideDevices.add(device(d));
+            Map<String, String> o = QemuOpts.parse("-device", d, "driver");
+            if (PlatformOptions.ISA_DRIVERS.contains(o.getOrDefault("driver", ""))) {
+                platform.isaDevice(d, o);
+            } else {
+                ideDevices.add(device(d));
+            }
         }
         checkDrives(ideDevices);
         if (accelerator == null) {
-            // QEMU's default is tcg; with -qtest and no CPU engine yet, qtest is the only choice.
-            accelerator = "qtest";
+            // QEMU's default is tcg, our software CPU; libqtest always names qtest, but a bare
+            // -qtest means a test client drives the machine, so qtest it is.
+            accelerator = qtest != null ? "qtest" : "tcg";
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
                 List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent, copyGlobals(), rtc);
+                traceFile, name, exitWithParent, copyGlobals(), rtc, platform.build());
     }
 
     private Map<String, Map<String, String>> copyGlobals() {
@@ -189,7 +201,22 @@ public final class CommandLine {
     }
 
     private void chardev(String value) throws UsageException {
+        Map<String, String> o = QemuOpts.parse("-chardev", value, "backend");
+        if ("file".equals(o.get("backend")) && o.get("id") != null && o.get("path") != null) {
+            // A file chardev only ever receives guest output (isa-debugcon, a serial log).
+            if (chardevs.containsKey(o.get("id"))) {
+                throw new UsageException("-chardev " + value + ": duplicate chardev id '" + o.get("id") + "'");
+            }
+            platform.chardev(o.get("id"), new PlatformOptions.CharTarget(PlatformOptions.CharTarget.Kind.FILE,
+                    Path.of(o.get("path"))));
+            chardevs.put(o.get("id"), null);
+            return;
+        }
         ChardevSpec c = ChardevSpec.parseChardev(value);
+        if (c.kind() == ChardevSpec.Kind.STDIO || c.kind() == ChardevSpec.Kind.NULL) {
+            platform.chardev(c.id(), new PlatformOptions.CharTarget(c.kind() == ChardevSpec.Kind.STDIO
+                    ? PlatformOptions.CharTarget.Kind.STDIO : PlatformOptions.CharTarget.Kind.NULL, null));
+        }
         if (chardevs.putIfAbsent(c.id(), c) != null) {
             throw new UsageException("-chardev " + value + ": duplicate chardev id '" + c.id() + "'");
         }
@@ -228,28 +255,36 @@ public final class CommandLine {
     }
 
     /**
-     * QEMU's legacy {@code accel=A:B:C} list: the first accelerator that exists wins. Only qtest
-     * exists, so a list without it keeps its first entry (reported as not available at start).
+     * QEMU's legacy {@code accel=A:B:C} list: the first accelerator that exists wins. qtest and
+     * the software CPU (tcg, alias soft) exist; kvm does not yet.
      */
     private static String firstAvailable(String where, String list) throws UsageException {
         String[] names = list.split(":", -1);
         for (String n : names) {
-            if (!Set.of("qtest", "tcg", "kvm").contains(n)) {
-                throw new UsageException(where + ": invalid accelerator '" + n + "' (expected: qtest, tcg, kvm)");
+            if (!ACCELERATORS.contains(n)) {
+                throw new UsageException(where + ": invalid accelerator '" + n + "' (expected: qtest, tcg, soft, kvm)");
             }
         }
         for (String n : names) {
-            if (n.equals("qtest")) {
-                return n;
+            if (!n.equals("kvm")) {
+                return canonicalAccelerator(n);
             }
         }
         return names[0];
     }
 
-    private void setAccelerator(String where, String accel) throws UsageException {
-        if (!Set.of("qtest", "tcg", "kvm").contains(accel)) {
-            throw new UsageException(where + ": invalid accelerator '" + accel + "' (expected: qtest, tcg, kvm)");
+    private static final Set<String> ACCELERATORS = Set.of("qtest", "tcg", "soft", "kvm");
+
+    /** {@code soft} is ioemu's name for its software CPU; QEMU command lines say {@code tcg}. */
+    private static String canonicalAccelerator(String accel) {
+        return accel.equals("soft") ? "tcg" : accel;
+    }
+
+    private void setAccelerator(String where, String requested) throws UsageException {
+        if (!ACCELERATORS.contains(requested)) {
+            throw new UsageException(where + ": invalid accelerator '" + requested + "' (expected: qtest, tcg, soft, kvm)");
         }
+        String accel = canonicalAccelerator(requested);
         if (accelerator != null && !accelerator.equals(accel)) {
             throw new UsageException(where + ": accelerator already chosen: " + accelerator);
         }

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param traceFile     {@code -D FILE}, or null for stderr
  * @param exitWithParent {@code -run-with exit-with-parent=on}
  * @param rtc           {@code -rtc}: where the guest's RTC starts
+ * @param platform      serial and debug consoles, ISA devices, -no-reboot, -bios, -boot
  * @param ideGlobals    {@code -global} defaults by driver ("ide-hd", "ide-cd") and property
  *                      (model, serial, ver); already applied to {@link #ideDevices}, still to be
  *                      applied to disks created from {@code -drive if=ide}
@@ -39,9 +40,15 @@ public record VmConfig(
         String name,
         boolean exitWithParent,
         Map<String, Map<String, String>> ideGlobals,
-        RtcOption rtc) {
+        RtcOption rtc,
+        PlatformOptions platform) {
 
     public static final long DEFAULT_RAM_SIZE = 128L << 20;
+
+    /** The software CPU ({@code -accel tcg}, alias {@code soft}). */
+    public boolean softAccelerator() {
+        return "tcg".equals(accelerator);
+    }
 
     public boolean qtestAccelerator() {
         return "qtest".equals(accelerator);

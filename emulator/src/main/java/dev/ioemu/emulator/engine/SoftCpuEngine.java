@@ -8,7 +8,6 @@ import dev.ioemu.cpu.InterruptController;
 import dev.ioemu.cpu.IoPorts;
 import dev.ioemu.cpu.StopReason;
 import dev.ioemu.devices.bus.IoPortBus;
-import dev.ioemu.devices.time.VirtualClock;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +38,17 @@ public final class SoftCpuEngine {
         record Shutdown(String reason) implements Exit { }
     }
 
+    /** The virtual clock the engine drives (the machine's timers run when it advances). */
+    public interface Timebase {
+        /** The earliest armed timer deadline in ns, or -1 if none. */
+        long nextDeadline();
+
+        /** Advances to {@code target} ns, running due timers on this thread. */
+        long advanceTo(long target);
+    }
+
     private final Cpu cpu;
-    private final VirtualClock clock;
+    private final Timebase clock;
     private final IoPortBus ports;
     private final BiosTrapDispatcher traps;
     private final RegisterFile regs;
@@ -55,12 +63,13 @@ public final class SoftCpuEngine {
     private boolean haltedWithIfClearReported;
 
     /**
-     * @param machineReset resets every device (not the CPU) for a guest-requested reset
+     * @param machineReset resets every device after a triple fault; it must lead to
+     *                     {@link #machineWasReset} (the engine registers with the machine)
      * @param noReboot     {@code -no-reboot}: a guest reset ends the run instead
      * @param pace         keep virtual time from running ahead of host time while the guest
      *                     idles (interactive use); off for tests and benchmarks
      */
-    public SoftCpuEngine(Cpu cpu, VirtualClock clock, IoPortBus ports, BiosTrapDispatcher traps,
+    public SoftCpuEngine(Cpu cpu, Timebase clock, IoPortBus ports, BiosTrapDispatcher traps,
                          dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
                          boolean noReboot, boolean pace) {
         this.cpu = cpu;
@@ -96,8 +105,12 @@ public final class SoftCpuEngine {
         cpu.requestStop();
     }
 
-    /** A guest-requested reset (i8042 0xFE, port 92h bit 0, triple fault); engine thread only. */
-    public void requestReset() {
+    /**
+     * The machine's devices were reset (i8042 pulse, port 92h, QMP system_reset, or this engine
+     * after a triple fault): the CPU follows at the next instruction boundary, or the run ends
+     * with status 0 under {@code -no-reboot}. Engine thread only.
+     */
+    public void machineWasReset() {
         resetRequested = true;
         cpu.requestStop();
     }
@@ -127,7 +140,7 @@ public final class SoftCpuEngine {
                 if (noReboot) {
                     requestExit(new Exit.Status(0));
                 } else {
-                    reset();
+                    cpu.reset();
                 }
                 continue;
             }
@@ -145,11 +158,7 @@ public final class SoftCpuEngine {
                 case TRIPLE_FAULT -> {
                     System.err.printf("ioemu: triple fault at %04x:%08x: %s%n",
                             cpu.segmentSelector(Cpu.CS), cpu.eip(), noReboot ? "exiting (-no-reboot)" : "resetting");
-                    if (noReboot) {
-                        requestExit(new Exit.Status(0));
-                    } else {
-                        reset();
-                    }
+                    machineReset.run();
                 }
             }
         }
@@ -164,11 +173,6 @@ public final class SoftCpuEngine {
         }
         long until = (next - virtualNow()) / NANOS_PER_INSTRUCTION + 1;
         return Math.max(1, Math.min(SLICE, until));
-    }
-
-    private void reset() {
-        machineReset.run();
-        cpu.reset();
     }
 
     /**
@@ -226,7 +230,7 @@ public final class SoftCpuEngine {
         @Override
         public void out(int port, int size, int value) {
             syncClock();
-            if (port == BiosRom.TRAP_PORT && size == 1) {
+            if (port == BiosRom.TRAP_PORT && size == 1 && traps != null) {
                 // An OUT from an address that is not one of our stubs is a guest bug: the
                 // dispatcher traces and ignores it, as the port decodes nothing else.
                 traps.trap(regs);

@@ -105,6 +105,11 @@ public final class PcPlatformWiring implements MachineComponent {
         return pics;
     }
 
+    /** The devices' clock (the machine's virtual clock): timers of the BIOS and the chips. */
+    public Clock clock() {
+        return clock;
+    }
+
     public A20Gate a20Gate() {
         return a20;
     }

@@ -59,7 +59,7 @@ public final class PciIdeWiring implements MachineComponent {
      * @throws UsageException naming the option of a drive that cannot be placed or opened (the
      *                        drives opened before it are closed again)
      */
-    public static void attach(PcMachine machine, VmConfig config) throws UsageException {
+    public static PciIdeWiring attach(PcMachine machine, VmConfig config) throws UsageException {
         PciHostBridge host = new PciHostBridge();
         machine.ioBus().map(PCI_CONFIG_PORT, 8, host);
         host.attach(DEVFN_HOST_BRIDGE, new I440fxHostBridge());
@@ -77,7 +77,14 @@ public final class PciIdeWiring implements MachineComponent {
             ide.close();
             throw e;
         }
-        machine.addComponent(new PciIdeWiring(ide, opened));
+        PciIdeWiring wiring = new PciIdeWiring(ide, opened);
+        machine.addComponent(wiring);
+        return wiring;
+    }
+
+    /** The PIIX3 IDE function: the BIOS finds the drives and their request queues through it. */
+    public PiixIde controller() {
+        return ide;
     }
 
     private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened) throws UsageException {

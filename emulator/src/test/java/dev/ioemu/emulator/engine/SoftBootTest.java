@@ -153,7 +153,12 @@ class SoftBootTest {
             memory.mapRom(BiosRom.BASE, rom);
             memory.mapRom(BiosRom.HIGH_ALIAS, rom);
             Cpu cpu = new Cpu(CpuModel.I386, memory);
-            SoftCpuEngine engine = new SoftCpuEngine(cpu, clock, ports, bios.dispatcher(), pic, () -> { },
+            SoftCpuEngine.Timebase timebase = new SoftCpuEngine.Timebase() {
+                @Override public long nextDeadline() { return clock.nextDeadline(); }
+
+                @Override public long advanceTo(long target) { return clock.advanceTo(target); }
+            };
+            SoftCpuEngine engine = new SoftCpuEngine(cpu, timebase, ports, bios.dispatcher(), pic, () -> { },
                     true, false);
             ports.map(0xf4, 1, exitPort(engine));
             cpu.reset();

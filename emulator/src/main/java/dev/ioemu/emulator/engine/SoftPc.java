@@ -1,0 +1,280 @@
+package dev.ioemu.emulator.engine;
+
+import dev.ioemu.bios.AtaLocation;
+import dev.ioemu.bios.Bios;
+import dev.ioemu.bios.BiosDrive;
+import dev.ioemu.bios.BootListener;
+import dev.ioemu.bios.ConsoleInput;
+import dev.ioemu.bios.ConsoleOutput;
+import dev.ioemu.bios.DiskGeometry;
+import dev.ioemu.bios.Int13Disk;
+import dev.ioemu.cpu.Cpu;
+import dev.ioemu.cpu.CpuMemory;
+import dev.ioemu.cpu.CpuModel;
+import dev.ioemu.cpu.MemoryBus;
+import dev.ioemu.devices.bus.AddressSpace;
+import dev.ioemu.devices.bus.RamBlock;
+import dev.ioemu.devices.ide.IdeDevice;
+import dev.ioemu.devices.ide.IdeDriveKind;
+import dev.ioemu.devices.ide.PiixIde;
+import dev.ioemu.devices.isa.SerialBackend;
+import dev.ioemu.devices.isa.Uart16550;
+import dev.ioemu.emulator.cli.PlatformOptions;
+import dev.ioemu.emulator.cli.UsageException;
+import dev.ioemu.emulator.machine.MachineComponent;
+import dev.ioemu.emulator.machine.PcMachine;
+import dev.ioemu.emulator.machine.PcPlatformWiring;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * A pc machine run by the software CPU: the CPU's view of the machine's one address space (RAM
+ * and ROM straight from the mapped blocks, everything else through it), the HLE BIOS (or a
+ * {@code -bios} image such as SeaBIOS) in the BIOS ROM, INT 13h on the IDE drives' own request
+ * queues, the serial and debug consoles, isa-debug-exit, and the A20 gate.
+ */
+public final class SoftPc {
+    private final SoftCpuEngine engine;
+    private final List<OutputStream> outputs;
+
+    private SoftPc(SoftCpuEngine engine, List<OutputStream> outputs) {
+        this.engine = engine;
+        this.outputs = outputs;
+    }
+
+    public SoftCpuEngine engine() {
+        return engine;
+    }
+
+    /** Flushes and closes the console files (stdout is flushed, not closed). */
+    public void closeOutputs() {
+        for (OutputStream o : outputs) {
+            try {
+                o.flush();
+                if (o != System.out) {
+                    o.close();
+                }
+            } catch (IOException ignored) {
+                // Exiting: a console file that cannot be flushed loses only console text.
+            }
+        }
+    }
+
+    /**
+     * Builds the CPU, firmware and consoles around {@code machine} (its chips and IDE already attached).
+     *
+     * @param rtcBaseSeconds the guest's wall time at start (from {@code -rtc}), for INT 1Ah
+     * @throws UsageException when a -bios file or a console file cannot be opened
+     */
+    public static SoftPc build(PcMachine machine, PiixIde ide, PlatformOptions options, long rtcBaseSeconds,
+                               PrintStream err) throws UsageException {
+        AddressSpace space = machine.addressSpace();
+        CpuMemory memory = new CpuMemory(new AddressSpaceBus(space));
+        mapDirect(memory, space);
+        PcPlatformWiring platform = machine.platform();
+        platform.a20Gate().setListener(memory::setA20);
+        memory.setA20(platform.a20Gate().enabled());
+        Cpu cpu = new Cpu(CpuModel.I386, memory);
+
+        List<OutputStream> outputs = new ArrayList<>();
+        SoftCpuEngine[] engineRef = new SoftCpuEngine[1];
+        OutputStream serialOut = options.serial() == null ? null : open("-serial", options.serial(), outputs);
+        Uart16550 com1 = serialOut == null ? null : platform.attachCom1(backend(serialOut));
+        if (options.debugcon() != null) {
+            platform.attachDebugCon(0xe9, backend(open("-debugcon", options.debugcon(), outputs)));
+        }
+        for (PlatformOptions.IsaDevice d : options.isaDevices()) {
+            switch (d.driver()) {
+                case "isa-debug-exit" -> platform.attachDebugExit(d.iobase(), d.iosize(),
+                        status -> engineRef[0].requestExit(new SoftCpuEngine.Exit.Status(status)));
+                case "isa-debugcon" -> platform.attachDebugCon(d.iobase(),
+                        d.output() == null ? b -> { } : backend(open("-chardev", d.output(), outputs)));
+                default -> throw new IllegalStateException("ISA driver " + d.driver());
+            }
+        }
+
+        Bios bios = null;
+        if (options.bios() != null) {
+            machine.memoryMap().loadBios(readFirmware(options.bios()));
+        } else {
+            ConsoleOutput console = serialOut != null ? ch -> write(serialOut, ch) : ch -> write(System.out, ch);
+            ConsoleInput keyboard = new ConsoleInput();
+            if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
+                startStdinReader(engineRef, com1, keyboard);
+            }
+            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ide), bootDrive(options),
+                    com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
+                    new dev.ioemu.bios.A20Gate() {
+                        @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
+
+                        @Override public void setEnabled(boolean on) { platform.a20Gate().setPort92(on); }
+                    },
+                    platform.clock(), rtc(rtcBaseSeconds, platform), new BootListener() {
+                        @Override public void bootFailed(String reason) {
+                            err.println("ioemu: no bootable device: " + reason);
+                            engineRef[0].requestExit(new SoftCpuEngine.Exit.Status(1));
+                        }
+                    }));
+            machine.memoryMap().loadBios(bios.romImage());
+        }
+
+        SoftCpuEngine engine = new SoftCpuEngine(cpu, new SoftCpuEngine.Timebase() {
+            @Override public long nextDeadline() { return machine.clock().nextDeadline(); }
+
+            @Override public long advanceTo(long target) { return machine.clock().advanceTo(target); }
+        }, machine.ioBus(), bios == null ? null : bios.dispatcher(), platform.interruptController(),
+                machine::reset, options.noReboot(), true);
+        engineRef[0] = engine;
+        machine.addComponent(new MachineComponent() {
+            @Override public void reset() { engine.machineWasReset(); }
+        });
+        cpu.reset();
+        return new SoftPc(engine, outputs);
+    }
+
+    /** RAM and ROM below 4 GiB go to the CPU's fast path, chunk by chunk. */
+    private static void mapDirect(CpuMemory memory, AddressSpace space) {
+        for (AddressSpace.Mapping m : space.mappings()) {
+            if (m.kind() == AddressSpace.Kind.MMIO || m.start() >= (1L << 32)) {
+                continue;
+            }
+            long done = 0;
+            while (done < m.size()) {
+                long offset = m.blockOffset() + done;
+                RamBlock.Chunk chunk = m.block().chunkAt(offset);
+                long inChunk = offset - chunk.offset();
+                long length = Math.min(m.size() - done, chunk.size() - inChunk);
+                length = Math.min(length, (1L << 32) - (m.start() + done));
+                ByteBuffer slice = chunk.buffer().duplicate().position((int) inChunk).limit((int) (inChunk + length)).slice();
+                if (m.kind() == AddressSpace.Kind.RAM) {
+                    memory.mapRam(m.start() + done, slice);
+                } else {
+                    memory.mapRom(m.start() + done, slice);
+                }
+                done += length;
+            }
+        }
+    }
+
+    /** Hard disks in IDE index order (80h, 81h, …), each on its drive's own request queue. */
+    private static List<BiosDrive> disks(PiixIde ide) {
+        List<BiosDrive> disks = new ArrayList<>();
+        for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
+            IdeDevice d = ide.drive(i);
+            if (d != null && d.kind() == IdeDriveKind.DISK && d.requestQueue() != null) {
+                disks.add(Int13Disk.attach(d.requestQueue(), AtaLocation.piix3(i / 2, i % 2), null,
+                        DiskGeometry.Policy.PARTITION_TABLE_FIRST));
+            }
+        }
+        return disks;
+    }
+
+    private static int bootDrive(PlatformOptions options) {
+        return 0x80;   // -boot c; floppies and CD-ROM boot are not modelled
+    }
+
+    private static InstantSource rtc(long baseSeconds, PcPlatformWiring platform) {
+        return () -> Instant.ofEpochSecond(baseSeconds).plusNanos(platform.clock().nanos());
+    }
+
+    private static byte[] readFirmware(Path file) throws UsageException {
+        try {
+            byte[] image = Files.readAllBytes(file);
+            if (image.length == 0 || image.length > 256 * 1024 || image.length % 65536 != 0) {
+                throw new UsageException("-bios " + file + ": " + image.length
+                        + " bytes (expected: 64, 128, 192 or 256 KiB)");
+            }
+            return image;
+        } catch (IOException e) {
+            throw new UsageException("-bios " + file + ": could not load: " + e.getMessage(), e);
+        }
+    }
+
+    private static OutputStream open(String option, PlatformOptions.CharTarget target, List<OutputStream> outputs)
+            throws UsageException {
+        OutputStream out = switch (target.kind()) {
+            case STDIO -> System.out;
+            case NULL -> OutputStream.nullOutputStream();
+            case FILE -> {
+                try {
+                    yield new java.io.BufferedOutputStream(Files.newOutputStream(target.file()));
+                } catch (IOException e) {
+                    throw new UsageException(option + " file:" + target.file() + ": could not open: " + e.getMessage(), e);
+                }
+            }
+        };
+        outputs.add(out);
+        return out;
+    }
+
+    private static SerialBackend backend(OutputStream out) {
+        return b -> write(out, b & 0xff);
+    }
+
+    private static void write(OutputStream out, int b) {
+        try {
+            out.write(b);
+            if (out == System.out && b == '\n') {
+                out.flush();
+            }
+        } catch (IOException ignored) {
+            // A console whose reader went away loses console text, never guest state.
+        }
+    }
+
+    /** Console input: bytes typed on stdin reach COM1 and the BIOS keyboard on the engine thread. */
+    private static void startStdinReader(SoftCpuEngine[] engine, Uart16550 com1, ConsoleInput keyboard) {
+        Thread t = new Thread(() -> {
+            InputStream in = System.in;
+            byte[] buf = new byte[256];
+            try {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    byte[] data = java.util.Arrays.copyOf(buf, n);
+                    engine[0].post(() -> {
+                        if (com1 != null) {
+                            com1.receive(data, 0, data.length);
+                        }
+                        keyboard.offerText(new String(data, java.nio.charset.StandardCharsets.ISO_8859_1));
+                    });
+                }
+            } catch (IOException e) {
+                // stdin closed: no more console input.
+            }
+        }, "console-input");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The CPU's slow path: ROM writes, MMIO and unassigned space through the machine's map. */
+    private record AddressSpaceBus(AddressSpace space) implements MemoryBus {
+        @Override
+        public int read(long address, int size) {
+            return switch (size) {
+                case 1 -> space.readByte(address);
+                case 2 -> space.readWord(address);
+                default -> space.readDword(address);
+            };
+        }
+
+        @Override
+        public void write(long address, int size, int value) {
+            switch (size) {
+                case 1 -> space.writeByte(address, value);
+                case 2 -> space.writeWord(address, value);
+                default -> space.writeDword(address, value);
+            }
+        }
+    }
+}
