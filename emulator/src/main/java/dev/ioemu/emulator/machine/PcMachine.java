@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;

@@ -3,7 +3,8 @@ package dev.ioemu.emulator.qtest;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.emulator.chardev.Connection;
-import dev.ioemu.emulator.machine.GpioPins;
+import dev.ioemu.devices.bus.GpioPins;
+import dev.ioemu.devices.chardev.ChardevWriter;
 import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.QomDevice;
 
@@ -24,9 +25,11 @@ import java.util.Base64;
  * (emulator/QTEST.md lists every divergence).
  *
  * <p>Threads: {@link #serve} runs on the machine thread and executes each request while holding
- * the machine's monitor. IRQ observers run on whichever thread set the pin (machine thread or a
- * block I/O thread); all output goes through {@link #send}, which is serialised on
- * {@code outputLock} so IRQ lines and replies never interleave within a line.
+ * the machine's monitor. IRQ listeners run on whichever thread set the pin (machine thread or a
+ * block I/O thread) and only queue their line; one {@link ChardevWriter} thread per connection
+ * writes replies and IRQ lines in the order they were queued (under {@code outputLock}), so a
+ * slow client never blocks a device or an I/O thread. The serving thread waits for each reply
+ * to be written before it reads the next request, as QEMU does.
  */
 public final class QtestServer {
     /** Largest buffer a read/write/b64 request may name; QEMU would g_malloc it or abort. */
@@ -45,7 +48,7 @@ public final class QtestServer {
     private final int maxLine;
 
     private final Object outputLock = new Object();
-    private OutputStream out;                              // guarded by outputLock; null when closed
+    private ChardevWriter writer;                          // guarded by outputLock; null when closed
     private final int[] irqLevels = new int[MAX_IRQ];   // last level reported, guarded by outputLock
     private QomDevice intercepted;                         // machine thread only
 
@@ -112,7 +115,10 @@ public final class QtestServer {
             // A reset connection ends the session like EOF does.
         } finally {
             synchronized (outputLock) {
-                out = null;
+                if (writer != null) {
+                    writer.close();   // what was queued still goes out
+                    writer = null;
+                }
             }
             log.closed();
         }
@@ -131,7 +137,10 @@ public final class QtestServer {
     /** The chardev "opened" event: replies go to {@code output}; reported IRQ levels are forgotten. */
     void open(OutputStream output) {
         synchronized (outputLock) {
-            out = output;
+            if (writer != null) {
+                writer.close();
+            }
+            writer = new ChardevWriter(output, "qtest-writer");
             java.util.Arrays.fill(irqLevels, 0);
         }
         log.opened();
@@ -184,24 +193,32 @@ public final class QtestServer {
      * of the client), e.g. a 175 KB b64read reply.
      */
     private void send(byte[] line) {
+        ChardevWriter.Ticket written;
         synchronized (outputLock) {
             if (log.enabled()) {
                 log.sent(new String(line, 0, line.length - 1, StandardCharsets.ISO_8859_1));
             }
-            if (out == null) {
+            if (writer == null) {
                 return;
             }
-            try {
-                out.write(line);
-                out.flush();
-            } catch (IOException e) {
-                out = null;   // the client went away; serve() sees the end of input next
-            }
+            written = writer.post(line);   // a client that went away drops it; serve() sees EOF next
+        }
+        written.await();
+    }
+
+    /** Queues a line (an IRQ notification) behind everything sent so far; never blocks. */
+    private void post(String text) {
+        assert Thread.holdsLock(outputLock);
+        if (log.enabled()) {
+            log.sent(text);
+        }
+        if (writer != null) {
+            writer.post((text + "\n").getBytes(StandardCharsets.ISO_8859_1));
         }
     }
 
     /**
-     * Observer for intercepted pins: report changes against the last reported level. Levels are
+     * Listener for intercepted pins (runs under the pins' lock, so it only queues): report changes against the last reported level. Levels are
      * compared as ints, as QEMU does, so 1 then 5 reports two raises.
      */
     private void pinSet(int pin, int level) {
@@ -211,7 +228,7 @@ public final class QtestServer {
         synchronized (outputLock) {
             if (irqLevels[pin] != level) {
                 irqLevels[pin] = level;
-                send("IRQ " + (level != 0 ? "raise " : "lower ") + pin);
+                post("IRQ " + (level != 0 ? "raise " : "lower ") + pin);
             }
         }
     }
@@ -455,7 +472,7 @@ public final class QtestServer {
         }
         intercepted = dev;
         GpioPins pins = inputs ? dev.inputs() : dev.outputs();
-        pins.observe(this::pinSet);
+        pins.addListener(this::pinSet);
         return "OK";
     }
 

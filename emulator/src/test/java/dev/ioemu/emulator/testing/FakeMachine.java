@@ -4,7 +4,7 @@ import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.PortDevice;
 import dev.ioemu.emulator.machine.BlockInfo;
-import dev.ioemu.emulator.machine.GpioPins;
+import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.PcMemoryMap;
 import dev.ioemu.emulator.machine.QomDevice;
