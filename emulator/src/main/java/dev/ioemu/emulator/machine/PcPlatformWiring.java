@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.isa.A20Gate;
