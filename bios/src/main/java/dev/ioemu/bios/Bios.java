@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The high-level emulated BIOS of one machine (issue 9; shared/spec/int13.md §10.2): the
@@ -37,6 +38,16 @@ public final class Bios {
         public Config {
             disks = List.copyOf(disks);
             comPorts = List.copyOf(comPorts);
+            Objects.requireNonNull(console, "BIOS console output");
+            Objects.requireNonNull(keyboard, "BIOS console input");
+            Objects.requireNonNull(a20, "A20 gate");
+            Objects.requireNonNull(clock, "clock");
+            Objects.requireNonNull(rtc, "RTC time source");
+            Objects.requireNonNull(bootListener, "boot listener");
+            if (bootDrive < 0x80 || bootDrive > 0xFF) {
+                throw new IllegalArgumentException("boot drive: 0x" + Integer.toHexString(bootDrive)
+                        + " (expected: a hard disk number 0x80-0xff)");
+            }
         }
     }
 

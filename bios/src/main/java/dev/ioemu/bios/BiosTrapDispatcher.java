@@ -109,7 +109,7 @@ public final class BiosTrapDispatcher {
         if (call.resumeIp() != null) {
             regs.setEip(call.resumeIp());
         }
-        if (TraceEvent.BIOS_CALL.enabled) {
+        if (TraceEvent.BIOS_CALL.enabled && entry != BiosRom.Entry.POST) {
             Trace.emit(TraceEvent.BIOS_CALL, entry.vector & 0xFF, axIn, regs.bx(), regs.cx(), regs.dx(), regs.ax(),
                     call.carry() ? 1 : 0, System.nanoTime() - start);
         }

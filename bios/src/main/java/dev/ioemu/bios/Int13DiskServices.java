@@ -81,7 +81,7 @@ public final class Int13DiskServices implements BiosService {
         BiosDrive d = drive(dl);
         Completion c;
         if (d == null) {
-            c = guestError(dl, ah, DISK_RET_EPARAM, "no such drive");
+            c = guestError(dl, ah, DISK_RET_EPARAM, GuestError.NO_SUCH_DRIVE, 0, 0, 0);
         } else {
             c = switch (ah) {
                 case 0x00 -> ah00Reset();
@@ -104,7 +104,7 @@ public final class Int13DiskServices implements BiosService {
                 case 0x48 -> ah48ExtendedParameters(call, d);
                 case 0x49 -> ah49MediaChange();
                 case 0x4E -> ah4eHardwareConfiguration(r);
-                default -> guestError(dl, ah, DISK_RET_EPARAM, "unsupported function");
+                default -> guestError(dl, ah, DISK_RET_EPARAM, GuestError.UNSUPPORTED_FUNCTION, 0, 0, 0);
             };
         }
         finish(call, dl, c);
@@ -119,8 +119,33 @@ public final class Int13DiskServices implements BiosService {
         call.enableInterruptsOnReturn();
     }
 
-    private static Completion guestError(int dl, int ah, int status, String why) {
+    /** What was wrong with a guest's request, for the trace: formatted only when tracing is on. */
+    enum GuestError {
+        NO_SUCH_DRIVE("no such drive"),
+        UNSUPPORTED_FUNCTION("unsupported function"),
+        BAD_COUNT_OR_SECTOR("count %d sector %d"),
+        CHS_OUTSIDE_GEOMETRY("CHS %d/%d/%d outside the geometry"),
+        FORMAT_OUTSIDE_GEOMETRY("format cylinder %d head %d count %d outside the geometry"),
+        PACKET_OUTSIDE_RAM("packet at 0x%x outside RAM"),
+        LBA_BEYOND_END("LBA %d beyond %d sectors"),
+        BUFFER_OUTSIDE_RAM("buffer 0x%x+%d outside RAM"),
+        RESULT_BUFFER_TOO_SMALL("result buffer size %d"),
+        RESULT_BUFFER_OUTSIDE_RAM("result buffer at 0x%x outside RAM"),
+        EJECT_FIXED_DISK("eject of a fixed disk"),
+        HARDWARE_CONFIGURATION("hardware configuration AL %d");
+
+        final String format;
+
+        GuestError(String format) {
+            this.format = format;
+        }
+    }
+
+    private static Completion guestError(int dl, int ah, int status, GuestError what, long a, long b, long c) {
         if (TraceEvent.INT13_GUEST_ERROR.enabled) {
+            String why = what == GuestError.LBA_BEYOND_END
+                    ? String.format(what.format.replace("%d beyond", "%s beyond"), Long.toUnsignedString(a), b)
+                    : String.format(what.format, a, b, c);
             Trace.emit(TraceEvent.INT13_GUEST_ERROR, dl, ah, status, why);
         }
         return Completion.fail(status);
@@ -147,12 +172,11 @@ public final class Int13DiskServices implements BiosService {
         int sector = r.cl() & 0x3F;
         int head = r.dh();
         if (count == 0 || count > MAX_CHS_COUNT || sector == 0) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "count " + count + " sector " + sector);
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.BAD_COUNT_OR_SECTOR, count, sector, 0);
         }
         Chs l = d.geometry().logical();
         if (cylinder >= l.cylinders() || head >= l.heads() || sector > l.sectors()) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM,
-                    "CHS " + cylinder + "/" + head + "/" + sector + " outside " + l);
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.CHS_OUTSIDE_GEOMETRY, cylinder, head, sector);
         }
         long lba = ((long) cylinder * l.heads() + head) * l.sectors() + sector - 1;
         Transfer t = transfer(call, d, op, lba, count, r.linear(Segment.ES, r.bx()));
@@ -165,7 +189,7 @@ public final class Int13DiskServices implements BiosService {
         Chs l = d.geometry().logical();
         int count = r.al();
         if (r.ch() >= l.cylinders() || r.dh() >= l.heads() || count == 0 || count > l.sectors()) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "format track outside geometry");
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.FORMAT_OUTSIDE_GEOMETRY, r.ch(), r.dh(), count);
         }
         return Completion.ok();
     }
@@ -213,12 +237,11 @@ public final class Int13DiskServices implements BiosService {
         RegisterFile r = call.regs();
         long packet = r.linear(Segment.DS, r.si());
         if (!call.isRam(packet, DiskAddressPacket.LENGTH)) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "packet outside RAM at 0x" + Long.toHexString(packet));
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.PACKET_OUTSIDE_RAM, packet, 0, 0);
         }
         DiskAddressPacket dap = DiskAddressPacket.read(memory, packet);
         if (Long.compareUnsigned(dap.lba(), d.totalSectors()) >= 0) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "LBA " + Long.toUnsignedString(dap.lba())
-                    + " beyond " + d.totalSectors() + " sectors");
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.LBA_BEYOND_END, dap.lba(), d.totalSectors(), 0);
         }
         if (dap.count() == 0) {
             return Completion.ok();
@@ -234,7 +257,7 @@ public final class Int13DiskServices implements BiosService {
     }
 
     private Completion ah46Eject(int dl) {
-        return guestError(dl, 0x46, DISK_RET_ENOTREMOVABLE, "eject of a fixed disk");
+        return guestError(dl, 0x46, DISK_RET_ENOTREMOVABLE, GuestError.EJECT_FIXED_DISK, 0, 0, 0);
     }
 
     /** The result buffer sized by the caller's size word (int13.md §3.11.4). */
@@ -242,15 +265,15 @@ public final class Int13DiskServices implements BiosService {
         RegisterFile r = call.regs();
         long buffer = r.linear(Segment.DS, r.si());
         if (!call.isRam(buffer, 2)) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "result buffer outside RAM");
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.RESULT_BUFFER_OUTSIDE_RAM, buffer, 0, 0);
         }
         int size = memory.readWord(buffer);
         if (size < EddParameters.SIZE_V1) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "result buffer size " + size);
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.RESULT_BUFFER_TOO_SMALL, size, 0, 0);
         }
         int returned = EddParameters.returnedSize(size);
         if (!call.isRam(buffer, returned)) {
-            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "result buffer outside RAM");
+            return guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.RESULT_BUFFER_OUTSIDE_RAM, buffer, 0, 0);
         }
         int dptePointer = (Ebda.SEGMENT << 16) | Ebda.DPTE;
         if (returned >= EddParameters.SIZE_V2) {
@@ -271,7 +294,7 @@ public final class Int13DiskServices implements BiosService {
     private Completion ah4eHardwareConfiguration(RegisterFile r) {
         return switch (r.al()) {
             case 0x01, 0x03, 0x04, 0x06 -> Completion.ok();
-            default -> guestError(r.dl(), r.ah(), DISK_RET_EPARAM, "hardware configuration AL " + r.al());
+            default -> guestError(r.dl(), r.ah(), DISK_RET_EPARAM, GuestError.HARDWARE_CONFIGURATION, r.al(), 0, 0);
         };
     }
 
@@ -301,8 +324,7 @@ public final class Int13DiskServices implements BiosService {
         }
         int bytes = count * BiosDrive.SECTOR_SIZE;
         if (!call.isRam(buffer, bytes)) {
-            guestError(call.regs().dl(), call.regs().ah(), DISK_RET_EPARAM,
-                    "buffer 0x" + Long.toHexString(buffer) + "+" + bytes + " outside RAM");
+            guestError(call.regs().dl(), call.regs().ah(), DISK_RET_EPARAM, GuestError.BUFFER_OUTSIDE_RAM, buffer, bytes, 0);
             return new Transfer(DISK_RET_EPARAM, 0);
         }
         if (op == Op.WRITE && d.isReadOnly()) {

@@ -90,7 +90,7 @@ class SeaBiosComparisonTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         byte[] b = Files.readAllBytes(bin);
-        assertEquals(512, b.length);
+        assertEquals(1536, b.length);
         return b;
     }
 
@@ -140,9 +140,23 @@ class SeaBiosComparisonTest {
             call(kit, lines, 0x4200, r.bx(), r.cx(), 0x0080, 0x700);
             lines.add(String.format("%04X", kit.memory.readWord(0x702)));
             call(kit, lines, 0x0800, r.bx(), r.cx(), 0x0081, r.si());
+            for (int[] c : TABLE) {
+                call(kit, lines, c[0], c[1], c[2], c[3], r.si());
+            }
         }
         return lines;
     }
+
+    /** The probe's call table (AX, BX, CX, DX). */
+    static final int[][] TABLE = {
+            {0x4600, 0, 0, 0x0080}, {0x4E02, 0, 0, 0x0080}, {0x4E06, 0, 0, 0x0080}, {0x0540, 0, 0, 0x0080},
+            {0x0501, 0, 0, 0x0080}, {0x0201, 0x1000, 0x0001, 0x0080}, {0x0201, 0x1000, 0x0000, 0x0080},
+            {0x0201, 0x1000, 0x0001, 0xFF80}, {0x0281, 0x1000, 0x0001, 0x0080}, {0x0401, 0x1000, 0x0001, 0x0080},
+            {0x1000, 0, 0, 0x0080}, {0x4500, 0, 0, 0x0080}, {0x4900, 0, 0, 0x0080}, {0x0900, 0, 0, 0x0080},
+            {0x0C00, 0, 0, 0x0080}, {0x0D00, 0, 0, 0x0080}, {0x1100, 0, 0, 0x0080}, {0x1400, 0, 0, 0x0080},
+            {0x0000, 0, 0, 0x0080}, {0x5000, 0, 0, 0x0080}, {0x1500, 0, 0, 0x0081}, {0x4100, 0x55AA, 0, 0x0000},
+            {0x0800, 0, 0, 0x0000},
+    };
 
     static void call(GuestKit kit, List<String> lines, int ax, int bx, int cx, int dx, int si) {
         var r = kit.regs;
