@@ -1,4 +1,4 @@
-package dev.ioemu.emulator.chardev;
+package dev.ioemu.devices.chardev;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -6,9 +6,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * One open byte stream of a chardev (a connected socket, or stdin/stdout). The input is read by
- * one thread; the output may be written by several (qtest replies and asynchronous IRQ lines),
- * which callers serialise themselves.
+ * One open byte stream of a chardev (a connected socket, stdin/stdout, a file). The input is read
+ * by one thread; the output is written by one thread at a time — producers on several threads
+ * (qtest replies and asynchronous IRQ lines) go through a {@link ChardevWriter}.
  */
 public record Connection(InputStream in, OutputStream out, Closeable closer) implements Closeable {
     @Override
