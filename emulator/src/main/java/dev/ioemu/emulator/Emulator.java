@@ -1,8 +1,9 @@
 package dev.ioemu.emulator;
 
 import dev.ioemu.devices.trace.Trace;
-import dev.ioemu.emulator.chardev.ChardevEndpoint;
-import dev.ioemu.emulator.chardev.Connection;
+import dev.ioemu.devices.chardev.ChardevEndpoint;
+import dev.ioemu.emulator.chardev.Chardevs;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
@@ -177,7 +178,7 @@ public final class Emulator {
 
     private ChardevEndpoint open(String option, ChardevSpec spec) throws UsageException {
         try {
-            ChardevEndpoint ep = ChardevEndpoint.open(spec);
+            ChardevEndpoint ep = Chardevs.open(spec);
             synchronized (endpoints) {
                 endpoints.add(ep);
             }

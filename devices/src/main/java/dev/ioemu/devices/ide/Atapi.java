@@ -207,7 +207,7 @@ final class Atapi {
         int size = Math.min(length, maxLength);
         if (dma) {
             regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC | Ata.STATUS_DRQ;
-            device.bus.dma.armAtapi(device, new BusMasterDma.AtapiData(-1, size, data));
+            device.bus.dma.armAtapi(new ArmedCommand.Atapi(device, -1, size, data));
             return;
         }
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
@@ -222,7 +222,7 @@ final class Atapi {
     private void readSectors(long lba, long count) {
         if (dma) {
             regs.status = Ata.STATUS_BSY | Ata.STATUS_DRDY | Ata.STATUS_DSC | Ata.STATUS_DRQ;
-            device.bus.dma.armAtapi(device, new BusMasterDma.AtapiData(lba * CD_SECTOR_SIZE, count * CD_SECTOR_SIZE, null));
+            device.bus.dma.armAtapi(new ArmedCommand.Atapi(device, lba * CD_SECTOR_SIZE, count * CD_SECTOR_SIZE, null));
             return;
         }
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;

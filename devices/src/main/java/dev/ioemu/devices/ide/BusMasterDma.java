@@ -7,7 +7,6 @@ import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -48,19 +47,10 @@ final class BusMasterDma {
     private int status;
     private int tableAddress;
 
-    /** The DMA command waiting for (or using) the engine; QEMU's registered dma_cb. */
-    private IdeDevice armedDevice;
-    private DmaKind armedKind;
-    private AtapiData armedAtapi;
+    /** The DMA command waiting for (or using) the engine; null when none. */
+    private ArmedCommand armed;
     /** The transfer whose block requests are in flight, or that is parked by werror=stop. */
     private Transfer running;
-
-    /**
-     * What an ATAPI DMA transfer moves: {@code length} bytes of the disc at {@code diskOffset},
-     * or (when {@code reply} is not null) the first {@code length} bytes of a command's reply.
-     */
-    record AtapiData(long diskOffset, long length, byte[] reply) {
-    }
 
     BusMasterDma(IdeBus bus) {
         this.bus = bus;
@@ -145,7 +135,7 @@ final class BusMasterDma {
                 table.rewind(tableAddress & 0xFFFF_FFFFL);
                 if ((status & STATUS_ACTIVE) == 0) {
                     status |= STATUS_ACTIVE;
-                    if (armedDevice != null && running == null) {
+                    if (armed != null && running == null) {
                         run();
                     }
                 }
@@ -165,10 +155,7 @@ final class BusMasterDma {
 
     /** End of a DMA command: forget it; Active stays only for an over-long PRD table. */
     void setInactive(boolean moreEntries) {
-        armedDevice = null;
-        armedKind = null;
-        armedAtapi = null;
-        running = null;
+        disarm();
         if (moreEntries) {
             status |= STATUS_ACTIVE;
         } else {
@@ -178,12 +165,15 @@ final class BusMasterDma {
 
     /** SRST / DEVICE RESET of {@code device}: a DMA command it had armed is dropped. */
     void forget(IdeDevice device) {
-        if (armedDevice == device) {
-            armedDevice = null;
-            armedKind = null;
-            armedAtapi = null;
-            running = null;
+        if (armed != null && armed.device() == device) {
+            disarm();
         }
+    }
+
+    /** The one place an armed command and its transfer are dropped. */
+    private void disarm() {
+        armed = null;
+        running = null;
     }
 
     /** Machine reset (the caller has waited for I/O). */
@@ -196,10 +186,7 @@ final class BusMasterDma {
         tableAddress = 0;
         table.rewind(0);
         table.newCommand();
-        armedDevice = null;
-        armedKind = null;
-        armedAtapi = null;
-        running = null;
+        disarm();
     }
 
     /** A transfer is parked waiting for the VM to continue, or running. */
@@ -213,8 +200,7 @@ final class BusMasterDma {
 
     /** An ATA DMA command was accepted: it runs now if the engine is active, else at Start. */
     void arm(IdeDevice device, DmaKind kind) {
-        armedDevice = device;
-        armedKind = kind;
+        armed = new ArmedCommand.Ata(device, kind);
         table.newCommand();
         if ((status & STATUS_ACTIVE) != 0) {
             run();
@@ -222,10 +208,8 @@ final class BusMasterDma {
     }
 
     /** An ATAPI packet command moves its data by DMA (§9.2 step 8). */
-    void armAtapi(IdeDevice device, AtapiData data) {
-        armedDevice = device;
-        armedKind = data.reply() != null ? DmaKind.ATAPI_REPLY : DmaKind.ATAPI_READ;
-        armedAtapi = data;
+    void armAtapi(ArmedCommand.Atapi command) {
+        armed = command;
         table.newCommand();
         if ((status & STATUS_ACTIVE) != 0) {
             run();
@@ -233,11 +217,12 @@ final class BusMasterDma {
     }
 
     private void run() {
-        if (armedKind.isAtapi()) {
-            runAtapi();
+        if (armed instanceof ArmedCommand.Atapi atapi) {
+            runAtapi(atapi);
             return;
         }
-        IdeDevice device = armedDevice;
+        IdeDevice device = armed.device();
+        DmaKind kind = armed.kind();
         AtaRegisters regs = device.regs;
         int sectors = regs.nsector;
         if (sectors == 0) {
@@ -252,7 +237,7 @@ final class BusMasterDma {
         long sector = device.currentAddress();
         if (TraceEvent.IDE_DMA_CB.enabled) {
             Trace.emit(TraceEvent.IDE_DMA_CB, bus.index, (int) scatter.size(), sector, sectors,
-                    armedKind == DmaKind.READ ? 0 : 1);
+                    kind == DmaKind.READ ? 0 : 1);
         }
         if (scatter.size() < needed) {
             // PRDs too short for the request: Active cleared, no interrupt, no error (§8.4).
@@ -262,20 +247,19 @@ final class BusMasterDma {
             return;
         }
         boolean stayActive = scatter.described() > needed;
-        if (armedKind != DmaKind.TRIM && !device.rangeOk(sector, sectors)) {
+        if (kind != DmaKind.TRIM && !device.rangeOk(sector, sectors)) {
             device.guestError("DMA out of range");
             device.dmaError();
             return;
         }
-        running = new Transfer(device, armedKind, sector, sectors, sector * Ata.SECTOR_SIZE, scatter.regions(),
+        running = new Transfer(device, kind, sector, sectors, sector * Ata.SECTOR_SIZE, scatter.regions(),
                 stayActive, busMaster, null);
         running.start();
     }
 
     /** ATAPI: a table too short ends the transfer silently — Active cleared, no IRQ, status kept. */
-    private void runAtapi() {
-        IdeDevice device = armedDevice;
-        AtapiData data = armedAtapi;
+    private void runAtapi(ArmedCommand.Atapi data) {
+        IdeDevice device = data.device();
         boolean busMaster = bus.controller.busMasterEnabled();
         PrdTable.Scatter scatter = table.walk(bus.controller.memory(), busMaster, tableAddress & 0xFFFF_FFFFL,
                 data.length(), bus.index);
@@ -284,7 +268,7 @@ final class BusMasterDma {
             setInactive(false);
             return;
         }
-        running = new Transfer(device, armedKind, 0, 0, data.diskOffset(), scatter.regions(), false, busMaster,
+        running = new Transfer(device, data.kind(), 0, 0, data.diskOffset(), scatter.regions(), false, busMaster,
                 data.reply());
         running.start();
     }
@@ -309,7 +293,7 @@ final class BusMasterDma {
         private int pending;
         private int firstError;
         // TRIM only
-        private ByteBuffer ranges;
+        private List<TrimRange> ranges;
         private int nextRange;
 
         Transfer(IdeDevice device, DmaKind kind, long sector, int sectors, long diskOffset,
@@ -328,7 +312,7 @@ final class BusMasterDma {
 
         void start() {
             if (kind == DmaKind.TRIM) {
-                ranges = gather().order(ByteOrder.LITTLE_ENDIAN);
+                ranges = TrimRange.parse(gather());
                 nextRange = 0;
                 nextDiscard();
             } else if (kind == DmaKind.ATAPI_REPLY) {
@@ -387,15 +371,11 @@ final class BusMasterDma {
         }
 
         private void nextDiscard() {
-            int entries = ranges.capacity() / 8;
-            while (nextRange < entries) {
-                long entry = ranges.getLong(nextRange * 8);
+            if (nextRange < ranges.size()) {
+                TrimRange range = ranges.get(nextRange);
                 nextRange++;
-                int count = (int) (entry >>> 48);
-                long lba = entry & 0x0000_FFFF_FFFF_FFFFL;
-                if (count == 0) {
-                    continue;
-                }
+                long lba = range.lba();
+                int count = range.count();
                 if (!device.rangeOk(lba, count)) {
                     device.guestError("TRIM range out of bounds");
                     finish(-Errno.EINVAL);

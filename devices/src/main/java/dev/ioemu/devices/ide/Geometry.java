@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
  * from a usable MBR partition entry if there is one with at most 16 heads, otherwise 16 heads,
  * 63 sectors and total/1008 cylinders clamped to [2, 16383].
  */
-record Geometry(int cylinders, int heads, int sectors) {
+public record Geometry(int cylinders, int heads, int sectors) {
     static final int STANDARD_HEADS = 16;
     static final int STANDARD_SECTORS = 63;
     static final int MAX_CYLINDERS = 16383;

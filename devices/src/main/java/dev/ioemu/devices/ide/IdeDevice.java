@@ -22,8 +22,12 @@ import java.util.function.IntConsumer;
  * the machine thread (port access) or on the drive's I/O thread (a block completion that
  * re-entered through {@link PiixIde#submit}). Block requests are only ever submitted, never
  * waited for, so a command never blocks the machine thread.
+ *
+ * <p>Public for the machine and the BIOS ({@link PiixIde#drive}): what a drive is
+ * ({@link #kind()}, {@link #sectorCount()}, {@link #geometry()}) and its ordered request queue
+ * ({@link #requestQueue()}). These do not change after the drive is attached and need no lock.
  */
-final class IdeDevice {
+public final class IdeDevice {
     /** Largest PIO block: one READ/WRITE MULTIPLE block of 16 sectors. */
     private static final int IO_BUFFER_SIZE = Ata.MAX_MULT_SECTORS * Ata.SECTOR_SIZE;
     /** An ATAPI PIO chunk: up to a 0xFFFE-byte byte count limit, spread over whole CD sectors. */
@@ -153,8 +157,24 @@ final class IdeDevice {
         return config != null;
     }
 
-    IdeDriveKind kind() {
+    /** Disk or CD-ROM. */
+    public IdeDriveKind kind() {
         return kind;
+    }
+
+    /**
+     * The drive's ordered request queue, the one its ATA and ATAPI commands use: firmware disk
+     * services (INT 13h) submit here too, so their requests and the controller's are served in
+     * submission order on the drive's I/O thread (completions arrive on that thread). Null when
+     * no drive (or no medium) is attached.
+     */
+    public BlockAio requestQueue() {
+        return aio;
+    }
+
+    /** Capacity in 512-byte sectors (0 for an empty unit). */
+    public long sectorCount() {
+        return totalSectors;
     }
 
     BlockDevice block() {
@@ -165,7 +185,8 @@ final class IdeDevice {
         return aio;
     }
 
-    Geometry geometry() {
+    /** The default (power-on) CHS geometry of a disk, as QEMU chose it (shared/spec/ide.md §6.2). */
+    public Geometry geometry() {
         return geometry;
     }
 

@@ -422,6 +422,23 @@ public final class PiixIde implements PciFunction, AutoCloseable {
         return channels[channel].unit(unit);
     }
 
+    /** IDE units: two channels of two (QEMU's {@code -drive index=0..3}). */
+    public static final int MAX_DRIVES = 4;
+
+    /**
+     * The drive at IDE index {@code index} = channel × 2 + unit (QEMU's {@code -drive index=}:
+     * 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave), or null if no
+     * drive is attached there. The machine hands these to the BIOS, whose INT 13h services submit
+     * to {@link IdeDevice#requestQueue()}.
+     */
+    public IdeDevice drive(int index) {
+        if (index < 0 || index >= MAX_DRIVES) {
+            throw new IllegalArgumentException("IDE index: " + index + " (expected: 0 to " + (MAX_DRIVES - 1) + ")");
+        }
+        IdeDevice d = channels[index / 2].unit(index % 2);
+        return d.present() ? d : null;
+    }
+
     /** BAR4 (16 bytes): channel 0's engine at +0..+7, channel 1's at +8..+15 (§8.2). */
     private final class BusMasterPorts implements PortDevice {
         @Override

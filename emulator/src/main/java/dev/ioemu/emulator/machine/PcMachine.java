@@ -52,6 +52,9 @@ public final class PcMachine implements Machine {
         bus.map(0xc0, dma2.portCount(), dma2);
         bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new PostCodePort(new DmaPageRegisters()));
         bus.map(FW_CFG_PORT, 2, fwCfg);
+        addComponent(MachineComponent.resettable("dma1", dma1::reset));
+        addComponent(MachineComponent.resettable("dma2", dma2::reset));
+        addComponent(MachineComponent.resettable("fw_cfg", fwCfg::reset));
         this.qom = List.of(
                 new QomDevice("/machine/i440fx", new GpioPins(0), new GpioPins(0)),
                 new QomDevice("/machine/i440fx/ioapic", ioapic, new GpioPins(0)));
@@ -63,9 +66,34 @@ public final class PcMachine implements Machine {
         return platform;
     }
 
-    /** Plugs in a component (PCI/IDE wiring); its reset/resume/drain/shutdown follow the machine's. */
+    /**
+     * Registers a component (a chip, the PCI/IDE wiring) once: the machine's reset, resume,
+     * drain and shutdown reach it, in registration order. Machine set-up only.
+     */
     public synchronized void addComponent(MachineComponent c) {
+        if (components.contains(c)) {
+            throw new IllegalStateException("component " + c.name() + " registered twice");
+        }
         components.add(c);
+    }
+
+    /** The registered components in registration order. */
+    public synchronized List<MachineComponent> components() {
+        return List.copyOf(components);
+    }
+
+    /**
+     * The IDE drive at index {@code index} (0 primary master … 3 secondary slave), or null if
+     * none is attached: firmware disk services submit to its
+     * {@link dev.ioemu.devices.ide.IdeDevice#requestQueue()}.
+     */
+    public dev.ioemu.devices.ide.IdeDevice ideDrive(int index) {
+        for (MachineComponent c : components()) {
+            if (c instanceof PciIdeWiring wiring) {
+                return wiring.controller().drive(index);
+            }
+        }
+        return null;
     }
 
     /** RAM, BIOS ROM and their layout; {@link #addressSpace()} is the map itself. */
@@ -105,31 +133,20 @@ public final class PcMachine implements Machine {
 
     @Override
     public synchronized void reset() {
-        dma1.reset();
-        dma2.reset();
-        fwCfg.reset();
         for (MachineComponent c : components) {
             c.reset();
         }
     }
 
     private void resumeComponents() {
-        List<MachineComponent> cs;
-        synchronized (this) {
-            cs = List.copyOf(components);
-        }
-        for (MachineComponent c : cs) {
+        for (MachineComponent c : components()) {
             c.resume();
         }
     }
 
     @Override
     public void drain() {
-        List<MachineComponent> cs;
-        synchronized (this) {
-            cs = List.copyOf(components);
-        }
-        for (MachineComponent c : cs) {
+        for (MachineComponent c : components()) {
             c.drain();
         }
     }

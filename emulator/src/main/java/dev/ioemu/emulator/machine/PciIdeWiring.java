@@ -53,6 +53,16 @@ public final class PciIdeWiring implements MachineComponent {
         this.drives = drives;
     }
 
+    @Override
+    public String name() {
+        return "pci-ide";
+    }
+
+    /** The PIIX3 IDE function, e.g. to find a drive by IDE index ({@link PiixIde#drive}). */
+    public PiixIde controller() {
+        return ide;
+    }
+
     /**
      * Plugs PCI, IDE and the configured drives into {@code machine}.
      *

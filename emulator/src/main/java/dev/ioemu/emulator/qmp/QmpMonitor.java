@@ -3,7 +3,7 @@ package dev.ioemu.emulator.qmp;
 import dev.ioemu.devices.block.BlockStats;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
-import dev.ioemu.emulator.chardev.Connection;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.emulator.machine.BlockInfo;
 import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.RunState;

@@ -2,7 +2,7 @@ package dev.ioemu.emulator.qtest;
 
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
-import dev.ioemu.emulator.chardev.Connection;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.devices.chardev.ChardevWriter;
 import dev.ioemu.emulator.machine.Machine;

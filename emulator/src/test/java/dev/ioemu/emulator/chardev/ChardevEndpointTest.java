@@ -1,5 +1,7 @@
 package dev.ioemu.emulator.chardev;
 
+import dev.ioemu.devices.chardev.Connection;
+import dev.ioemu.devices.chardev.ChardevEndpoint;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +42,7 @@ class ChardevEndpointTest {
     @Test
     void unixServerAcceptsOneClientAfterAnotherAndUnlinksOnClose() throws Exception {
         Path sock = dir.resolve("qmp.sock");
-        ChardevEndpoint ep = ChardevEndpoint.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
+        ChardevEndpoint ep = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
                 true, false));
         for (int i = 0; i < 2; i++) {
             CompletableFuture<Connection> accepted = CompletableFuture.supplyAsync(() -> {
@@ -69,7 +71,7 @@ class ChardevEndpointTest {
     @Test
     void tcpClientConnectsOnceThenHasNoMoreConnections() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            ChardevEndpoint ep = ChardevEndpoint.open(new ChardevSpec(ChardevSpec.Kind.TCP, null, null,
+            ChardevEndpoint ep = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.TCP, null, null,
                     InetAddress.getLoopbackAddress().getHostAddress(), server.getLocalPort(), false, true));
             try (Socket peer = server.accept()) {
                 Connection c = ep.next();
@@ -88,7 +90,7 @@ class ChardevEndpointTest {
         Path sock = dir.resolve("q.sock");
         try (var listener = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             listener.bind(UnixDomainSocketAddress.of(sock));
-            Connection c = ChardevEndpoint.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
+            Connection c = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
                     false, true)).next();
             try (SocketChannel peer = listener.accept()) {
                 // A thread blocked reading must not stop another thread writing (IRQ lines are
@@ -115,7 +117,7 @@ class ChardevEndpointTest {
 
     @Test
     void clientToAMissingSocketFailsNamingThePath() {
-        IOException e = assertThrows(IOException.class, () -> ChardevEndpoint.open(new ChardevSpec(
+        IOException e = assertThrows(IOException.class, () -> Chardevs.open(new ChardevSpec(
                 ChardevSpec.Kind.UNIX, null, dir.resolve("none.sock").toString(), null, 0, false, true)));
         assertTrue(e.getMessage().startsWith("Failed to connect to '" + dir.resolve("none.sock") + "'"), e.getMessage());
     }

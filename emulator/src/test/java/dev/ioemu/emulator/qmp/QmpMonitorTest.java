@@ -2,8 +2,9 @@ package dev.ioemu.emulator.qmp;
 
 import dev.ioemu.devices.block.BlockStats;
 import dev.ioemu.devices.block.CacheMode;
-import dev.ioemu.emulator.chardev.ChardevEndpoint;
-import dev.ioemu.emulator.chardev.Connection;
+import dev.ioemu.devices.chardev.ChardevEndpoint;
+import dev.ioemu.emulator.chardev.Chardevs;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import dev.ioemu.emulator.machine.BlockInfo;
 import dev.ioemu.emulator.testing.FakeMachine;
@@ -48,7 +49,7 @@ class QmpMonitorTest {
         Path sock = dir.resolve("qtest.qmp");
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         listener.bind(UnixDomainSocketAddress.of(sock), 1);
-        Connection conn = ChardevEndpoint.open(new ChardevSpec(ChardevSpec.Kind.UNIX, "char0", sock.toString(),
+        Connection conn = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, "char0", sock.toString(),
                 null, 0, false, true)).next();
         QmpMonitor monitor = new QmpMonitor(machine, quitReason::set);
         monitorThread = new Thread(() -> {

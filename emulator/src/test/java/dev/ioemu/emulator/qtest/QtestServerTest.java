@@ -343,7 +343,7 @@ class QtestServerTest {
         QtestServer small = new QtestServer(machine, true, QtestLog.disabled(), 1000);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         String input = "read 0 4 " + "x".repeat(200_000) + "\nendianness\n";
-        small.serve(new dev.ioemu.emulator.chardev.Connection(
+        small.serve(new dev.ioemu.devices.chardev.Connection(
                 new java.io.ByteArrayInputStream(input.getBytes(StandardCharsets.ISO_8859_1)), out, () -> { }));
         assertEquals("FAIL line too long (expected: at most 1000 bytes)\nOK little\n",
                 out.toString(StandardCharsets.ISO_8859_1));

@@ -1,13 +1,6 @@
-package dev.ioemu.emulator.chardev;
+package dev.ioemu.devices.chardev;
 
-import dev.ioemu.emulator.cli.ChardevSpec;
-
-import java.io.FileDescriptor;
-import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -17,9 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A chardev backend that yields connections: a client socket connects once at start-up (QEMU's
- * {@code unix:PATH} without {@code server}, what libqtest expects); a server socket accepts one
- * client after another; stdio is a single connection on the process's stdin/stdout.
+ * An opened chardev ({@link ChardevBackend#open()}) that yields connections: a client socket
+ * connects once at start-up (QEMU's {@code unix:PATH} without {@code server}, what libqtest
+ * expects); a server socket accepts one client after another; stdio, null and file are a single
+ * connection.
  */
 public abstract class ChardevEndpoint implements AutoCloseable {
     /**
@@ -32,21 +26,7 @@ public abstract class ChardevEndpoint implements AutoCloseable {
     public void close() throws IOException {
     }
 
-    /**
-     * Opens {@code spec}. Client sockets connect here, so a missing peer is reported at start-up
-     * as QEMU does ("Failed to connect to 'PATH'").
-     */
-    public static ChardevEndpoint open(ChardevSpec spec) throws IOException {
-        return switch (spec.kind()) {
-            case STDIO -> single(new Connection(new FileInputStream(FileDescriptor.in),
-                    new FileOutputStream(FileDescriptor.out), () -> { }));
-            case NULL -> single(new Connection(InputStream.nullInputStream(), OutputStream.nullOutputStream(), () -> { }));
-            case UNIX -> spec.server() ? unixServer(Path.of(spec.path())) : single(unixClient(Path.of(spec.path())));
-            case TCP -> spec.server() ? tcpServer(spec.host(), spec.port()) : single(tcpClient(spec.host(), spec.port()));
-        };
-    }
-
-    private static ChardevEndpoint single(Connection c) {
+    static ChardevEndpoint single(Connection c) {
         return new ChardevEndpoint() {
             private Connection pending = c;
 
@@ -59,7 +39,7 @@ public abstract class ChardevEndpoint implements AutoCloseable {
         };
     }
 
-    private static Connection unixClient(Path path) throws IOException {
+    static Connection unixClient(Path path) throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.connect(UnixDomainSocketAddress.of(path));
@@ -70,7 +50,7 @@ public abstract class ChardevEndpoint implements AutoCloseable {
         return new Connection(ChannelStreams.input(ch), ChannelStreams.output(ch), ch);
     }
 
-    private static Connection tcpClient(String host, int port) throws IOException {
+    static Connection tcpClient(String host, int port) throws IOException {
         SocketChannel ch = SocketChannel.open();
         try {
             ch.connect(new InetSocketAddress(host, port));
@@ -81,14 +61,14 @@ public abstract class ChardevEndpoint implements AutoCloseable {
         return new Connection(ChannelStreams.input(ch), ChannelStreams.output(ch), ch);
     }
 
-    private static ChardevEndpoint unixServer(Path path) throws IOException {
+    static ChardevEndpoint unixServer(Path path) throws IOException {
         Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(path), 1);
         return server(server, path);
     }
 
-    private static ChardevEndpoint tcpServer(String host, int port) throws IOException {
+    static ChardevEndpoint tcpServer(String host, int port) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         server.bind(new InetSocketAddress(host, port), 1);
         return server(server, null);

@@ -1,4 +1,4 @@
-package dev.ioemu.emulator.chardev;
+package dev.ioemu.devices.chardev;
 
 import java.io.IOException;
 import java.io.InputStream;
