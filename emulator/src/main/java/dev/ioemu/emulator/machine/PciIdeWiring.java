@@ -92,11 +92,6 @@ public final class PciIdeWiring implements MachineComponent {
         return wiring;
     }
 
-    /** The PIIX3 IDE function: the BIOS finds the drives and their request queues through it. */
-    public PiixIde controller() {
-        return ide;
-    }
-
     private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened) throws UsageException {
         String[] taken = new String[4];
         Map<String, DriveSpec> byId = new HashMap<>();
