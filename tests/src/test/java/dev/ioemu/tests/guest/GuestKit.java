@@ -116,6 +116,15 @@ final class GuestKit {
      * exits 1 naming the option).
      */
     static void assumeIoemuSoftEngine(Path dir) throws IOException, InterruptedException {
+        if (softEngineSkip == null) {
+            softEngineSkip = softEngineSkipReason(dir);
+        }
+        assumeTrue(softEngineSkip.isEmpty(), softEngineSkip);
+    }
+
+    private static String softEngineSkip;
+
+    private static String softEngineSkipReason(Path dir) throws IOException, InterruptedException {
         Path jar = root().resolve("emulator/target/ioemu-emulator-0.1.0-SNAPSHOT.jar");
         boolean built = Files.exists(jar) && Files.isDirectory(root().resolve("emulator/target/lib"));
         if (built) {
@@ -129,12 +138,14 @@ final class GuestKit {
                 }
             }
         }
-        assumeTrue(built, "skipped: emulator jar missing or older than the sources (run mvn verify)");
+        if (!built) {
+            return "skipped: emulator jar missing or older than the sources (run mvn verify)";
+        }
         Path empty = dir.resolve("accel-check.img");
         Files.write(empty, new byte[512]);
         Run r = run(ioemuSoft(empty, dir.resolve("accel-check.debugcon")), dir, "accel-check", 20);
         boolean refused = r.exitStatus() != 0 && r.stderr().contains("-accel soft");
-        assumeTrue(!refused, NO_SOFT_ENGINE);
+        return refused ? NO_SOFT_ENGINE : "";
     }
 
     /** A sector the probe writes: "IOEMUPRB", tag, index in its buffer, then (i*3 + tag) & 0xFF. */

@@ -1,6 +1,6 @@
 package dev.ioemu.tests.guest;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,8 +30,8 @@ class Int13ProbeTest {
     @TempDir
     static Path dir;
 
-    @BeforeAll
-    static void tools() {
+    @BeforeEach
+    void tools() {
         GuestKit.assumeCommands("nasm", "qemu-system-x86_64");
         GuestKit.assumeFiles("Debian package seabios", "/usr/share/seabios/bios-256k.bin");
     }
