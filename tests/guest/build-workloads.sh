@@ -8,6 +8,7 @@
 #                 never reaches COM1.)
 #   grub.img      GRUB 2 boot.img + grub-mkimage core.img after the MBR + grub.cfg on a FAT16
 #                 partition: marker on COM1, md5sum of a 4 MiB file, then outb 0xf4 (exit)
+#   grub-marker.img    the same GRUB, whose grub.cfg exits right after the marker
 #   big.bin, big.md5   the hashed file and its md5 as the host computes it
 # Needs nasm, mtools, dosfstools, syslinux + syslinux-common, grub-pc-bin + grub-common
 # (tests/setup.sh installs them). Idempotent: every image is rebuilt from scratch.
@@ -78,14 +79,21 @@ place "$out/syslinux.fat" "$out/syslinux.img"
 seq 1 700000 > "$out/big.bin"
 truncate -s 4M "$out/big.bin"
 ( cd "$out" && md5sum big.bin | cut -d' ' -f1 > big.md5 )
-disk "$out/grub.img"
-dd if="$GRUB_DIR/boot.img" of="$out/grub.img" bs=440 count=1 conv=notrunc status=none
 grub-mkimage -O i386-pc -d "$GRUB_DIR" -o "$out/core.img" -p '(hd0,msdos1)/boot/grub' \
   biosdisk part_msdos fat normal echo serial iorw terminal hashsum gcry_md5 crypto
 core_sectors=$(( ($(stat -c %s "$out/core.img") + 511) / 512 ))
 [ "$core_sectors" -lt "$PART_START" ] || { echo "build-workloads: core.img does not fit before the partition" >&2; exit 1; }
-dd if="$out/core.img" of="$out/grub.img" bs=512 seek=1 conv=notrunc status=none
-fat "$out/grub.fat" GRUB
+# grub_image NAME CFG-FILE: the GRUB disk with its own grub.cfg (and /big.bin).
+grub_image() {
+  disk "$out/$1.img"
+  dd if="$GRUB_DIR/boot.img" of="$out/$1.img" bs=440 count=1 conv=notrunc status=none
+  dd if="$out/core.img" of="$out/$1.img" bs=512 seek=1 conv=notrunc status=none
+  fat "$out/$1.fat" GRUB
+  mmd -i "$out/$1.fat" ::/boot ::/boot/grub
+  mcopy -i "$out/$1.fat" "$2" ::/boot/grub/grub.cfg
+  mcopy -i "$out/$1.fat" "$out/big.bin" ::/big.bin
+  place "$out/$1.fat" "$out/$1.img"
+}
 cat > "$out/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
 terminal_input serial
@@ -95,8 +103,13 @@ md5sum /big.bin
 echo IOEMU-GRUB-HASHED
 outb 0xf4 0
 CFG
-mmd -i "$out/grub.fat" ::/boot ::/boot/grub
-mcopy -i "$out/grub.fat" "$out/grub.cfg" ::/boot/grub/grub.cfg
-mcopy -i "$out/grub.fat" "$out/big.bin" ::/big.bin
-place "$out/grub.fat" "$out/grub.img"
+grub_image grub "$out/grub.cfg"
+# grub-marker.img: exits right after the marker (the reference instruction count stops there)
+cat > "$out/grub-marker.cfg" <<CFG
+serial --unit=0 --speed=115200
+terminal_output serial
+echo $MARKER_GRUB
+outb 0xf4 0
+CFG
+grub_image grub-marker "$out/grub-marker.cfg"
 echo "$out"
