@@ -21,6 +21,7 @@ command -v mcopy >/dev/null 2>&1 || need+=(mtools)
 [ -x /sbin/mkfs.fat ] || command -v mkfs.fat >/dev/null 2>&1 || need+=(dosfstools)
 [ -e /usr/lib/grub/i386-pc/boot.img ] || need+=(grub-pc-bin)
 command -v grub-mkimage >/dev/null 2>&1 || need+=(grub-common)
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]}" >&2

@@ -62,8 +62,11 @@ final class GuestKit {
     static Run run(List<String> command, Path dir, String tag, long timeoutSeconds) throws IOException, InterruptedException {
         Path err = dir.resolve(tag + ".stderr");
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(dir.resolve(tag + ".stdout").toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(dir.resolve(tag + ".stdout").toFile()).redirectError(err.toFile());
+        // Downloaded Debian packages outlive a test's temporary directory.
+        pb.environment().put("IOEMU_DEB_CACHE", root().resolve("tests/target/guest/deb-cache").toString());
+        Process p = pb.start();
         boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
         if (!done) {
             p.destroyForcibly();
@@ -75,13 +78,18 @@ final class GuestKit {
 
     /** Runs a build script of tests/guest with its output directory; fails the test if it fails. */
     static void runScript(String name, Path out, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", script(name).toString(), out.toString()));
-        cmd.addAll(List.of(args));
-        Files.createDirectories(out);
-        Run r = run(cmd, out, name, 600);
+        Run r = runScriptStatus(name, out, args);
         if (r.exitStatus() != 0) {
             throw new AssertionError(name + " failed (status " + r.exitStatus() + "): " + r.stderr());
         }
+    }
+
+    /** Runs a build script of tests/guest; the caller judges its exit status. */
+    static Run runScriptStatus(String name, Path out, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", script(name).toString(), out.toString()));
+        cmd.addAll(List.of(args));
+        Files.createDirectories(out);
+        return run(cmd, out, name, 600);
     }
 
     /** QEMU 7.2 + SeaBIOS booting {@code image} from the first IDE disk, debugcon to {@code debugcon}. */

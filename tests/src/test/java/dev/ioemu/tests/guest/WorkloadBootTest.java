@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Workloads nobody here wrote (issue 10's proof), built by tests/guest/build-workloads.sh from
@@ -24,13 +25,21 @@ class WorkloadBootTest {
     @TempDir
     static Path dir;
 
-    /** Builds the workloads afresh for one run and boots {@code image}; returns the COM1 text. */
-    private static String boot(Engine engine, String image, int expectedExit, Path run) throws Exception {
+    private static void assumeTools(Engine engine) throws Exception {
         engine.assumeAvailable(dir);
         GuestKit.assumeCommands("nasm", "mcopy", "syslinux", "grub-mkimage");
         GuestKit.assumeFiles("Debian packages syslinux-common and grub-pc-bin",
                 "/usr/lib/syslinux/mbr/mbr.bin", "/usr/lib/grub/i386-pc/boot.img");
+    }
+
+    /** Builds the workloads afresh for one run and boots {@code image}; returns the COM1 text. */
+    private static String boot(Engine engine, String image, int expectedExit, Path run) throws Exception {
+        assumeTools(engine);
         GuestKit.runScript("build-workloads.sh", run);
+        return bootBuilt(engine, image, expectedExit, run);
+    }
+
+    private static String bootBuilt(Engine engine, String image, int expectedExit, Path run) throws Exception {
         Path serial = run.resolve(image + ".serial");
         GuestKit.Run r = GuestKit.run(engine.command(run.resolve(image + ".img"), run.resolve(image + ".debugcon"), serial, run),
                 run, image + "-" + engine, 120);
@@ -59,6 +68,22 @@ class WorkloadBootTest {
         assertEquals(32, hostMd5.length());
         assertTrue(console.contains(hostMd5 + "  /big.bin"), "GRUB's md5sum of /big.bin equals the host's " + hostMd5);
         assertTrue(console.contains("IOEMU-GRUB-HASHED"), "grub.cfg ran to its end");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void grubLoadsDebiansKernelAndAnInitrdThroughInt13h(Engine engine) throws Exception {
+        assumeTools(engine);
+        GuestKit.assumeCommands("cpio", "apt-get");
+        Path run = dir.resolve(engine + "-grub-linux");
+        GuestKit.Run built = GuestKit.runScriptStatus("build-linux-workload.sh", run);
+        assumeTrue(built.exitStatus() != 3, "skipped: Debian's kernel package could not be fetched: " + built.stderr().trim());
+        assertEquals(0, built.exitStatus(), "build-linux-workload.sh: " + built.stderr());
+        System.out.println("kernel and initrd: " + Files.readString(run.resolve("linux.txt")).trim());
+        String console = bootBuilt(engine, "grub-linux", 1, run);
+        assertTrue(console.contains("IOEMU-GRUB-LINUX-START"), "grub.cfg started");
+        assertTrue(console.contains("IOEMU-GRUB-INITRD-LOADED"), "linux and initrd loaded without error");
+        assertFalse(console.contains("error:"), "GRUB reported no error");
     }
 
     @ParameterizedTest
