@@ -36,8 +36,11 @@ final class ProbeAllowedDifferences {
                     "13/48 size=(42|4A|50)", "buf", 0, 2, "1E00", "(42|4A)00"),
             bytes("edd-dma-boundary-flag",
                     "AH=48h information flags: the HLE sets bit 0 (DMA boundary errors handled transparently), "
-                            + "SeaBIOS never does (int13.md §3.11.3 step 3, §3.11.4)",
-                    "13/48 size=.*", "buf", 2, 3, "0[02]", "0[13]"),
+                            + "SeaBIOS never does (int13.md §3.11.3 step 3, §3.11.4); CHS valid (bit 1) as SeaBIOS",
+                    "13/48 size=.*", "buf", 2, 3, "02", "03"),
+            bytes("edd-dma-boundary-flag-no-chs",
+                    "the same flag on a disk larger than 16383 physical cylinders, where CHS is not valid (flags 0000h)",
+                    "13/48 size=.*", "buf", 2, 3, "00", "01"),
             bytes("dpte-address",
                     "AH=48h: the DPTE lives in SeaBIOS's data segment; the HLE keeps its own in a BIOS-owned RAM "
                             + "area (int13.md §3.11.4), so the far pointer at 1Ah differs (its contents are compared "
