@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the guest workloads into OUTDIR (default ./workloads-out), each a 64 MiB raw disk:
 #   demo.img      our boot sector (demodisk.asm): INT 13h AH=03h/43h writes, COM1 + 0xE9 progress
+#   hook.img      our DOS-style boot sector that hooks INT 13h and chains to the BIOS (int13hook.asm)
 #   syslinux.img  Debian's syslinux mbr.bin + a FAT16 partition (mkfs.fat) with syslinux in its VBR;
 #                 syslinux.cfg turns on the COM1 console (syslinux's banner appears there) and
 #                 chain-loads exit.bs (exit.asm), whose marker line ends the run. (SAY and DISPLAY
@@ -56,6 +57,12 @@ nasm -f bin -o "$out/demodisk.bin" "$here/demodisk.asm"
 rm -f "$out/demo.img"
 truncate -s 64M "$out/demo.img"
 dd if="$out/demodisk.bin" of="$out/demo.img" conv=notrunc status=none
+
+# DOS-style INT 13h hook that chains to the BIOS (int13hook.asm)
+nasm -f bin -o "$out/int13hook.bin" "$here/int13hook.asm"
+rm -f "$out/hook.img"
+truncate -s 64M "$out/hook.img"
+dd if="$out/int13hook.bin" of="$out/hook.img" conv=notrunc status=none
 
 # (a) syslinux
 nasm -f bin -o "$out/exit.bs" "$here/exit.asm"

@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Workloads nobody here wrote (issue 10's proof), built by tests/guest/build-workloads.sh from
  * Debian packages, boot to their markers on COM1: syslinux (mbr.bin, its FAT16 VBR, ldlinux,
  * then our exit.bs), GRUB 2 (boot.img, core.img, grub.cfg; its md5sum of a 4 MiB file equals the
- * host's), and the demo disk (our INT 13h writes are in the image file afterwards). Each runs on
+ * host's), the demo disk (our INT 13h writes are in the image file afterwards), and a DOS-style
+ * boot sector that hooks INT 13h and chains to the BIOS. Each runs on
  * QEMU 7.2 + SeaBIOS, and on ioemu's software engine once it exists.
  */
 class WorkloadBootTest {
@@ -103,6 +104,16 @@ class WorkloadBootTest {
             assertArrayEquals(demoSector("EDD", lba), GuestKit.readSector(img, lba), "AH=43h sector " + lba + " in the image");
         }
         assertArrayEquals(new byte[512], GuestKit.readSector(img, 20), "LBA 20 untouched");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void aBootSectorThatHooksInt13hAndChainsToTheBiosWorks(Engine engine) throws Exception {
+        Path run = dir.resolve(engine + "-hook");
+        boot(engine, "hook", 1, run);
+        String e9 = Files.readString(run.resolve("hook.debugcon"), StandardCharsets.ISO_8859_1);
+        assertEquals("hook: AH=08h ok\nhook: AH=02h ok\nhook: AH=41h ok\nhook: AH=42h ok\nhook: calls=4 reads=2\n"
+                + "IOEMU-HOOK-DONE\n", e9, "every call went through the guest's handler and the BIOS answered");
     }
 
     /** demodisk.asm's sector: "IOEMU-DEMO <path>  sector NN" padded with '.'. */
