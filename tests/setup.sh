@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the test suites need on a fresh Debian machine (idempotent):
 # a JDK and Maven to build; QEMU (the peer of the differential suites), qemu-utils, fio (the
-# benchmark peer) and util-linux (losetup for the below-cache coherence tests).
+# benchmark peer), util-linux (losetup for the below-cache coherence tests) and the guest
+# workloads' tools (nasm, seabios, syslinux, mtools, dosfstools, GRUB 2 for i386-pc).
 set -euo pipefail
 need=()
 command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -10,7 +11,17 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
 command -v fio >/dev/null 2>&1 || need+=(fio)
 command -v losetup >/dev/null 2>&1 || need+=(mount)
+# Guest workloads (tests/guest): nasm for our boot code; Debian's SeaBIOS for the peer; syslinux
+# and GRUB 2 images built with mtools and dosfstools.
 command -v nasm >/dev/null 2>&1 || need+=(nasm)
+[ -e /usr/share/seabios/bios-256k.bin ] || need+=(seabios)
+command -v syslinux >/dev/null 2>&1 || need+=(syslinux)
+[ -e /usr/lib/syslinux/mbr/mbr.bin ] || need+=(syslinux-common)
+command -v mcopy >/dev/null 2>&1 || need+=(mtools)
+[ -x /sbin/mkfs.fat ] || command -v mkfs.fat >/dev/null 2>&1 || need+=(dosfstools)
+[ -e /usr/lib/grub/i386-pc/boot.img ] || need+=(grub-pc-bin)
+command -v grub-mkimage >/dev/null 2>&1 || need+=(grub-common)
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]}" >&2

@@ -1,0 +1,47 @@
+package dev.ioemu.tests.guest;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The INT 13h probe under ioemu's software engine ({@code -accel soft}, same -debugcon and
+ * isa-debug-exit flags) compared line by line with QEMU 7.2 + SeaBIOS on the same freshly built
+ * image; differences must be listed in {@link ProbeAllowedDifferences}. ioemu's writes must be in
+ * its image file. Skipped until ioemu accepts {@code -accel soft}.
+ */
+class Int13ProbeIoemuTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeEach
+    void engines() throws Exception {
+        GuestKit.assumeIoemuSoftEngine(dir);
+        GuestKit.assumeCommands("nasm", "qemu-system-x86_64");
+        GuestKit.assumeFiles("Debian package seabios", "/usr/share/seabios/bios-256k.bin");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ProbeImage.class)
+    void ioemuAnswersTheProbeAsSeaBiosDoes(ProbeImage image) throws Exception {
+        List<ProbeLine> qemu = Int13ProbeTest.capture(dir, image, image.name() + "-qemu");
+        Path run = dir.resolve(image.name() + "-ioemu");
+        GuestKit.runScript("build-probe.sh", run);
+        Path out = dir.resolve(image.name() + "-ioemu.debugcon");
+        GuestKit.Run r = GuestKit.run(GuestKit.ioemuSoft(run.resolve(image.file), out), dir, image.name() + "-ioemu", 120);
+        assertFalse(r.timedOut(), "ioemu did not finish the probe within 120 s");
+        List<ProbeLine> ioemu = ProbeLine.read(out);
+        List<String> divergences = ProbeComparison.divergences(qemu, ioemu);
+        assertTrue(divergences.isEmpty(), divergences.size() + " divergences from QEMU + SeaBIOS:\n" + String.join("\n", divergences));
+        assertEquals(Int13ProbeTest.EXIT_STATUS, r.exitStatus(), "ioemu exit status (isa-debug-exit) — stderr: " + r.stderr());
+        Int13ProbeTest.assertWritesInImage(run.resolve(image.file), image);
+    }
+}
