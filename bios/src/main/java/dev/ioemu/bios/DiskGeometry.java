@@ -52,7 +52,7 @@ public record DiskGeometry(long totalSectors, Chs physical, Chs logical, Transla
         if (override != null) {
             return new DiskGeometry(totalSectors, physical, override, Translation.HOST);
         }
-        if (guess != null && policy == Policy.PARTITION_TABLE_FIRST) {
+        if (guess != null && policy == Policy.PARTITION_TABLE_FIRST && hasValidBootIndicators(sector0)) {
             Chs logical = new Chs(Math.min(guess.cylinders(), Chs.MAX_BIOS_CYLINDERS), guess.heads(), guess.sectors());
             return new DiskGeometry(totalSectors, physical, logical, Translation.PARTITION_TABLE);
         }
@@ -92,6 +92,22 @@ public record DiskGeometry(long totalSectors, Chs physical, Chs logical, Transla
             return new Chs((int) cylinders, heads, endSector);
         }
         return null;
+    }
+
+    /**
+     * True if every MBR entry's boot indicator is 00h or 80h, as fdisk writes them and Linux's
+     * msdos parser requires. A boot sector without a partition table often has code or text
+     * there; QEMU's guess (and so SeaBIOS) reads geometry from such bytes anyway, but we let
+     * only a real table override the standard geometry.
+     */
+    static boolean hasValidBootIndicators(byte[] mbr) {
+        for (int i = 0; i < 4; i++) {
+            int flag = mbr[MBR_PARTITION_TABLE + i * MBR_ENTRY_SIZE] & 0xFF;
+            if (flag != 0x00 && flag != 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** AH=48h flag bit 1 and the reported cylinders: SeaBIOS calls the CHS invalid past 16383 × H × S. */

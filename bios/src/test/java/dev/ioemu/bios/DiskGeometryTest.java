@@ -140,4 +140,17 @@ class DiskGeometryTest {
         return (dpte[10] & 0xFF) | (dpte[11] & 0xFF) << 8;
     }
 
+
+    /** Code or text where the partition table would be (a bare boot sector) does not set the geometry. */
+    @org.junit.jupiter.api.Test
+    void bootSectorTextIsNotAPartitionTable() {
+        byte[] mbr = mbr(69, 13, 100_000);
+        mbr[0x1be] = 'U';   // boot indicator neither 00h nor 80h: "IOEMU-DEMO-DONE" text, as in a real boot sector
+        DiskGeometry g = DiskGeometry.of(131072, mbr, null, DiskGeometry.Policy.PARTITION_TABLE_FIRST);
+        assertEquals(new Chs(130, 16, 63), g.physical());
+        org.junit.jupiter.api.Assertions.assertNotEquals(Translation.PARTITION_TABLE, g.translation());
+        mbr[0x1be] = (byte) 0x80;
+        assertEquals(Translation.PARTITION_TABLE,
+                DiskGeometry.of(131072, mbr, null, DiskGeometry.Policy.PARTITION_TABLE_FIRST).translation());
+    }
 }
