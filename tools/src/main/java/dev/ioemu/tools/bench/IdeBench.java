@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
  * measures, in the same run and alternating, MB/s of
  * <ul>
  *   <li>READ/WRITE DMA EXT of {@code --bs} (128 KiB) per command through the model, driven as a
- *       guest driver drives it ({@link IdeGuestDriver}: ports, a PRD table in guest memory, BM
+ *       guest driver drives it ({@link InProcessIdeMachine}: ports, a PRD table in guest memory, BM
  *       Start, polling BM status), against the block layer alone doing the same reads/writes at
  *       the same offsets into the same guest-memory buffer;</li>
  *   <li>READ/WRITE MULTIPLE EXT (16-sector DRQ blocks moved with {@code rep insw/outsw}) of the
@@ -60,7 +60,7 @@ public final class IdeBench {
             "Compares the PIIX3 IDE device model with the block layer alone on IMAGE (which is overwritten).",
             "Defaults: --cache none --bs 128k --runtime 2 --repeat 3 --warmup 0.5, all cases.",
             "Cache modes: writeback, none, writethrough, directsync, unsafe, fadvise");
-    static final int MAX_TRANSFER = 256 * IdeGuestDriver.SECTOR;
+    static final int MAX_TRANSFER = 256 * InProcessIdeMachine.SECTOR;
     static final double MAX_RUNTIME = 60;
     static final int MAX_REPEAT = 15;
     /** Sides take turns in slices this long, so a drift in disk speed hits both alike. */
@@ -121,7 +121,7 @@ public final class IdeBench {
             if (image == null) {
                 throw new IllegalArgumentException("image: missing (expected: an image file to overwrite)");
             }
-            if (transferBytes <= 0 || transferBytes % IdeGuestDriver.SECTOR != 0 || transferBytes > MAX_TRANSFER) {
+            if (transferBytes <= 0 || transferBytes % InProcessIdeMachine.SECTOR != 0 || transferBytes > MAX_TRANSFER) {
                 throw new IllegalArgumentException("--bs: " + transferBytes
                         + " (expected: a multiple of 512 up to 128k, one ATA command)");
             }
@@ -194,13 +194,13 @@ public final class IdeBench {
 
     private final Settings settings;
     private final BlockDevice disk;
-    private final IdeGuestDriver guest;
+    private final InProcessIdeMachine guest;
     private final long transfers;
     private final BlockAio aio;
     /** The last {@link #aio} completion: bytes or −errno; 1 while a request is in flight. */
     private volatile int aioResult;
 
-    private IdeBench(Settings settings, BlockDevice disk, IdeGuestDriver guest) {
+    private IdeBench(Settings settings, BlockDevice disk, InProcessIdeMachine guest) {
         this.settings = settings;
         this.disk = disk;
         this.guest = guest;
@@ -248,7 +248,7 @@ public final class IdeBench {
                         + s.transferBytes() + ")");
                 return 1;
             }
-            try (IdeGuestDriver guest = new IdeGuestDriver(disk, s.transferBytes())) {
+            try (InProcessIdeMachine guest = new InProcessIdeMachine(disk, s.transferBytes())) {
                 IdeBench bench = new IdeBench(s, disk, guest);
                 try {
                     bench.checkModelMovesTheImageBytes();
@@ -274,13 +274,13 @@ public final class IdeBench {
         expected.get(0, want);
         byte[] got = new byte[n];
         for (boolean pio : new boolean[]{false, true}) {
-            guest.memory.fill(IdeGuestDriver.BUFFER, n, (byte) 0);
+            guest.memory.fill(InProcessIdeMachine.BUFFER, n, (byte) 0);
             if (pio) {
                 guest.pio(false, 0);
             } else {
                 guest.dma(false, 0);
             }
-            guest.memory.read(IdeGuestDriver.BUFFER, got, 0, n);
+            guest.memory.read(InProcessIdeMachine.BUFFER, got, 0, n);
             if (!Arrays.equals(want, got)) {
                 throw new BenchFailure((pio ? "PIO" : "DMA") + " read of LBA 0 through the model does not match the"
                         + " image (device model bug?)");
@@ -301,7 +301,7 @@ public final class IdeBench {
             }
             Side secondPeer = c.pio ? Side.BLOCK_DRQ_SIZED : Side.BLOCK_AIO;
             List<Side> sides = List.of(Side.MODEL, Side.BLOCK, secondPeer);
-            guest.memory.write(IdeGuestDriver.BUFFER, data, 0, data.length);
+            guest.memory.write(InProcessIdeMachine.BUFFER, data, 0, data.length);
             Map<Side, double[]> runs = new EnumMap<>(Side.class);
             for (Side side : sides) {
                 measure(c, side, 0, settings.warmupSeconds());
@@ -353,7 +353,7 @@ public final class IdeBench {
             return 0;
         }
         int n = settings.transferBytes();
-        int drqBytes = IdeGuestDriver.MULTIPLE_SECTORS * IdeGuestDriver.SECTOR;
+        int drqBytes = InProcessIdeMachine.MULTIPLE_SECTORS * InProcessIdeMachine.SECTOR;
         ByteBuffer whole = guest.buffer().buffer();
         GuestMemory.Span span = guest.buffer();
         long limit = (long) (seconds * 1e9);
@@ -363,7 +363,7 @@ public final class IdeBench {
             long offset = ((firstOp + ops) % transfers) * n;
             switch (side) {
                 case MODEL -> {
-                    long lba = offset / IdeGuestDriver.SECTOR;
+                    long lba = offset / InProcessIdeMachine.SECTOR;
                     if (c.pio) {
                         guest.pio(c.write, lba);
                     } else {

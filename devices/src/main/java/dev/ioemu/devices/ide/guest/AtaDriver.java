@@ -63,11 +63,11 @@ public final class AtaDriver {
     /**
      * What a driver does once for the controller (ide-test's {@code get_pci_device}): checks that
      * 00:01.1 is a PIIX3 IDE function, sizes BAR4 and assigns it {@code busMasterBase}, and turns on
-     * I/O, memory and bus mastering.
+     * I/O, memory and bus mastering. Returns BAR4's size in bytes (16).
      *
      * @throws GuestDriverException if the function, the BAR or the command bits are not as expected
      */
-    public static void setUpController(PciConfigAccess pci, int busMasterBase) {
+    public static int setUpController(PciConfigAccess pci, int busMasterBase) {
         int id = pci.id(PIIX_IDE_DEVFN);
         if (id != PIIX_IDE_ID) {
             throw new GuestDriverException(String.format("PCI 00:01.1 is %04x:%04x (expected 8086:7010, PIIX3 IDE)",
@@ -79,6 +79,7 @@ public final class AtaDriver {
         }
         pci.enable(PIIX_IDE_DEVFN, PciConfigSpace.COMMAND_IO | PciConfigSpace.COMMAND_MEMORY
                 | PciConfigSpace.COMMAND_MASTER);
+        return size;
     }
 
     public Channel channel() {
@@ -440,8 +441,7 @@ public final class AtaDriver {
     }
 
     /**
-     * A PIO packet command with a data-in phase: PACKET, the CDB, then chunk by chunk (IRQ, Status,
-     * the byte count the device reports) until DRQ clears; returns the data.
+     * A PIO packet command with a data-in phase: PACKET, the CDB, then {@link #readPacketData}.
      *
      * @throws GuestDriverException if the device does not ask for the packet or a chunk has ERR set
      */
@@ -449,14 +449,23 @@ public final class AtaDriver {
         int st = startPacket(byteCountLimit, 0);
         requireDataPhase("PACKET 0x" + Integer.toHexString(cdb[0] & 0xFF), st);
         writePacket(cdb);
+        return readPacketData();
+    }
+
+    /**
+     * The data-in phase of a PIO packet command, chunk by chunk: BSY clear, the IRQ, Status
+     * (acknowledging it), the byte count the device reports, until a status without DRQ ends it.
+     *
+     * @throws GuestDriverException if a chunk has ERR set
+     */
+    public byte[] readPacketData() {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         while (true) {
             awaitNotBusy();
             awaitIrq("PACKET data");
-            st = status();
+            int st = status();
             if ((st & Ata.STATUS_ERR) != 0) {
-                throw new GuestDriverException(String.format("PACKET 0x%02x: status 0x%02x error 0x%02x",
-                        cdb[0] & 0xFF, st, error()));
+                throw new GuestDriverException(String.format("PACKET data: status 0x%02x error 0x%02x", st, error()));
             }
             if ((st & Ata.STATUS_DRQ) == 0) {
                 return out.toByteArray();
