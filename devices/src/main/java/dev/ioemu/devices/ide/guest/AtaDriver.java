@@ -3,6 +3,8 @@ package dev.ioemu.devices.ide.guest;
 import dev.ioemu.devices.ide.Ata;
 import dev.ioemu.devices.pci.PciConfigSpace;
 
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,7 +27,6 @@ public final class AtaDriver {
     public static final int BUS_MASTER_BAR = 4;
     public static final int BUS_MASTER_BAR_SIZE = 16;
     static final long TIMEOUT_NANOS = 30_000_000_000L;
-    private static final int DEVICE_LBA_MODE = Ata.DEVICE_LBA;
 
     /** A legacy channel: command block, control port, ISA IRQ and its bus-master block's offset in BAR4. */
     public enum Channel {
@@ -129,7 +130,7 @@ public final class AtaDriver {
 
     /** Selects {@code unit} (0 master, 1 slave) in LBA mode. */
     public void select(int unit) {
-        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_ALWAYS_ON | DEVICE_LBA_MODE | unit << 4);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_ALWAYS_ON | Ata.DEVICE_LBA | unit << 4);
     }
 
     public void command(int opcode) {
@@ -146,14 +147,14 @@ public final class AtaDriver {
         int dev = readRegister(Ata.REG_DEVICE) & Ata.DEVICE_DEV;
         writeRegister(Ata.REG_NSECTOR, count & 0xFF);
         writeLbaLow24(lba);
-        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_ALWAYS_ON | DEVICE_LBA_MODE | dev | (int) (lba >> 24) & Ata.DEVICE_HEAD);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_ALWAYS_ON | Ata.DEVICE_LBA | dev | (int) (lba >> 24) & Ata.DEVICE_HEAD);
     }
 
     /** LBA48 address and count for the selected unit; high bytes first so they land in the HOB shadows (§1.4). */
     public void setLba48(long lba, int count) {
         int dev = readRegister(Ata.REG_DEVICE) & Ata.DEVICE_DEV;
         writeLba48(lba, count);
-        writeRegister(Ata.REG_DEVICE, DEVICE_LBA_MODE | dev);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_LBA | dev);
     }
 
     private void writeLbaLow24(long lba) {
@@ -332,7 +333,7 @@ public final class AtaDriver {
      * does.
      */
     public void pioMultipleExt(boolean write, long lba, int sectors, int sectorsPerBlock, long address) {
-        writeRegister(Ata.REG_DEVICE, DEVICE_LBA_MODE);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_LBA);
         writeLba48(lba, sectors);
         command(write ? Ata.CMD_WRITE_MULTIPLE_EXT : Ata.CMD_READ_MULTIPLE_EXT);
         pioDataPhase((write ? "WRITE" : "READ") + " MULTIPLE EXT at LBA " + lba, write, sectors, sectorsPerBlock,
@@ -348,7 +349,7 @@ public final class AtaDriver {
 
     /** SET MULTIPLE MODE: DRQ blocks of {@code sectors} for READ/WRITE MULTIPLE; returns the final status. */
     public int setMultipleMode(int sectors) {
-        writeRegister(Ata.REG_DEVICE, DEVICE_LBA_MODE);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_LBA);
         writeRegister(Ata.REG_NSECTOR, sectors);
         return nonDataCommand(Ata.CMD_SET_MULTIPLE_MODE);
     }
@@ -368,7 +369,7 @@ public final class AtaDriver {
      * an engine still Active.
      */
     public DmaCompletion dma(DmaRequest r) {
-        writeRegister(Ata.REG_DEVICE, DEVICE_LBA_MODE);
+        writeRegister(Ata.REG_DEVICE, Ata.DEVICE_LBA);
         transport.outb(bm + Ata.BM_REG_COMMAND, 0);
         transport.outb(bm + Ata.BM_REG_STATUS, Ata.BM_STATUS_INTERRUPT);
         transport.outl(bm + Ata.BM_REG_TABLE, (int) r.prdTable());
@@ -431,7 +432,7 @@ public final class AtaDriver {
 
     /** The 12-byte command packet as six {@code outw} (a shorter CDB is padded with zeros). */
     public void writePacket(byte[] cdb) {
-        byte[] p = java.util.Arrays.copyOf(cdb, Ata.ATAPI_PACKET_SIZE);
+        byte[] p = Arrays.copyOf(cdb, Ata.ATAPI_PACKET_SIZE);
         writeData(p, 0, p.length);
     }
 
@@ -459,7 +460,7 @@ public final class AtaDriver {
      * @throws GuestDriverException if a chunk has ERR set
      */
     public byte[] readPacketData() {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         while (true) {
             awaitNotBusy();
             awaitIrq("PACKET data");
