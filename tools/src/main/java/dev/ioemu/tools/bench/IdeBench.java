@@ -10,6 +10,7 @@ import dev.ioemu.devices.block.Errno;
 import dev.ioemu.devices.bus.GuestMemory;
 import dev.ioemu.tools.SizeArgument;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -217,21 +218,18 @@ public final class IdeBench {
 
     /** Runs the benchmark and returns the exit code: 0, or 1 for a bad argument or a failed run. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
-            out.println(USAGE);
-            return 0;
+        BenchArguments.Parsed<Settings> parsed = BenchArguments.parse("ide-bench", USAGE, args, Settings::parse, out, err);
+        Settings s = parsed.settings();
+        if (s == null) {
+            return parsed.exitCode();
         }
-        Settings s;
         try {
-            s = Settings.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("ide-bench: " + e.getMessage());
-            err.println("Try 'ide-bench --help' for more information.");
-            return 1;
-        }
-        if (!Files.isRegularFile(s.image())) {
-            err.println("ide-bench: image: '" + s.image() + "' is not a file (expected: an existing image,"
-                    + " e.g. made by tools/bench/ide-vs-block.sh)");
+            if (!BenchArguments.imageUsable("ide-bench", s.image(), s.transferBytes(), "tools/bench/ide-vs-block.sh",
+                    err)) {
+                return 1;
+            }
+        } catch (IOException e) {
+            err.println("ide-bench: image: " + e.getMessage());
             return 1;
         }
         BlockDevice disk;
@@ -242,22 +240,15 @@ public final class IdeBench {
             err.println("ide-bench: can't open " + s.image() + ": " + e.getMessage());
             return 1;
         }
-        try (disk) {
-            if (disk.size() < s.transferBytes()) {
-                err.println("ide-bench: image: " + disk.size() + " bytes (expected: at least --bs "
-                        + s.transferBytes() + ")");
-                return 1;
-            }
-            try (InProcessIdeMachine guest = new InProcessIdeMachine(disk, s.transferBytes())) {
-                IdeBench bench = new IdeBench(s, disk, guest);
-                try {
-                    bench.checkModelMovesTheImageBytes();
-                    List<Row> rows = bench.measureAll(err);
-                    printTable(out, s, disk, rows);
-                    return 0;
-                } finally {
-                    bench.aio.close();
-                }
+        try (disk; InProcessIdeMachine guest = new InProcessIdeMachine(disk, s.transferBytes())) {
+            IdeBench bench = new IdeBench(s, disk, guest);
+            try {
+                bench.checkModelMovesTheImageBytes();
+                List<Row> rows = bench.measureAll(err);
+                printTable(out, s, disk, rows);
+                return 0;
+            } finally {
+                bench.aio.close();
             }
         } catch (BenchFailure e) {
             err.println("ide-bench: " + e.getMessage());

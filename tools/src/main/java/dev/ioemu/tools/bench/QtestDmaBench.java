@@ -239,30 +239,18 @@ public final class QtestDmaBench {
 
     /** Runs the benchmark and returns the exit code: 0, or 1 for a bad argument or a failed run. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
-            out.println(USAGE);
-            return 0;
-        }
-        Settings s;
-        try {
-            s = Settings.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("qtest-dma-bench: " + e.getMessage());
-            err.println("Try 'qtest-dma-bench --help' for more information.");
-            return 1;
+        BenchArguments.Parsed<Settings> parsed = BenchArguments.parse("qtest-dma-bench", USAGE, args, Settings::parse,
+                out, err);
+        Settings s = parsed.settings();
+        if (s == null) {
+            return parsed.exitCode();
         }
         try {
-            if (!Files.isRegularFile(s.image())) {
-                err.println("qtest-dma-bench: image: '" + s.image() + "' is not a file (expected: an existing image,"
-                        + " e.g. made by tools/bench/qtest-dma-vs-qemu.sh)");
+            if (!BenchArguments.imageUsable("qtest-dma-bench", s.image(), s.transferBytes(),
+                    "tools/bench/qtest-dma-vs-qemu.sh", err)) {
                 return 1;
             }
             long size = Files.size(s.image());
-            if (size < s.transferBytes()) {
-                err.println("qtest-dma-bench: image: " + size + " bytes (expected: at least --bs "
-                        + s.transferBytes() + ")");
-                return 1;
-            }
             QtestDmaBench bench = new QtestDmaBench(s, size);
             Map<Target, Map<Case, double[]>> runs = bench.measureAll(err);
             printTable(out, s, size, runs);
