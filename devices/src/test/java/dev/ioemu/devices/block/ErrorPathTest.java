@@ -78,7 +78,7 @@ class ErrorPathTest {
                 FaultInjection.Pause pause = fi.pauseBefore(FaultInjection.IoType.FLUSH);
                 CompletableFuture<Integer> flush = CompletableFuture.supplyAsync(fi::flush);
                 assertTrue(pause.awaitReached(10, TimeUnit.SECONDS), "flush never arrived");
-                Thread.sleep(50);
+                // The flush thread is inside the pause now and cannot return before release().
                 assertFalse(flush.isDone(), "the flush must be held");
                 pause.release();
                 assertEquals(0, flush.get(10, TimeUnit.SECONDS));

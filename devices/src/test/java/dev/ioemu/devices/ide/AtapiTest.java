@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.Arrays;
 
+import static dev.ioemu.devices.ide.Ata.*;
 import static dev.ioemu.devices.ide.AtaTestDriver.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,8 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ATAPI CD-ROM on ide.0 unit 0, as ide-test's /ide/cdrom/... drives it (shared/spec/ide.md §3.2, §4.3, §9). */
 @Timeout(60)
 class AtapiTest {
-    static final int CMD_PACKET = 0xA0;
-    static final int CMD_IDENTIFY_PACKET = 0xA1;
     static final long BUFFER = 0x100000;
     static final long TABLE = 0x200000;
 
@@ -45,18 +44,10 @@ class AtapiTest {
 
     /** Sends PACKET with the given BCL and Features, then the 12-byte CDB as six outw. */
     void sendPacket(int bcl, int features, byte[] cdb) {
-        ata.outb(ata.base + 6, 0);
-        ata.outb(ata.base + 1, features);
-        ata.outb(ata.base + 4, bcl & 0xFF);
-        ata.outb(ata.base + 5, bcl >> 8);
-        ata.command(CMD_PACKET);
-        assertEquals(ST_DRDY | ST_DSC | ST_DRQ, ata.altStatus());
-        assertEquals(0x01, ata.sectorCount(), "interrupt reason: command packet");
+        assertEquals(STATUS_DRDY | STATUS_DSC | STATUS_DRQ, ata.driver.startPacket(bcl, features));
+        assertEquals(ATAPI_REASON_COD, ata.sectorCount(), "interrupt reason: command packet");
         assertFalse(ata.irq.level(), "no IRQ before the packet");
-        byte[] p = Arrays.copyOf(cdb, 12);
-        for (int i = 0; i < 12; i += 2) {
-            ata.outw(ata.base, (p[i] & 0xFF) | (p[i + 1] & 0xFF) << 8);
-        }
+        ata.driver.writePacket(cdb);
     }
 
     static byte[] read10(long lba, int blocks) {
@@ -72,9 +63,9 @@ class AtapiTest {
             ata.awaitNotBusy();
             assertTrue(ata.irq.level(), "IRQ per chunk");
             int st = ata.status();
-            assertEquals(ST_DRDY | ST_DSC | ST_DRQ, st);
+            assertEquals(STATUS_DRDY | STATUS_DSC | STATUS_DRQ, st);
             assertEquals(0x02, ata.sectorCount(), "reason IO");
-            int count = ata.inb(ata.base + 4) | ata.inb(ata.base + 5) << 8;
+            int count = ata.driver.byteCount();
             assertTrue(count <= bcl && count > 0, "byte count " + count);
             for (int i = 0; i < count; i += 2) {
                 int w = ata.inw(ata.base);
@@ -115,12 +106,12 @@ class AtapiTest {
 
         @Test
         void identifyDeviceAndReadSectorsAbortWithSignature() {
-            for (int op : new int[]{CMD_IDENTIFY, CMD_READ_SECTORS}) {
+            for (int op : new int[]{CMD_IDENTIFY_DEVICE, CMD_READ_SECTORS}) {
                 ata.outb(ata.base + 4, 0x55);
                 ata.command(op);
                 assertTrue(ata.irq.level());
                 assertEquals(0x41, ata.status());
-                assertEquals(ER_ABRT, ata.error());
+                assertEquals(ERR_ABRT, ata.error());
                 assertEquals(0x14, ata.inb(ata.base + 4));
                 assertEquals(0xEB, ata.inb(ata.base + 5));
             }
@@ -128,7 +119,7 @@ class AtapiTest {
 
         @Test
         void diskOnlyCommandsAbort() {
-            for (int op : new int[]{CMD_READ_DMA, CMD_FLUSH_CACHE_EXT, 0xE5, CMD_SET_MULTIPLE, 0x40}) {
+            for (int op : new int[]{CMD_READ_DMA, CMD_FLUSH_CACHE_EXT, 0xE5, CMD_SET_MULTIPLE_MODE, 0x40}) {
                 ata.command(op);
                 assertEquals(0x41, ata.status(), "opcode " + op);
             }
@@ -136,7 +127,7 @@ class AtapiTest {
 
         @Test
         void identifyPacketDevice() {
-            ata.command(CMD_IDENTIFY_PACKET);
+            ata.command(CMD_IDENTIFY_PACKET_DEVICE);
             assertTrue(ata.irq.level());
             assertEquals(0x58, ata.status());
             int[] w = ata.readWords(256);
@@ -153,7 +144,7 @@ class AtapiTest {
 
         @Test
         void diagnosticOnCdGivesNoIrq() {
-            ata.command(CMD_DIAGNOSTIC);
+            ata.command(CMD_EXECUTE_DEVICE_DIAGNOSTIC);
             assertFalse(ata.irq.level());
             assertEquals(0x00, ata.status());
             assertEquals(0x01, ata.error());
@@ -162,7 +153,7 @@ class AtapiTest {
         @Test
         void deviceResetWorksEvenWhileDrq() {
             ata.command(CMD_PACKET);
-            assertBitsSet(ata.altStatus(), ST_DRQ);
+            assertBitsSet(ata.altStatus(), STATUS_DRQ);
             ata.command(0x08);
             assertFalse(ata.irq.level());
             assertEquals(0x00, ata.status());
@@ -201,7 +192,7 @@ class AtapiTest {
             sendPacket(0, 1, read10(5, 1));
             ata.outb(ata.bm, 0x09);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             assertTrue(ata.irq.level());
             assertEquals(0x50, ata.status());
             byte[] got = new byte[2048];
@@ -214,7 +205,7 @@ class AtapiTest {
             sendPacket(0, 0, read10(0, 1));
             assertFalse(ata.irq.level());
             assertEquals(0x41, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(ERR_ABRT, ata.error());
         }
 
         @Test

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 
+import static dev.ioemu.devices.ide.Ata.*;
 import static dev.ioemu.devices.ide.AtaTestDriver.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,7 +48,7 @@ class BusMasterDmaTest {
 
     private void assertNoAtaError() {
         int st = ata.altStatus();
-        assertBitsClear(st, ST_ERR | ST_DF);
+        assertBitsClear(st, STATUS_ERR | STATUS_DF);
     }
 
     @Nested
@@ -60,19 +61,19 @@ class BusMasterDmaTest {
             Arrays.fill(s1, (byte) 0xAA);
             ata.memory.write(BUFFER, s0, 0, 512);
             ata.writePrdTable(TABLE, new long[]{BUFFER, 512, 1});
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 0, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 0, 1, TABLE, false));
             assertNoAtaError();
             ata.memory.write(BUFFER, s1, 0, 512);
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 1, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 1, 1, TABLE, false));
             assertArrayEquals(s0, Arrays.copyOfRange(disk.bytes(), 0, 512));
             assertArrayEquals(s1, Arrays.copyOfRange(disk.bytes(), 512, 1024));
 
             ata.memory.fill(BUFFER, 1024, (byte) 0);
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, TABLE, false));
             byte[] got = new byte[512];
             ata.memory.read(BUFFER, got, 0, 512);
             assertArrayEquals(s0, got);
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 1, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 1, 1, TABLE, false));
             ata.memory.read(BUFFER, got, 0, 512);
             assertArrayEquals(s1, got);
             assertEquals(0, ata.sectorCount());
@@ -86,7 +87,7 @@ class BusMasterDmaTest {
             // 1024 + 2050 (bit 0 ignored → 2050&~1 = 2050) + rest, scattered
             ata.writePrdTable(TABLE, new long[]{BUFFER, 1024, 0}, new long[]{BUFFER + 0x10000, 2050, 0},
                     new long[]{BUFFER + 0x20000, 8 * 512 - 1024 - 2050, 1});
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 40, 8, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 40, 8, TABLE, false));
             byte[] got = new byte[8 * 512];
             ata.memory.read(BUFFER, got, 0, 1024);
             ata.memory.read(BUFFER + 0x10000, got, 1024, 2050);
@@ -116,7 +117,7 @@ class BusMasterDmaTest {
             // 128 KiB: 64 KiB (count 0) and 32 KiB continuing it, then 32 KiB elsewhere.
             ata.writePrdTable(TABLE, new long[]{BUFFER, 0, 0}, new long[]{BUFFER + 0x10000, 0x8000, 0},
                     new long[]{BUFFER + 0x40000, 0x8000, 1});
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 0, TABLE, false), "sector count 0 = 256");
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 0, TABLE, false), "sector count 0 = 256");
             assertEquals(2, disk.directBufferCount(), "one request for the contiguous pair, one for the rest");
             byte[] got = new byte[0x20000];
             ata.memory.read(BUFFER, got, 0, 0x18000);
@@ -134,10 +135,10 @@ class BusMasterDmaTest {
             ata.outl(ata.bm + 4, (int) TABLE);
             ata.setLba48(0x3000, 2);
             ata.command(CMD_WRITE_DMA_EXT);
-            assertEquals(ST_DRDY | ST_DSC | ST_DRQ, ata.altStatus(), "waiting for the engine");
+            assertEquals(STATUS_DRDY | STATUS_DSC | STATUS_DRQ, ata.altStatus(), "waiting for the engine");
             ata.outb(ata.bm, 0x01);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             assertEquals(0x50, ata.status());
             assertArrayEquals(data, Arrays.copyOfRange(disk.bytes(), 0x3000 * 512, 0x3002 * 512));
         }
@@ -153,10 +154,10 @@ class BusMasterDmaTest {
             ata.command(CMD_READ_DMA);
             ata.outb(ata.bm, 0x09);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             assertTrue(ata.irq.level());
             assertEquals(0x41, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(ERR_ABRT, ata.error());
         }
 
         @Test
@@ -169,7 +170,7 @@ class BusMasterDmaTest {
             ata.command(CMD_READ_DMA);
             ata.outb(ata.bm, 0x09);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2), "BM Error bit is never set");
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2), "BM Error bit is never set");
             assertEquals(0x41, ata.status());
         }
 
@@ -179,11 +180,11 @@ class BusMasterDmaTest {
             ata.outb(ata.base + 6, 0x40);
             ata.outl(ata.bm + 4, (int) TABLE);
             ata.outb(ata.bm, 0x09);
-            assertEquals(BM_ACTIVE, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_ACTIVE, ata.inb(ata.bm + 2));
             ata.setLba28(0, 1);
             ata.command(CMD_READ_DMA);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             assertEquals(0x50, ata.status());
         }
 
@@ -200,7 +201,7 @@ class BusMasterDmaTest {
             ata.outl(ata.bm + 4, (int) TABLE);
             ata.outb(ata.bm, 0x09);
             ata.ide.drain();
-            assertEquals(BM_ACTIVE, ata.inb(ata.bm + 2) & BM_ACTIVE, "nothing to transfer");
+            assertEquals(BM_STATUS_ACTIVE, ata.inb(ata.bm + 2) & BM_STATUS_ACTIVE, "nothing to transfer");
         }
     }
 
@@ -231,11 +232,11 @@ class BusMasterDmaTest {
             ata.command(CMD_WRITE_DMA);
             ata.outb(ata.bm, 0x01);
             disk.awaitHeld(MemoryBlockDevice.Op.WRITE);
-            assertEquals(BM_ACTIVE, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_ACTIVE, ata.inb(ata.bm + 2));
             Thread releaser = releaseWhenWaiting(Thread.currentThread(), MemoryBlockDevice.Op.WRITE);
             ata.outb(ata.bm, 0x00);
             // Checked before joining the releaser: the Stop write itself waited for the transfer.
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2), "the stop behaved as if the DMA had finished first");
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2), "the stop behaved as if the DMA had finished first");
             assertArrayEquals(data, Arrays.copyOfRange(disk.bytes(), 16 * 512, 24 * 512));
             releaser.join();
             assertEquals(0x50, ata.status());
@@ -252,7 +253,7 @@ class BusMasterDmaTest {
             ata.outl(ata.bm + 4, (int) TABLE);
             ata.outb(ata.base + 1, 0x01);
             ata.outb(ata.base + 2, 1);
-            ata.command(CMD_DSM);
+            ata.command(CMD_DATA_SET_MANAGEMENT);
             ata.outb(ata.bm, 0x01);
             disk.awaitHeld(MemoryBlockDevice.Op.DISCARD);
             Thread releaser = releaseWhenWaiting(Thread.currentThread(), MemoryBlockDevice.Op.DISCARD);
@@ -261,7 +262,7 @@ class BusMasterDmaTest {
             releaser.join();
             ata.outb(ata.ctrl, 0x00);
             ata.ide.drain();
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             assertEquals(0x50, ata.status());
             assertEquals(0x01, ata.error(), "diagnostic code after SRST");
             assertEquals(2, disk.discards().size(), "the TRIM ran to completion before the reset");
@@ -286,10 +287,10 @@ class BusMasterDmaTest {
                 d.outb(d.bm, 0x09);
                 d.ide.drain();
                 assertEquals(java.util.List.of("io-error"), d.stopRequests);
-                assertEquals(BM_ACTIVE, d.inb(d.bm + 2), "engine still active while the VM is stopped");
+                assertEquals(BM_STATUS_ACTIVE, d.inb(d.bm + 2), "engine still active while the VM is stopped");
                 d.ide.resume();
                 d.ide.drain();
-                assertEquals(BM_INTERRUPT, d.inb(d.bm + 2));
+                assertEquals(BM_STATUS_INTERRUPT, d.inb(d.bm + 2));
                 assertEquals(0x50, d.status());
                 byte[] got = new byte[1024];
                 d.memory.read(BUFFER, got, 0, 1024);
@@ -402,7 +403,7 @@ class BusMasterDmaTest {
         ata.pciWrite(PiixIde.DEVFN, 0x04, 2, 0x0003);
         ata.memory.fill(TABLE, 4096 * 8, (byte) 0);
         int st = ata.dmaRequest(CMD_READ_DMA, 0, 512, TABLE, false);
-        assertEquals(BM_ACTIVE | BM_INTERRUPT, st);
+        assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, st);
         assertNoAtaError();
     }
 
@@ -433,7 +434,7 @@ class BusMasterDmaTest {
         @Test
         void goodRangesAreDiscarded() {
             writeRanges(range(0, 2), range(6, 8));
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_DSM, 0, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_DATA_SET_MANAGEMENT, 0, 1, TABLE, false));
             assertNoAtaError();
             assertEquals(2, disk.discards().size());
             assertArrayEquals(new long[]{0, 1024}, disk.discards().get(0));
@@ -443,24 +444,24 @@ class BusMasterDmaTest {
         @Test
         void badRangeAbortsAfterEarlierRanges() {
             writeRanges(range(10, 1), range(SECTORS - 1, 2));
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_DSM, 0, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_DATA_SET_MANAGEMENT, 0, 1, TABLE, false));
             int st = ata.altStatus();
-            assertBitsSet(st, ST_ERR);
-            assertEquals(ER_ABRT, ata.error());
+            assertBitsSet(st, STATUS_ERR);
+            assertEquals(ERR_ABRT, ata.error());
             assertEquals(1, disk.discards().size());
         }
 
         @Test
         void rangeEndingExactlyAtTheEndIsValid() {
             writeRanges(range(SECTORS - 2, 2));
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_DSM, 0, 1, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_DATA_SET_MANAGEMENT, 0, 1, TABLE, false));
             assertNoAtaError();
         }
 
         @Test
         void countZeroCompletesAtOnce() {
             writeRanges(range(0, 1));
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_DSM, 0, 0, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_DATA_SET_MANAGEMENT, 0, 0, TABLE, false));
             assertNoAtaError();
             assertEquals(0, disk.discards().size());
         }
@@ -469,7 +470,7 @@ class BusMasterDmaTest {
         void featuresOtherThanTrimAbort() {
             ata.outb(ata.base + 1, 0x02);
             ata.outb(ata.base + 2, 1);
-            ata.command(CMD_DSM);
+            ata.command(CMD_DATA_SET_MANAGEMENT);
             assertEquals(0x41, ata.status());
         }
 
@@ -477,8 +478,8 @@ class BusMasterDmaTest {
         void discardFailureFollowsWerror() {
             disk.inject(MemoryBlockDevice.Op.DISCARD, Errno.EIO, true);
             writeRanges(range(0, 2));
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_DSM, 0, 1, TABLE, false));
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_DATA_SET_MANAGEMENT, 0, 1, TABLE, false));
+            assertEquals(ERR_ABRT, ata.error());
         }
     }
 
@@ -491,7 +492,7 @@ class BusMasterDmaTest {
                 ata.memory.writeDword(TABLE + 8L * i + 4, 2);
             }
             // 512 entries x 2 bytes = 1024 bytes described: 2 sectors fit, 3 do not.
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 2, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 2, TABLE, false));
             assertEquals(0x00, ata.dmaRequest(CMD_READ_DMA, 0, 3, TABLE, false));
         }
 
@@ -499,25 +500,25 @@ class BusMasterDmaTest {
         void zeroTableOf4096EntriesWithBusMastering() {
             ata.memory.fill(TABLE, 4096 * 8, (byte) 0);
             // Every entry means 64 KiB at address 0: 255 sectors land at guest address 0.
-            assertEquals(BM_ACTIVE | BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 255, TABLE, false));
+            assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 255, TABLE, false));
         }
 
         @Test
         void tableBeyondRamReadsAsZeros() {
-            assertEquals(BM_ACTIVE | BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, 0xF000_0000L, false));
-            assertEquals(BM_ACTIVE | BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, 0xFFFF_FFF8L, false));
-            assertEquals(BM_ACTIVE | BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, RAM_SIZE - 8, false));
+            assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, 0xF000_0000L, false));
+            assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, 0xFFFF_FFF8L, false));
+            assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 1, RAM_SIZE - 8, false));
         }
 
         @Test
         void dataRegionsBeyondOrAcrossTheEndOfRam() {
             Arrays.fill(disk.bytes(), 0, 4096, (byte) 0x3C);
             ata.writePrdTable(TABLE, new long[]{0xFFFF_F000L, 2048, 0}, new long[]{RAM_SIZE - 1024, 2048, 1});
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 8, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_READ_DMA, 0, 8, TABLE, false));
             assertEquals(0x3C, ata.memory.readByte(RAM_SIZE - 1), "in-RAM part of a straddling region lands");
             Arrays.fill(disk.bytes(), 0, 4096, (byte) 0x11);
             ata.memory.fill(RAM_SIZE - 1024, 1024, (byte) 0x22);
-            assertEquals(BM_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 0, 8, TABLE, false));
+            assertEquals(BM_STATUS_INTERRUPT, ata.dmaRequest(CMD_WRITE_DMA, 0, 8, TABLE, false));
             assertEquals(0, disk.bytes()[0], "unbacked memory reads as zeros");
             assertEquals(0x22, disk.bytes()[2048]);
             assertEquals(0, disk.bytes()[3072]);
@@ -532,14 +533,14 @@ class BusMasterDmaTest {
             ata.setLba28(0, 1);
             ata.command(CMD_READ_DMA);
             ata.ide.drain();
-            assertEquals(BM_ACTIVE | BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_ACTIVE | BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
             ata.status();
             ata.outl(ata.bm + 4, (int) TABLE + 0x1000);
             ata.setLba28(0, 1);
             ata.command(CMD_READ_DMA);
             ata.ide.drain();
             assertFalse(ata.irq.level(), "engine position is below the new table: nothing to walk");
-            assertEquals(0, ata.inb(ata.bm + 2) & BM_ACTIVE);
+            assertEquals(0, ata.inb(ata.bm + 2) & BM_STATUS_ACTIVE);
         }
     }
 }

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static dev.ioemu.devices.ide.Ata.*;
 import static dev.ioemu.devices.ide.AtaTestDriver.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -118,15 +119,15 @@ class PiixIdeTest {
 
         @Test
         void identifyRaisesIrqOnceAndDrqPerWord() {
-            ata.command(CMD_IDENTIFY);
+            ata.command(CMD_IDENTIFY_DEVICE);
             assertTrue(ata.irq.level());
-            assertEquals(ST_DRDY | ST_DSC | ST_DRQ, ata.status());
+            assertEquals(STATUS_DRDY | STATUS_DSC | STATUS_DRQ, ata.status());
             assertFalse(ata.irq.level(), "status read lowers IRQ");
             for (int i = 0; i < 256; i++) {
-                assertBitsSet(ata.altStatus(), ST_DRDY | ST_DRQ);
+                assertBitsSet(ata.altStatus(), STATUS_DRDY | STATUS_DRQ);
                 ata.inw(ata.base);
             }
-            assertEquals(ST_DRDY | ST_DSC, ata.altStatus());
+            assertEquals(STATUS_DRDY | STATUS_DSC, ata.altStatus());
             assertFalse(ata.irq.level(), "no IRQ after the last word");
         }
 
@@ -237,8 +238,8 @@ class PiixIdeTest {
         @Test
         void commandsToAnAbsentSlaveAreIgnored() {
             ata.outb(ata.base + 6, 0xB0);
-            ata.command(CMD_DIAGNOSTIC);
-            ata.command(CMD_IDENTIFY);
+            ata.command(CMD_EXECUTE_DEVICE_DIAGNOSTIC);
+            ata.command(CMD_IDENTIFY_DEVICE);
             assertFalse(ata.irq.level());
             assertEquals(0x00, ata.status());
         }
@@ -249,7 +250,7 @@ class PiixIdeTest {
             for (int reg = 1; reg <= 7; reg++) {
                 assertEquals(0x00, ata.inb(ata.base + reg), "register " + reg);
             }
-            ata.command(CMD_IDENTIFY);
+            ata.command(CMD_IDENTIFY_DEVICE);
             assertTrue(ata.irq.level(), "absent master executes and interrupts");
             assertEquals(0x00, ata.status());
             assertEquals(0x00, ata.error());
@@ -261,10 +262,10 @@ class PiixIdeTest {
             try {
                 d.ide.attach(0, 1, IdeDriveConfig.disk(new MemoryBlockDevice(SMALL_IMAGE)));
                 assertEquals(0x50, d.status());
-                d.command(CMD_IDENTIFY);
+                d.command(CMD_IDENTIFY_DEVICE);
                 assertTrue(d.irq.level());
-                assertEquals(ST_DRDY | ST_ERR, d.status());
-                assertEquals(ER_ABRT, d.error());
+                assertEquals(STATUS_DRDY | STATUS_ERR, d.status());
+                assertEquals(ERR_ABRT, d.error());
                 d.command(CMD_FLUSH_CACHE);
                 d.awaitNotBusy();
                 assertEquals(0x50, d.status());
@@ -275,7 +276,7 @@ class PiixIdeTest {
 
         @Test
         void writesWhileDrqPendingAreIgnored() {
-            ata.command(CMD_IDENTIFY);
+            ata.command(CMD_IDENTIFY_DEVICE);
             ata.outb(ata.base + 3, 0x77);
             ata.outb(ata.base + 6, 0xB0);
             assertEquals(0xA0, ata.inb(ata.base + 6), "cannot switch drives while DRQ");
@@ -334,7 +335,7 @@ class PiixIdeTest {
                 d.ide.attach(0, 1, IdeDriveConfig.disk(new MemoryBlockDevice(SMALL_IMAGE)));
                 d.outb(d.base + 6, 0x10);
                 assertEquals(0x10, d.inb(d.base + 6) & 0x10);
-                d.command(CMD_DIAGNOSTIC);
+                d.command(CMD_EXECUTE_DEVICE_DIAGNOSTIC);
                 assertEquals(0, d.inb(d.base + 6) & 0x10);
                 assertEquals(0x50, d.status());
                 assertEquals(0x01, d.error());
@@ -346,9 +347,9 @@ class PiixIdeTest {
         @Test
         void nienSuppressesIrqAndBmInterrupt() {
             ata.outb(ata.ctrl, 0x02);
-            ata.command(CMD_IDENTIFY);
+            ata.command(CMD_IDENTIFY_DEVICE);
             assertFalse(ata.irq.level());
-            assertEquals(0, ata.inb(ata.bm + 2) & BM_INTERRUPT);
+            assertEquals(0, ata.inb(ata.bm + 2) & BM_STATUS_INTERRUPT);
             ata.outb(ata.ctrl, 0x00);
             assertFalse(ata.irq.level(), "clearing nIEN does not re-raise");
         }
@@ -356,7 +357,7 @@ class PiixIdeTest {
         @Test
         void pioCommandsAlsoSetBmInterrupt() {
             ata.command(0xE5);
-            assertEquals(BM_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
         }
 
         @Test
@@ -374,8 +375,8 @@ class PiixIdeTest {
             for (int op : new int[]{0x00, 0x08, 0x2F, 0xFF, 0xA0, 0xA1}) {
                 ata.command(op);
                 assertTrue(ata.irq.level(), "IRQ for 0x" + Integer.toHexString(op));
-                assertEquals(ST_DRDY | ST_ERR, ata.status());
-                assertEquals(ER_ABRT, ata.error());
+                assertEquals(STATUS_DRDY | STATUS_ERR, ata.status());
+                assertEquals(ERR_ABRT, ata.error());
             }
         }
 
@@ -400,12 +401,12 @@ class PiixIdeTest {
         void setMultipleModeAcceptsPowersOfTwoUpTo16() {
             for (int n : new int[]{0, 1, 2, 4, 8, 16}) {
                 ata.outb(ata.base + 2, n);
-                ata.command(CMD_SET_MULTIPLE);
+                ata.command(CMD_SET_MULTIPLE_MODE);
                 assertEquals(0x50, ata.status(), "count " + n);
             }
             for (int n : new int[]{3, 32, 255}) {
                 ata.outb(ata.base + 2, n);
-                ata.command(CMD_SET_MULTIPLE);
+                ata.command(CMD_SET_MULTIPLE_MODE);
                 assertEquals(0x41, ata.status(), "count " + n);
             }
         }
@@ -413,7 +414,7 @@ class PiixIdeTest {
         @Test
         void readMultipleAbortsWhenMultipleModeIsOff() {
             ata.outb(ata.base + 2, 0);
-            ata.command(CMD_SET_MULTIPLE);
+            ata.command(CMD_SET_MULTIPLE_MODE);
             ata.setLba28(0, 1);
             ata.command(CMD_READ_MULTIPLE);
             assertEquals(0x41, ata.status());
@@ -584,7 +585,7 @@ class PiixIdeTest {
         @Test
         void readMultipleDeliversBlocksOfN() {
             ata.outb(ata.base + 2, 4);
-            ata.command(CMD_SET_MULTIPLE);
+            ata.command(CMD_SET_MULTIPLE_MODE);
             ata.status();
             byte[] data = pattern(10 * 512, 3);
             System.arraycopy(data, 0, disk.bytes(), 0, data.length);
@@ -609,7 +610,7 @@ class PiixIdeTest {
         @Test
         void writeMultipleWritesBlocksOfN() {
             ata.outb(ata.base + 2, 8);
-            ata.command(CMD_SET_MULTIPLE);
+            ata.command(CMD_SET_MULTIPLE_MODE);
             byte[] data = pattern(12 * 512, 4);
             ata.setLba28(20, 12);
             ata.command(CMD_WRITE_MULTIPLE);
@@ -668,7 +669,7 @@ class PiixIdeTest {
                 ata.inw(ata.base);
             }
             assertEquals(0, ata.inl(ata.base), "32-bit read with 2 bytes left returns 0");
-            assertBitsSet(ata.altStatus(), ST_DRQ);
+            assertBitsSet(ata.altStatus(), STATUS_DRQ);
             assertEquals(data[510] & 0xFF | (data[511] & 0xFF) << 8, ata.inw(ata.base));
             assertEquals(0x50, ata.altStatus());
         }
@@ -718,7 +719,7 @@ class PiixIdeTest {
             ata.awaitNotBusy();
             assertTrue(ata.irq.level());
             assertEquals(0x41, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(ERR_ABRT, ata.error());
             assertEquals(SMALL_SECTORS & 0xFF, ata.inb(ata.base + 3), "registers keep the failing address");
             ata.readSectorsPio(SMALL_SECTORS - 1, 1);
         }
@@ -733,7 +734,7 @@ class PiixIdeTest {
             }
             ata.awaitNotBusy();
             assertEquals(0x41, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(ERR_ABRT, ata.error());
         }
 
         @Test
@@ -754,7 +755,7 @@ class PiixIdeTest {
             disk.holdNextFlush();
             ata.command(CMD_FLUSH_CACHE);
             disk.awaitFlushHeld();
-            assertEquals(ST_BSY | ST_DRDY, ata.altStatus(), "BSY while the backend flush runs");
+            assertEquals(STATUS_BSY | STATUS_DRDY, ata.altStatus(), "BSY while the backend flush runs");
             assertFalse(ata.irq.level());
             assertEquals(0, disk.flushCount());
             disk.releaseFlush();
@@ -778,8 +779,8 @@ class PiixIdeTest {
             ata.command(CMD_FLUSH_CACHE);
             ata.awaitNotBusy();
             assertTrue(ata.irq.level());
-            assertEquals(ST_DRDY | ST_ERR, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(STATUS_DRDY | STATUS_ERR, ata.status());
+            assertEquals(ERR_ABRT, ata.error());
         }
 
         @Test
@@ -793,7 +794,7 @@ class PiixIdeTest {
                 d.command(CMD_FLUSH_CACHE);
                 d.ide.drain();
                 assertEquals(List.of("io-error"), d.stopRequests);
-                assertEquals(ST_BSY | ST_DRDY, d.altStatus(), "BSY while stopped");
+                assertEquals(STATUS_BSY | STATUS_DRDY, d.altStatus(), "BSY while stopped");
                 d.ide.resume();
                 d.awaitNotBusy();
                 assertEquals(0x50, d.status());
@@ -867,7 +868,7 @@ class PiixIdeTest {
             ata.awaitNotBusy();
             assertTrue(ata.irq.level());
             assertEquals(0x41, ata.status());
-            assertEquals(ER_ABRT, ata.error());
+            assertEquals(ERR_ABRT, ata.error());
         }
 
         @Test

@@ -1,25 +1,34 @@
 package dev.ioemu.tests.peer;
 
+import dev.ioemu.devices.ide.Ata;
+import dev.ioemu.devices.ide.guest.AtaDriver;
+import dev.ioemu.devices.ide.guest.PciConfigAccess;
+import dev.ioemu.devices.pci.PciConfigSpace;
+
 /**
  * Writes ATA/BMDMA/PCI register sequences into a {@link Script} the way a guest driver (and QEMU's
  * ide-test) issues them (shared/spec/ide.md §1, §8.5). Waits are polls of the alternate status,
  * which does not touch the IRQ line, until BSY clears.
  */
 public final class AtaScript {
-    public static final int CMD = 0x1f0;
-    public static final int CTL = 0x3f6;
-    public static final int CMD2 = 0x170;
-    public static final int CTL2 = 0x376;
+    public static final int CMD = AtaDriver.Channel.PRIMARY.commandBase;
+    public static final int CTL = AtaDriver.Channel.PRIMARY.control;
+    public static final int CMD2 = AtaDriver.Channel.SECONDARY.commandBase;
+    public static final int CTL2 = AtaDriver.Channel.SECONDARY.control;
     /** BAR4 as {@link #setUpPci} programs it (libqos's first I/O allocation). */
-    public static final int BM = 0xc000;
+    public static final int BM = PciConfigAccess.IO_WINDOW_BASE;
     public static final long PRD = 0x100000;
     public static final long BUF = 0x110000;
     public static final long TRIM_BUF = 0x140000;
-    public static final int DEVFN_IDE = 0x09;
+    public static final int DEVFN_IDE = AtaDriver.PIIX_IDE_DEVFN;
     private static final int POLL_TRIES = 200_000;
-    public static final Step.Poll NOT_BUSY = new Step.Poll(0x80, 0x00, true, POLL_TRIES);
+    private static final int BAR4 = PciConfigSpace.BASE_ADDRESS_0 + 4 * AtaDriver.BUS_MASTER_BAR;
+    private static final int IO_MEMORY_MASTER = PciConfigSpace.COMMAND_IO | PciConfigSpace.COMMAND_MEMORY
+            | PciConfigSpace.COMMAND_MASTER;
+    public static final Step.Poll NOT_BUSY = new Step.Poll(Ata.STATUS_BSY, 0x00, true, POLL_TRIES);
     /** BM status: Active clear or Interrupt set (ide-test's "(status & 0x05) != 0x01"). */
-    public static final Step.Poll BM_DONE = new Step.Poll(0x05, 0x01, false, POLL_TRIES);
+    public static final Step.Poll BM_DONE = new Step.Poll(Ata.BM_STATUS_ACTIVE | Ata.BM_STATUS_INTERRUPT,
+            Ata.BM_STATUS_ACTIVE, false, POLL_TRIES);
 
     final Script script;
     /** The unit (0 master, 1 slave) the address helpers select in the Device register. */
@@ -51,13 +60,13 @@ public final class AtaScript {
     }
 
     public void pciWrite(int devfn, int offset, String width, long value) {
-        send("outl 0xcf8 " + hex(0x80000000L | devfn << 8 | offset));
-        send("out" + width + " 0xcfc " + hex(value));
+        send("outl " + hex(PciConfigAccess.CONFIG_ADDRESS) + " " + hex(0x80000000L | devfn << 8 | offset));
+        send("out" + width + " " + hex(PciConfigAccess.CONFIG_DATA) + " " + hex(value));
     }
 
     public void pciRead(int devfn, int offset, String width) {
-        send("outl 0xcf8 " + hex(0x80000000L | devfn << 8 | offset));
-        send("in" + width + " 0xcfc");
+        send("outl " + hex(PciConfigAccess.CONFIG_ADDRESS) + " " + hex(0x80000000L | devfn << 8 | offset));
+        send("in" + width + " " + hex(PciConfigAccess.CONFIG_DATA));
     }
 
     /** Interception, the IDE function's identity, BAR4 sizing and assignment, I/O|memory|master. */
@@ -69,16 +78,17 @@ public final class AtaScript {
             pciRead(devfn, 0x08, "l");
         }
         pciRead(DEVFN_IDE, 0x02, "w");   // unaligned offset in 0xcf8, as libqos does
-        pciWrite(DEVFN_IDE, 0x20, "l", 0xffffffffL);
-        pciRead(DEVFN_IDE, 0x20, "l");
-        pciWrite(DEVFN_IDE, 0x20, "l", BM | 1);
-        pciWrite(DEVFN_IDE, 0x04, "w", 0x0007);
-        pciRead(DEVFN_IDE, 0x04, "w");
-        pciRead(DEVFN_IDE, 0x06, "w");
+        pciWrite(DEVFN_IDE, BAR4, "l", 0xffffffffL);
+        pciRead(DEVFN_IDE, BAR4, "l");
+        pciWrite(DEVFN_IDE, BAR4, "l", BM | 1);
+        pciWrite(DEVFN_IDE, PciConfigSpace.COMMAND, "w", IO_MEMORY_MASTER);
+        pciRead(DEVFN_IDE, PciConfigSpace.COMMAND, "w");
+        pciRead(DEVFN_IDE, PciConfigSpace.STATUS, "w");
     }
 
     public void busMaster(boolean on) {
-        pciWrite(DEVFN_IDE, 0x04, "w", on ? 0x0007 : 0x0003);
+        pciWrite(DEVFN_IDE, PciConfigSpace.COMMAND, "w",
+                on ? IO_MEMORY_MASTER : PciConfigSpace.COMMAND_IO | PciConfigSpace.COMMAND_MEMORY);
     }
 
     /** Error … Device, alternate status, then status (which lowers the IRQ). */
@@ -128,14 +138,14 @@ public final class AtaScript {
 
     /** Writes the command register and waits until BSY clears. */
     public void command(int opcode) {
-        start("outb " + hex(CMD + 7) + " " + hex(opcode));
+        start("outb " + hex(CMD + Ata.REG_COMMAND) + " " + hex(opcode));
         waitNotBusy(CTL);
     }
 
     /** Status (lowers the IRQ) and Error. */
     public void status() {
-        send("inb " + hex(CMD + 7));
-        send("inb " + hex(CMD + 1));
+        send("inb " + hex(CMD + Ata.REG_STATUS));
+        send("inb " + hex(CMD + Ata.REG_ERROR));
     }
 
     /**
@@ -157,8 +167,8 @@ public final class AtaScript {
      * both peers) the words are tagged so AllowedDifferences can excuse the string fields.
      */
     public void identify(int device, boolean stringsMayDiffer) {
-        send("outb " + hex(CMD + 6) + " " + hex(device));
-        command(0xec);
+        send("outb " + hex(CMD + Ata.REG_DEVICE) + " " + hex(device));
+        command(Ata.CMD_IDENTIFY_DEVICE);
         status();
         for (int w = 0; w < 256; w++) {
             send("inw " + hex(CMD), stringsMayDiffer ? "identify:word:" + w : "");

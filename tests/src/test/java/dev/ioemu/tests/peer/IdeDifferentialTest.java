@@ -86,7 +86,7 @@ public class IdeDifferentialTest {
         return a;
     }
 
-    private static void fullTemplates(Path dir, long seed) throws IOException {
+    static void fullTemplates(Path dir, long seed) throws IOException {
         image(dir, seed + 1, "slave.template");
         image(dir, seed + 2, "cd.template");
     }

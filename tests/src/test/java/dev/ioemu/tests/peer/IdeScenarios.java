@@ -57,6 +57,8 @@ public final class IdeScenarios {
         out.add(readMultiple());
         out.add(softResetSignatures());
         out.add(cdromPio());
+        out.add(readNativeMaxChs());
+        out.add(piix4PmFunction());
         return out;
     }
 
@@ -307,6 +309,41 @@ public final class IdeScenarios {
             ata.dataBlock("inw 0x1f0", 1024);
             ata.waitNotBusy(AtaScript.CTL);
             ata.taskFile(AtaScript.CMD, AtaScript.CTL);
+        });
+    }
+
+    /**
+     * READ NATIVE MAX ADDRESS (and EXT) in CHS mode after INITIALIZE DEVICE PARAMETERS changed the
+     * geometry: QEMU 7.2 converts with the current geometry (differential suite, seed 5296787620651).
+     */
+    static Scenario readNativeMaxChs() {
+        return scenario("read_native_max_chs", image -> disk(image, ""), ata -> {
+            for (int[] geometry : new int[][] {{16, 0xa0}, {63, 0xaf}, {1, 0xa3}}) {
+                ata.send("outb 0x1f2 " + AtaScript.hex(geometry[0]));   // sectors per track
+                ata.send("outb 0x1f6 " + AtaScript.hex(geometry[1]));   // CHS mode, heads - 1
+                ata.command(0x91);
+                ata.status();
+                for (int opcode : new int[] {0xf8, 0x27}) {
+                    ata.send("outb 0x1f6 0xa0");
+                    ata.command(opcode);
+                    ata.taskFile(AtaScript.CMD, AtaScript.CTL);
+                }
+            }
+        });
+    }
+
+    /**
+     * PCI 00:01.3, QEMU's PIIX4 ACPI/PM function, which ioemu does not model: its configuration
+     * space reads all-ones, an allowed difference byte by byte (differential suite, seed
+     * 8025553525014).
+     */
+    static Scenario piix4PmFunction() {
+        return scenario("piix4_pm_function", image -> disk(image, ""), ata -> {
+            for (int offset : new int[] {0x00, 0x04, 0x08, 0x3c}) {
+                ata.send("outl 0xcf8 " + AtaScript.hex(0x80000000L | 0x0b << 8 | offset));
+                ata.send("inl 0xcfc", "pci:piix4-pm");
+                ata.send("inw 0xcfc", "pci:piix4-pm");
+            }
         });
     }
 }

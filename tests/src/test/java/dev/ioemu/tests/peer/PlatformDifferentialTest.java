@@ -69,7 +69,7 @@ class PlatformDifferentialTest {
         s.add(Step.send("readq 0xffff0", "memory:bios-rom"));
         Comparison c = run(s);
         assertNoDivergence(c, s);
-        assertEquals(1, c.allowed().get("fw-cfg-dma"));
+        assertEquals(1, c.allowed().get("fw-cfg-id"));
         assertEquals(1, c.allowed().get("bios-rom"));
     }
 

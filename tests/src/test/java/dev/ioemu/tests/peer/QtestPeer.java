@@ -1,49 +1,36 @@
 package dev.ioemu.tests.peer;
 
-import java.io.BufferedReader;
+import dev.ioemu.tools.qtest.QtestClient;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One qtest peer process driven over stdio: real QEMU or ioemu, launched with the same machine
- * arguments (drives, globals). QEMU from Debian has no qtest accelerator, so it runs with
- * {@code -accel tcg -S}: vCPUs stopped, firmware never runs, devices in their power-on state
- * (shared/spec/qtest.md §1); ioemu runs with {@code -accel qtest}.
+ * arguments (drives, globals), through the one qtest client ({@link QtestClient}). QEMU from
+ * Debian has no qtest accelerator, so it runs with {@code -accel tcg -S}: vCPUs stopped, firmware
+ * never runs, devices in their power-on state (shared/spec/qtest.md §1); ioemu runs with
+ * {@code -accel qtest}.
  *
  * <p>IRQ lines are attached to the reply that follows them, so a line that arrives between
- * requests is reported with the next one and never lost.
+ * requests is reported with the next one and never lost. A peer that dies or stays silent for 60 s
+ * fails the request with its exit status and stderr.
  */
 public final class QtestPeer implements AutoCloseable {
     public enum Kind { QEMU, IOEMU }
 
     public static final String QEMU_BINARY = "qemu-system-x86_64";
-    private static final long REPLY_TIMEOUT_SECONDS = 60;
 
     private final Kind kind;
-    private final Process process;
-    private final OutputStream in;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final Path stderr;
-    private String lastRequest = "";
+    private final QtestClient client;
 
-    private QtestPeer(Kind kind, Process process, Path stderr) {
+    private QtestPeer(Kind kind, QtestClient client) {
         this.kind = kind;
-        this.process = process;
-        this.in = process.getOutputStream();
-        this.stderr = stderr;
-        Thread reader = new Thread(this::readLines, kind + "-stdout");
-        reader.setDaemon(true);
-        reader.start();
+        this.client = client;
     }
 
     /** True if QEMU can be run here; tests that need it skip with "skipped: qemu-system-x86_64 not installed". */
@@ -57,13 +44,8 @@ public final class QtestPeer implements AutoCloseable {
         return false;
     }
 
-    /**
-     * Starts a peer.
-     *
-     * @param machineArgs arguments after the common ones, e.g. {@code -drive file=…,if=ide,format=raw}
-     * @param workDir     where the peer's stderr goes ({@code KIND.stderr})
-     */
-    public static QtestPeer launch(Kind kind, List<String> machineArgs, Path workDir) throws IOException {
+    /** The peer's command line: the emulator, its accelerator, qtest on stdio, then {@code machineArgs}. */
+    public static List<String> command(Kind kind, List<String> machineArgs) {
         List<String> cmd = new ArrayList<>();
         if (kind == Kind.QEMU) {
             cmd.addAll(List.of(QEMU_BINARY, "-machine", "pc", "-accel", "tcg", "-S"));
@@ -74,94 +56,60 @@ public final class QtestPeer implements AutoCloseable {
         }
         cmd.addAll(List.of("-qtest", "stdio", "-qtest-log", "/dev/null", "-nodefaults", "-display", "none"));
         cmd.addAll(machineArgs);
+        return cmd;
+    }
+
+    /**
+     * Starts a peer.
+     *
+     * @param machineArgs arguments after the common ones, e.g. {@code -drive file=…,if=ide,format=raw}
+     * @param workDir     where the peer's stderr goes ({@code KIND.stderr})
+     */
+    public static QtestPeer launch(Kind kind, List<String> machineArgs, Path workDir) throws IOException {
+        return new QtestPeer(kind, client(kind, machineArgs, workDir));
+    }
+
+    /** Starts a peer and returns its libqtest-style client (for tests written like QEMU's qtests). */
+    public static QtestClient client(Kind kind, List<String> machineArgs, Path workDir) throws IOException {
         Path err = workDir.resolve(kind.name().toLowerCase() + ".stderr");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-        return new QtestPeer(kind, p, err);
+        return QtestClient.start(kind.name(), command(kind, machineArgs), err);
     }
 
     public Kind kind() {
         return kind;
     }
 
-    private void readLines() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.ISO_8859_1))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                lines.add(line);
-            }
-        } catch (IOException e) {
-            // The process ended; send() reports the missing reply.
-        }
+    /** The client, for libqtest-style calls between script steps. */
+    public QtestClient client() {
+        return client;
     }
 
     /** Sends one request and waits for its reply; IRQ lines before it are returned with it. */
     public Exchange send(Step step, String request) throws IOException {
-        lastRequest = request;
-        in.write((request + "\n").getBytes(StandardCharsets.ISO_8859_1));
-        in.flush();
-        List<String> irqs = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLY_TIMEOUT_SECONDS);
-        while (true) {
-            String line;
-            try {
-                line = lines.poll(100, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted waiting for " + kind + " to answer '" + request + "'");
-            }
-            if (line == null) {
-                boolean dead = !process.isAlive() && lines.isEmpty();
-                if (dead || System.nanoTime() > deadline) {
-                    // 128+N is death by signal N (136: SIGFPE, 134: SIGABRT from an assertion).
-                    throw new IOException(kind + (dead ? " exited with status " + process.exitValue() : " is alive")
-                            + " without answering '" + request + "'; stderr: " + stderrText());
-                }
-                continue;
-            }
-            if (line.startsWith("IRQ ")) {
-                irqs.add(line);
-            } else {
-                return new Exchange(step, irqs, line, 1);
-            }
-        }
+        QtestClient.Reply r = client.exchange(request);
+        return new Exchange(step, r.irqLines(), r.line(), 1);
     }
 
     public String stderrText() {
-        try {
-            return Files.exists(stderr) ? Files.readString(stderr) : "";
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")";
-        }
+        return client.stderrText();
     }
 
     /**
      * Ends the peer the way libqtest does (SIGTERM), which makes both QEMU and ioemu flush their
-     * drives, and returns the exit status (0 expected).
+     * drives; {@link #exitStatus} then gives the status (0 expected).
      */
     @Override
     public void close() throws IOException {
-        if (!process.isAlive()) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        client.close();
     }
 
     /** The exit status after {@link #close}. */
     public int exitStatus() {
-        return process.exitValue();
+        return client.exitStatus();
     }
 
     @Override
     public String toString() {
-        return kind + " (last request '" + lastRequest + "')";
+        return client.toString();
     }
 }

@@ -10,6 +10,7 @@ import dev.ioemu.devices.block.DriveOptions;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.tools.SizeArgument;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ import java.util.SplittableRandom;
  * measures, in the same run and alternating, MB/s of
  * <ul>
  *   <li>READ/WRITE DMA EXT of {@code --bs} (128 KiB) per command through the model, driven as a
- *       guest driver drives it ({@link IdeGuestDriver}: ports, a PRD table in guest memory, BM
+ *       guest driver drives it ({@link InProcessIdeMachine}: ports, a PRD table in guest memory, BM
  *       Start, polling BM status), against the block layer alone doing the same reads/writes at
  *       the same offsets into the same guest-memory buffer;</li>
  *   <li>READ/WRITE MULTIPLE EXT (16-sector DRQ blocks moved with {@code rep insw/outsw}) of the
@@ -60,7 +61,7 @@ public final class IdeBench {
             "Compares the PIIX3 IDE device model with the block layer alone on IMAGE (which is overwritten).",
             "Defaults: --cache none --bs 128k --runtime 2 --repeat 3 --warmup 0.5, all cases.",
             "Cache modes: writeback, none, writethrough, directsync, unsafe, fadvise");
-    static final int MAX_TRANSFER = 256 * IdeGuestDriver.SECTOR;
+    static final int MAX_TRANSFER = 256 * InProcessIdeMachine.SECTOR;
     static final double MAX_RUNTIME = 60;
     static final int MAX_REPEAT = 15;
     /** Sides take turns in slices this long, so a drift in disk speed hits both alike. */
@@ -121,7 +122,7 @@ public final class IdeBench {
             if (image == null) {
                 throw new IllegalArgumentException("image: missing (expected: an image file to overwrite)");
             }
-            if (transferBytes <= 0 || transferBytes % IdeGuestDriver.SECTOR != 0 || transferBytes > MAX_TRANSFER) {
+            if (transferBytes <= 0 || transferBytes % InProcessIdeMachine.SECTOR != 0 || transferBytes > MAX_TRANSFER) {
                 throw new IllegalArgumentException("--bs: " + transferBytes
                         + " (expected: a multiple of 512 up to 128k, one ATA command)");
             }
@@ -194,13 +195,13 @@ public final class IdeBench {
 
     private final Settings settings;
     private final BlockDevice disk;
-    private final IdeGuestDriver guest;
+    private final InProcessIdeMachine guest;
     private final long transfers;
     private final BlockAio aio;
     /** The last {@link #aio} completion: bytes or −errno; 1 while a request is in flight. */
     private volatile int aioResult;
 
-    private IdeBench(Settings settings, BlockDevice disk, IdeGuestDriver guest) {
+    private IdeBench(Settings settings, BlockDevice disk, InProcessIdeMachine guest) {
         this.settings = settings;
         this.disk = disk;
         this.guest = guest;
@@ -217,21 +218,18 @@ public final class IdeBench {
 
     /** Runs the benchmark and returns the exit code: 0, or 1 for a bad argument or a failed run. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
-            out.println(USAGE);
-            return 0;
+        BenchArguments.Parsed<Settings> parsed = BenchArguments.parse("ide-bench", USAGE, args, Settings::parse, out, err);
+        Settings s = parsed.settings();
+        if (s == null) {
+            return parsed.exitCode();
         }
-        Settings s;
         try {
-            s = Settings.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("ide-bench: " + e.getMessage());
-            err.println("Try 'ide-bench --help' for more information.");
-            return 1;
-        }
-        if (!Files.isRegularFile(s.image())) {
-            err.println("ide-bench: image: '" + s.image() + "' is not a file (expected: an existing image,"
-                    + " e.g. made by tools/bench/ide-vs-block.sh)");
+            if (!BenchArguments.imageUsable("ide-bench", s.image(), s.transferBytes(), "tools/bench/ide-vs-block.sh",
+                    err)) {
+                return 1;
+            }
+        } catch (IOException e) {
+            err.println("ide-bench: image: " + e.getMessage());
             return 1;
         }
         BlockDevice disk;
@@ -242,22 +240,15 @@ public final class IdeBench {
             err.println("ide-bench: can't open " + s.image() + ": " + e.getMessage());
             return 1;
         }
-        try (disk) {
-            if (disk.size() < s.transferBytes()) {
-                err.println("ide-bench: image: " + disk.size() + " bytes (expected: at least --bs "
-                        + s.transferBytes() + ")");
-                return 1;
-            }
-            try (IdeGuestDriver guest = new IdeGuestDriver(disk, s.transferBytes())) {
-                IdeBench bench = new IdeBench(s, disk, guest);
-                try {
-                    bench.checkModelMovesTheImageBytes();
-                    List<Row> rows = bench.measureAll(err);
-                    printTable(out, s, disk, rows);
-                    return 0;
-                } finally {
-                    bench.aio.close();
-                }
+        try (disk; InProcessIdeMachine guest = new InProcessIdeMachine(disk, s.transferBytes())) {
+            IdeBench bench = new IdeBench(s, disk, guest);
+            try {
+                bench.checkModelMovesTheImageBytes();
+                List<Row> rows = bench.measureAll(err);
+                printTable(out, s, disk, rows);
+                return 0;
+            } finally {
+                bench.aio.close();
             }
         } catch (BenchFailure e) {
             err.println("ide-bench: " + e.getMessage());
@@ -274,13 +265,13 @@ public final class IdeBench {
         expected.get(0, want);
         byte[] got = new byte[n];
         for (boolean pio : new boolean[]{false, true}) {
-            guest.memory.fill(IdeGuestDriver.BUFFER, n, (byte) 0);
+            guest.memory.fill(InProcessIdeMachine.BUFFER, n, (byte) 0);
             if (pio) {
                 guest.pio(false, 0);
             } else {
                 guest.dma(false, 0);
             }
-            guest.memory.read(IdeGuestDriver.BUFFER, got, 0, n);
+            guest.memory.read(InProcessIdeMachine.BUFFER, got, 0, n);
             if (!Arrays.equals(want, got)) {
                 throw new BenchFailure((pio ? "PIO" : "DMA") + " read of LBA 0 through the model does not match the"
                         + " image (device model bug?)");
@@ -301,7 +292,7 @@ public final class IdeBench {
             }
             Side secondPeer = c.pio ? Side.BLOCK_DRQ_SIZED : Side.BLOCK_AIO;
             List<Side> sides = List.of(Side.MODEL, Side.BLOCK, secondPeer);
-            guest.memory.write(IdeGuestDriver.BUFFER, data, 0, data.length);
+            guest.memory.write(InProcessIdeMachine.BUFFER, data, 0, data.length);
             Map<Side, double[]> runs = new EnumMap<>(Side.class);
             for (Side side : sides) {
                 measure(c, side, 0, settings.warmupSeconds());
@@ -353,7 +344,7 @@ public final class IdeBench {
             return 0;
         }
         int n = settings.transferBytes();
-        int drqBytes = IdeGuestDriver.MULTIPLE_SECTORS * IdeGuestDriver.SECTOR;
+        int drqBytes = InProcessIdeMachine.MULTIPLE_SECTORS * InProcessIdeMachine.SECTOR;
         ByteBuffer whole = guest.buffer().buffer();
         MemorySpan span = guest.buffer();
         long limit = (long) (seconds * 1e9);
@@ -363,7 +354,7 @@ public final class IdeBench {
             long offset = ((firstOp + ops) % transfers) * n;
             switch (side) {
                 case MODEL -> {
-                    long lba = offset / IdeGuestDriver.SECTOR;
+                    long lba = offset / InProcessIdeMachine.SECTOR;
                     if (c.pio) {
                         guest.pio(c.write, lba);
                     } else {

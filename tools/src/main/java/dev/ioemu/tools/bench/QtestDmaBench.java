@@ -1,12 +1,21 @@
 package dev.ioemu.tools.bench;
 
 import dev.ioemu.devices.block.CacheMode;
-import dev.ioemu.tools.QtestClient;
+import dev.ioemu.devices.ide.Ata;
+import dev.ioemu.devices.ide.guest.AtaDriver;
+import dev.ioemu.devices.ide.guest.DmaCompletion;
+import dev.ioemu.devices.ide.guest.DmaRequest;
+import dev.ioemu.devices.ide.guest.GuestDriverException;
+import dev.ioemu.devices.ide.guest.PciConfigAccess;
+import dev.ioemu.devices.ide.guest.PrdDescriptor;
 import dev.ioemu.tools.SizeArgument;
+import dev.ioemu.tools.qtest.QtestClient;
+import dev.ioemu.tools.qtest.QtestTransport;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneOffset;
@@ -49,15 +58,11 @@ public final class QtestDmaBench {
             "Runs the same qtest DMA workload against QEMU and ioemu on IMAGE (which is overwritten).",
             "Defaults: --qemu qemu-system-x86_64 --ioemu emulator/bin/ioemu --targets qemu,ioemu --cache none",
             "          --bs 128k --runtime 2 --repeat 3 --warmup 1 --cases read,write");
-    static final int SECTOR = 512;
+    static final int SECTOR = Ata.SECTOR_SIZE;
     static final int MAX_TRANSFER = 256 * SECTOR;
-    static final int BM_BASE = 0xC000;
+    static final int BM_BASE = PciConfigAccess.IO_WINDOW_BASE;
     /** libqos's first guest allocation; the PRD table follows the buffer. */
     static final long BUFFER = 0x100000;
-    static final int PRD_MAX = 0x10000;
-    static final int IDE_DEVFN = 0x09;
-    static final int BASE = 0x1F0;
-    static final long POLL_TIMEOUT_NANOS = 30_000_000_000L;
 
     /** An emulator on the other end of the qtest stream. */
     enum Target {
@@ -84,8 +89,8 @@ public final class QtestDmaBench {
 
     /** READ DMA EXT or WRITE DMA EXT. */
     enum Case {
-        READ("read", 0x25),
-        WRITE("write", 0x35);
+        READ("read", Ata.CMD_READ_DMA_EXT),
+        WRITE("write", Ata.CMD_WRITE_DMA_EXT);
 
         final String optionName;
         final int opcode;
@@ -234,30 +239,18 @@ public final class QtestDmaBench {
 
     /** Runs the benchmark and returns the exit code: 0, or 1 for a bad argument or a failed run. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
-            out.println(USAGE);
-            return 0;
-        }
-        Settings s;
-        try {
-            s = Settings.parse(args);
-        } catch (IllegalArgumentException e) {
-            err.println("qtest-dma-bench: " + e.getMessage());
-            err.println("Try 'qtest-dma-bench --help' for more information.");
-            return 1;
+        BenchArguments.Parsed<Settings> parsed = BenchArguments.parse("qtest-dma-bench", USAGE, args, Settings::parse,
+                out, err);
+        Settings s = parsed.settings();
+        if (s == null) {
+            return parsed.exitCode();
         }
         try {
-            if (!Files.isRegularFile(s.image())) {
-                err.println("qtest-dma-bench: image: '" + s.image() + "' is not a file (expected: an existing image,"
-                        + " e.g. made by tools/bench/qtest-dma-vs-qemu.sh)");
+            if (!BenchArguments.imageUsable("qtest-dma-bench", s.image(), s.transferBytes(),
+                    "tools/bench/qtest-dma-vs-qemu.sh", err)) {
                 return 1;
             }
             long size = Files.size(s.image());
-            if (size < s.transferBytes()) {
-                err.println("qtest-dma-bench: image: " + size + " bytes (expected: at least --bs "
-                        + s.transferBytes() + ")");
-                return 1;
-            }
             QtestDmaBench bench = new QtestDmaBench(s, size);
             Map<Target, Map<Case, double[]>> runs = bench.measureAll(err);
             printTable(out, s, size, runs);
@@ -307,64 +300,43 @@ public final class QtestDmaBench {
         return runs;
     }
 
-    /** One emulator process and the guest-side state of the workload. */
+    /** One emulator process and the guest-side state of the workload, driven by the guest-driver kit. */
     private final class Session implements AutoCloseable {
         private final Target target;
         private final QtestClient qtest;
+        private final QtestTransport transport;
+        private final AtaDriver driver;
         private final long table;
 
         Session(Target target) throws BenchFailure {
             this.target = target;
             this.table = BUFFER + ((settings.transferBytes() + 4095L) & ~4095L);
             try {
-                this.qtest = QtestClient.start(settings.command(target), ProcessBuilder.Redirect.DISCARD);
+                this.qtest = QtestClient.start(target.label, settings.command(target), ProcessBuilder.Redirect.DISCARD);
             } catch (IOException e) {
                 throw new BenchFailure(target.label + ": cannot start " + settings.command(target).get(0) + ": "
                         + e.getMessage(), e);
             }
+            this.transport = new QtestTransport(qtest);
+            this.driver = new AtaDriver(transport, AtaDriver.Channel.PRIMARY, BM_BASE);
         }
 
         private BenchFailure failure(String what, Exception e) {
             return new BenchFailure(target.label + ": " + what + ": " + e.getMessage(), e);
         }
 
-        /** get_pci_device(): BAR4 at 0xC000, I/O | memory | bus master; the PRD table in guest memory. */
+        /** get_pci_device(): 8086:7010 at 00:01.1, BAR4 at 0xC000, I/O | memory | bus master; the PRD table. */
         void setUp() throws BenchFailure {
             try {
                 String hello = qtest.command("endianness");
                 if (!hello.equals("OK little")) {
                     throw new BenchFailure(target.label + ": endianness answered '" + hello + "' (expected: OK little)");
                 }
-                int id = pciRead(0x00);
-                if (id != 0x7010_8086) {
-                    throw new BenchFailure(String.format("%s: PCI 00:01.1 is %08x (expected: 8086:7010 PIIX3 IDE)",
-                            target.label, id));
-                }
-                pciWrite(0x20, BM_BASE | 1);
-                pciWrite(0x04, pciRead(0x04) | 0x07);
-                if ((pciRead(0x04) & 0x07) != 0x07) {
-                    throw new BenchFailure(target.label + ": PCI command I/O|memory|master did not stick");
-                }
-                int n = settings.transferBytes();
-                int entries = (n + PRD_MAX - 1) / PRD_MAX;
-                for (int i = 0; i < entries; i++) {
-                    int length = Math.min(PRD_MAX, n - i * PRD_MAX);
-                    qtest.writel(table + 8L * i, (int) (BUFFER + (long) i * PRD_MAX));
-                    qtest.writel(table + 8L * i + 4, (length & 0xFFFF) | (i == entries - 1 ? 0x8000_0000 : 0));
-                }
-            } catch (IOException e) {
+                AtaDriver.setUpController(new PciConfigAccess(transport), BM_BASE);
+                driver.writePrdTable(table, PrdDescriptor.covering(BUFFER, settings.transferBytes()));
+            } catch (IOException | UncheckedIOException | GuestDriverException e) {
                 throw failure("set-up", e);
             }
-        }
-
-        private int pciRead(int offset) throws IOException {
-            qtest.outl(0xCF8, 0x8000_0000 | IDE_DEVFN << 8 | offset);
-            return qtest.inl(0xCFC);
-        }
-
-        private void pciWrite(int offset, int value) throws IOException {
-            qtest.outl(0xCF8, 0x8000_0000 | IDE_DEVFN << 8 | offset);
-            qtest.outl(0xCFC, value);
         }
 
         /** The first read must return the image's bytes, or the run would measure nothing real. */
@@ -396,43 +368,23 @@ public final class QtestDmaBench {
             return ops * (double) settings.transferBytes() / (elapsed / 1e9) / 1e6;
         }
 
-        /** One DMA request as ide-test's send_dma_request + wait_dma_completion; a read returns the data. */
+        /**
+         * One DMA request as ide-test's send_dma_request + wait_dma_completion (the kit's
+         * {@link AtaDriver#dma}), with the data moved by {@code b64write} before a write and
+         * {@code b64read} after a read; a read returns the data.
+         */
         byte[] request(Case c, long lba) throws BenchFailure {
-            int bm = BM_BASE;
-            int count = settings.transferBytes() / SECTOR;
             try {
                 if (c == Case.WRITE) {
-                    qtest.memwrite(BUFFER, data);
+                    transport.writeMemory(BUFFER, data);
                 }
-                qtest.outb(BASE + 6, 0x40);
-                qtest.outb(bm, 0x00);
-                qtest.outb(bm + 2, 0x04);
-                qtest.outl(bm + 4, (int) table);
-                qtest.outb(BASE + 2, count >> 8);
-                qtest.outb(BASE + 3, (int) (lba >> 24));
-                qtest.outb(BASE + 4, (int) (lba >> 32));
-                qtest.outb(BASE + 5, (int) (lba >> 40));
-                qtest.outb(BASE + 2, count);
-                qtest.outb(BASE + 3, (int) lba);
-                qtest.outb(BASE + 4, (int) (lba >> 8));
-                qtest.outb(BASE + 5, (int) (lba >> 16));
-                qtest.outb(BASE + 7, c.opcode);
-                qtest.outb(bm, 0x01 | (c == Case.READ ? 0x08 : 0));
-                long deadline = System.nanoTime() + POLL_TIMEOUT_NANOS;
-                int bmStatus;
-                while (((bmStatus = qtest.inb(bm + 2)) & 0x05) == 0x01) {
-                    if (System.nanoTime() > deadline) {
-                        throw new BenchFailure(target.label + ": DMA at LBA " + lba + " still active after 30 s");
-                    }
+                DmaCompletion done = driver.dma(DmaRequest.of(c.opcode, lba, settings.transferBytes() / SECTOR, table));
+                if (!done.succeeded()) {
+                    throw new BenchFailure(String.format("%s: %s DMA EXT at LBA %d: %s (expected: BM 0x04, DRDY without"
+                            + " BSY/DRQ/DF/ERR)", target.label, c.optionName, lba, done));
                 }
-                int st = qtest.inb(BASE + 7);
-                if (bmStatus != 0x04 || (st & 0xA9) != 0 || (st & 0x40) == 0) {
-                    throw new BenchFailure(String.format("%s: %s DMA EXT at LBA %d: BM status 0x%02x, ATA status 0x%02x"
-                            + " (expected: BM 0x04, DRDY without BSY/DRQ/ERR)", target.label, c.optionName, lba,
-                            bmStatus, st));
-                }
-                return c == Case.READ ? qtest.memread(BUFFER, settings.transferBytes()) : null;
-            } catch (IOException e) {
+                return c == Case.READ ? transport.readMemory(BUFFER, settings.transferBytes()) : null;
+            } catch (UncheckedIOException | GuestDriverException e) {
                 throw failure(c.optionName + " DMA at LBA " + lba, e);
             }
         }
@@ -443,8 +395,6 @@ public final class QtestDmaBench {
                 qtest.terminate();
             } catch (IOException e) {
                 throw failure("shutdown", e);
-            } finally {
-                qtest.close();
             }
         }
     }
