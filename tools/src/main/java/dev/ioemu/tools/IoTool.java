@@ -52,7 +52,7 @@ public final class IoTool {
     }
 
     /** Runs ioemu-io and returns its exit code (0 success, 1 any failure). */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
                 out.println(USAGE);
