@@ -331,6 +331,66 @@ class HostileInputTest {
             s.assertAllSurvived();
         }
 
+        /**
+         * Every ATA opcode, as a guest that tries them all: each command byte, a status read and a
+         * software reset. The process answers every line, exits 0 on SIGTERM, and the image is
+         * unchanged (no command is given any data to write).
+         */
+        @Test
+        void everyAtaOpcodeIsSurvivedWithoutTouchingTheImage() throws Exception {
+            Path img = dir.resolve("opcodes.img");
+            byte[] data = new byte[1 << 20];
+            Arrays.fill(data, (byte) 0x77);
+            Files.write(img, data);
+            String before = sha256(img);
+            StringBuilder in = new StringBuilder();
+            String[] perOpcode = {"outb 0x1f6 0xe0", "outb 0x1f2 0x01", "outb 0x1f7 0x%02x", "inb 0x1f7",
+                    "outb 0x3f6 0x04", "outb 0x3f6 0x00"};
+            for (int op = 0; op < 256; op++) {
+                for (String l : perOpcode) {
+                    in.append(String.format(l, op)).append('\n');
+                }
+            }
+            Process p = new ProcessBuilder(Processes.ioemu("-qtest", "stdio", "-qtest-log", "none", "-nodefaults",
+                    "-display", "none", "-drive", "file=" + img + ",if=ide,format=raw")).start();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            Processes.drain(p.getInputStream(), out);
+            Processes.drain(p.getErrorStream(), err);
+            p.getOutputStream().write(in.toString().getBytes(StandardCharsets.US_ASCII));
+            p.getOutputStream().flush();
+            int expected = 256 * perOpcode.length;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Processes.TIMEOUT_SECONDS);
+            while (replies(out).size() < expected && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(20);
+            }
+            List<String> replies = replies(out);
+            p.destroy();
+            boolean exited = p.waitFor(Processes.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            int status = exited ? p.exitValue() : -1;
+            if (!exited) {
+                p.destroyForcibly();
+            }
+            Survival s = new Survival("ATA opcodes");
+            for (int op = 0; op < 256; op++) {
+                List<String> problems = new ArrayList<>();
+                if (replies.size() < (op + 1) * perOpcode.length) {
+                    problems.add("no reply (process " + (p.isAlive() ? "alive" : "gone") + ")");
+                }
+                s.record(String.format("ATA opcode 0x%02x", op), problems);
+            }
+            List<String> end = new ArrayList<>();
+            if (status != 0) {
+                end.add("SIGTERM exit status " + status);
+            }
+            if (!sha256(img).equals(before)) {
+                end.add("image changed although no data was written");
+            }
+            Survival.checkNoJavaText(out.toString(StandardCharsets.ISO_8859_1) + err, end);
+            s.record("ATA opcodes: SIGTERM and the image", end);
+            s.assertAllSurvived();
+        }
+
         private static List<String> replies(ByteArrayOutputStream out) {
             List<String> r = new ArrayList<>();
             for (String l : out.toString(StandardCharsets.ISO_8859_1).split("\n")) {
