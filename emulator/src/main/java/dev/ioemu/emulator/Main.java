@@ -22,6 +22,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // QEMU prints nothing on a normal start; the block layer's INFO lines stay out of stderr.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
         int status = run(args, System.err, System::exit);
         System.exit(status);
     }

@@ -73,7 +73,7 @@ public final class ImgTool {
     }
 
     /** Runs ioemu-img and returns its exit code. */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length == 0) {
                 throw new IllegalArgumentException("command: missing (expected: create, info, map, convert, compare)");

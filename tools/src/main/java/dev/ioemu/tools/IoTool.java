@@ -25,7 +25,9 @@ import java.util.Locale;
  * Every argument — commands, sizes, ranges against the image size — is checked before the first
  * request, so a bad argument exits 1 with a message and writes nothing. {@code read -P} that
  * finds another byte exits 1. Like qemu-io, the image is flushed before it is closed.
- * {@code -U} (qemu's force-share) opens without taking locks; {@code -o} appends -drive options
+ * {@code -U} (qemu's force-share) is for readers only, as in qemu-io: it needs {@code -r} (else
+ * "force-share=on can only be used with read-only images") and then takes no locks, so it can
+ * read an image a VM is writing but never write into it; {@code -o} appends -drive options
  * such as {@code x-align=4096} or {@code inject-error.0.iotype=flush}.
  */
 public final class IoTool {
@@ -50,7 +52,7 @@ public final class IoTool {
     }
 
     /** Runs ioemu-io and returns its exit code (0 success, 1 any failure). */
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
                 out.println(USAGE);
@@ -60,6 +62,9 @@ public final class IoTool {
                 return bench(args, out, err);
             }
             return commands(args, out, err);
+        } catch (ForceShareException e) {
+            err.println("ioemu-io: " + e.getMessage());
+            return 1;
         } catch (IllegalArgumentException e) {
             err.println("ioemu-io: " + e.getMessage());
             err.println("Try 'ioemu-io --help' for more information.");
@@ -114,15 +119,45 @@ public final class IoTool {
             }
             StringBuilder s = new StringBuilder("file=").append(image.replace(",", ",,"))
                     .append(",format=").append(format).append(",cache=").append(cache.optionName())
-                    .append(",readonly=").append(readOnly ? "on" : "off").append(",discard=").append(discard);
-            if (forceShare) {
-                s.append(",locking=off");
+                    .append(",discard=").append(discard);
+            if (readOnly) {
+                s.append(",readonly=on");   // off is the default, so -o readonly=on also works
             }
             for (String e : extra) {
                 s.append(',').append(e);
             }
-            return DriveOptions.parse(s.toString());
+            DriveOptions options = DriveOptions.parse(s.toString());
+            if (forceShare) {
+                // qemu-io's rule: sharing every permission with other users is only safe for a
+                // reader, so -U never lets this process write into an image a VM is using.
+                if (!options.readOnly()) {
+                    throw new ForceShareException("can't open device " + image
+                            + ": force-share=on can only be used with read-only images");
+                }
+                // A reader that shares everything takes no lock (unless -o locking= says otherwise).
+                if (extra.stream().noneMatch(IoTool::setsLocking)) {
+                    options = options.withLocking(dev.ioemu.devices.block.LockingMode.OFF);
+                }
+            }
+            return options;
         }
+    }
+
+    /** A refused open, reported as qemu-io reports it: one line, no usage hint. */
+    static final class ForceShareException extends RuntimeException {
+        ForceShareException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Whether a -o option string has a locking= key (",," is an escaped comma, not a separator). */
+    private static boolean setsLocking(String driveOptions) {
+        for (String element : driveOptions.replace(",,", "\u0000").split(",")) {
+            if (element.equals("locking") || element.startsWith("locking=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static String value(String[] args, int i) {

@@ -124,4 +124,26 @@ class IoToolTest {
             assertEquals(0, run("-U", "-r", "-c", "read 0 512", image.toString()), err.toString());
         }
     }
+
+    /** Issue 8 item 1: -U is qemu-io's force-share, for readers only; it never writes into a VM's image. */
+    @Test
+    void forceShareRefusesAWriterAsQemuIoDoes() throws Exception {
+        byte[] before = Files.readAllBytes(image);
+        try (var holder = dev.ioemu.devices.block.BlockDevices.open(
+                dev.ioemu.devices.block.DriveOptions.parse("file=" + image))) {
+            assertEquals(1, run("-U", "-c", "write -P 0x22 0 512", image.toString()));
+            assertEquals("ioemu-io: can't open device " + image
+                    + ": force-share=on can only be used with read-only images" + System.lineSeparator(), err.toString());
+        }
+        assertEquals(1, run("-U", "-c", "read 0 512", image.toString()), "even a read needs -r with -U (qemu-io)");
+        assertEquals(1, run("bench", "-U", "--rw", "write", "--bs", "4k", "--size", "64k", image.toString()));
+        assertArrayEquals(before, Files.readAllBytes(image));
+    }
+
+    /** Issue 8 item 8: -U with an explicit -o locking= is not "'locking' given twice". */
+    @Test
+    void forceShareWithExplicitLockingIsAccepted() {
+        assertEquals(0, run("-U", "-r", "-o", "locking=off", "-c", "read -P 0x11 0 512", image.toString()), err.toString());
+        assertEquals(0, run("-U", "-o", "readonly=on", "-c", "read -P 0x11 0 512", image.toString()), err.toString());
+    }
 }

@@ -9,15 +9,13 @@ import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.RunState;
 import dev.ioemu.emulator.machine.RunStateControl;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A QMP monitor (shared/spec/qtest.md §5.2, §5.3): greeting, capabilities negotiation, the
@@ -43,6 +41,11 @@ public final class QmpMonitor {
         void quit(String reason);
     }
 
+    /** The commands {@code execute} knows, in query-commands order. */
+    private static final List<String> KNOWN_COMMANDS = List.of("qmp_capabilities", "query-status", "query-version",
+            "query-commands", "query-block", "query-blockstats", "cont", "stop", "system_reset", "quit",
+            "human-monitor-command");
+
     private final Machine machine;
     private final QuitHandler quitHandler;
 
@@ -61,14 +64,14 @@ public final class QmpMonitor {
                     "version", Json.object("qemu", Json.object("micro", (long) VERSION_MICRO,
                             "minor", (long) VERSION_MINOR, "major", (long) VERSION_MAJOR), "package", PACKAGE),
                     "capabilities", List.of("oob"))));
-            Reader reader = new InputStreamReader(connection.in(), StandardCharsets.UTF_8);
-            Json json = Json.over(reader);
+            Json json = Json.over(new BufferedInputStream(connection.in()));
             while (true) {
                 Object request;
                 try {
                     request = json.read();
                 } catch (Json.ParseException e) {
-                    s.send(error(null, QmpError.generic("JSON parse error, " + e.getMessage())));
+                    // A parse error never carries an id: the request could not be read.
+                    s.send(error(false, null, QmpError.generic(e.getMessage())));
                     continue;
                 }
                 if (request == Json.END) {
@@ -83,17 +86,18 @@ public final class QmpMonitor {
         }
     }
 
-    private static Map<String, Object> error(Object id, QmpError e) {
-        Map<String, Object> reply = Json.object("error", Json.object("class", e.errorClass, "desc", e.getMessage()));
-        if (id != null) {
-            reply.put("id", id);
-        }
+    /** QEMU's error reply: {@code {"id": ID, "error": {...}}}, the id first when the request had one. */
+    private static Map<String, Object> error(boolean hasId, Object id, QmpError e) {
+        Map<String, Object> reply = hasId ? Json.object("id", id) : Json.object();
+        reply.put("error", Json.object("class", e.errorClass, "desc", e.getMessage()));
         return reply;
     }
 
     private final class Session {
         private final OutputStream out;
         private volatile boolean negotiated;
+        /** The client enabled the "oob" capability: {@code exec-oob} is then a request member. */
+        private volatile boolean oobEnabled;
 
         Session(OutputStream out) {
             this.out = out;
@@ -126,19 +130,21 @@ public final class QmpMonitor {
         }
 
         void handle(Object request) {
-            Object id = request instanceof Map<?, ?> m ? m.get("id") : null;
+            // "id": null is echoed like any other id (QEMU 7.2).
+            boolean hasId = request instanceof Map<?, ?> m && m.containsKey("id");
+            Object id = hasId ? ((Map<?, ?>) request).get("id") : null;
             Map<String, Object> reply;
             try {
                 Object result = dispatch(request);
                 reply = Json.object("return", result);
-                if (id != null) {
+                if (hasId) {
                     reply.put("id", id);
                 }
             } catch (QmpError e) {
-                reply = error(id, e);
+                reply = error(hasId, id, e);
             } catch (RuntimeException e) {
                 org.slf4j.LoggerFactory.getLogger(QmpMonitor.class).error("QMP request failed", e);
-                reply = error(id, QmpError.generic("internal error: " + e));
+                reply = error(hasId, id, QmpError.generic("internal error while executing the command"));
             }
             send(reply);
             if (reply.containsKey("return") && request instanceof Map<?, ?> m && "quit".equals(m.get("execute"))) {
@@ -150,24 +156,33 @@ public final class QmpMonitor {
             if (!(request instanceof Map<?, ?> req)) {
                 throw QmpError.generic("QMP input must be a JSON object");
             }
-            for (Object key : req.keySet()) {
-                if (!Set.of("execute", "exec-oob", "arguments", "id", "control").contains(key)) {
+            // QEMU's qmp_dispatch_check_obj: members in order; exec-oob only once oob is enabled.
+            String execKey = null;
+            for (Map.Entry<?, ?> member : req.entrySet()) {
+                Object key = member.getKey();
+                if (key.equals("execute") || (key.equals("exec-oob") && oobEnabled)) {
+                    if (!(member.getValue() instanceof String)) {
+                        throw QmpError.generic("QMP input member '" + key + "' must be a string");
+                    }
+                    if (execKey != null) {
+                        throw QmpError.generic("QMP input member '" + key + "' clashes with '" + execKey + "'");
+                    }
+                    execKey = (String) key;
+                } else if (key.equals("arguments")) {
+                    if (!(member.getValue() instanceof Map)) {
+                        throw QmpError.generic("QMP input member 'arguments' must be an object");
+                    }
+                } else if (!key.equals("id")) {
                     throw QmpError.generic("QMP input member '" + key + "' is unexpected");
                 }
             }
-            Object execute = req.containsKey("execute") ? req.get("execute") : req.get("exec-oob");
-            if (execute == null) {
+            if (execKey == null) {
                 throw QmpError.generic("QMP input lacks member 'execute'");
             }
-            if (!(execute instanceof String command)) {
-                throw QmpError.generic("QMP input member 'execute' must be a string");
-            }
-            Object a = req.get("arguments");
-            if (a != null && !(a instanceof Map)) {
-                throw QmpError.generic("QMP input member 'arguments' must be an object");
-            }
+            String command = (String) req.get(execKey);
+            boolean outOfBand = execKey.equals("exec-oob");
             @SuppressWarnings("unchecked")
-            Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
+            Map<String, Object> args = req.containsKey("arguments") ? (Map<String, Object>) req.get("arguments") : Map.of();
             if (TraceEvent.QMP_COMMAND.enabled) {
                 Trace.emit(TraceEvent.QMP_COMMAND, Json.write(req));
             }
@@ -175,17 +190,33 @@ public final class QmpMonitor {
                 if (!command.equals("qmp_capabilities")) {
                     throw new QmpError("CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'");
                 }
-                allowOnly(args, "enable");
-                Object enable = args.get("enable");
-                if (enable instanceof List<?> caps) {
-                    for (Object cap : caps) {
-                        if (!"oob".equals(cap)) {
-                            throw QmpError.generic("Capability '" + cap + "' not available");
+                if (outOfBand) {
+                    throw QmpError.generic("The command " + command + " does not support OOB");
+                }
+                boolean oob = false;
+                if (args.containsKey("enable")) {
+                    if (!(args.get("enable") instanceof List<?> caps)) {
+                        throw QmpError.generic("Invalid parameter type for 'enable', expected: array");
+                    }
+                    for (int i = 0; i < caps.size(); i++) {
+                        if (!(caps.get(i) instanceof String cap)) {
+                            throw QmpError.generic("Invalid parameter type for 'enable[" + i + "]', expected: string");
                         }
+                        if (!cap.equals("oob")) {
+                            // QEMU 7.2 names the list element 'null' here.
+                            throw QmpError.generic("Parameter 'null' does not accept value '" + cap + "'");
+                        }
+                        oob = true;
                     }
                 }
+                allowOnly(args, "enable");
+                oobEnabled = oob;
                 negotiated = true;
                 return Map.of();
+            }
+            if (outOfBand && KNOWN_COMMANDS.contains(command)) {
+                // None of ioemu's commands is allowed out of band (QEMU allows only a few).
+                throw QmpError.generic("The command " + command + " does not support OOB");
             }
             synchronized (machine) {
                 return execute(command, args);
@@ -208,9 +239,7 @@ public final class QmpMonitor {
                 case "query-commands": {
                     allowOnly(args);
                     List<Object> list = new ArrayList<>();
-                    for (String c : List.of("qmp_capabilities", "query-status", "query-version", "query-commands",
-                            "query-block", "query-blockstats", "cont", "stop", "system_reset", "quit",
-                            "human-monitor-command")) {
+                    for (String c : KNOWN_COMMANDS) {
                         list.add(Json.object("name", c));
                     }
                     return list;
@@ -219,6 +248,7 @@ public final class QmpMonitor {
                     allowOnly(args);
                     return queryBlock();
                 case "query-blockstats":
+                    optional(args, "query-nodes", Boolean.class, "boolean");
                     allowOnly(args, "query-nodes");
                     return queryBlockstats();
                 case "cont":
@@ -240,11 +270,27 @@ public final class QmpMonitor {
                     machine.runState().shutdown("host-qmp-quit");
                     return Map.of();
                 case "human-monitor-command":
+                    required(args, "command-line", String.class, "string");
+                    optional(args, "cpu-index", Long.class, "integer");
                     allowOnly(args, "command-line", "cpu-index");
                     return humanMonitorCommand(args);
                 default:
                     throw new QmpError("CommandNotFound", "The command " + command + " has not been found");
             }
+        }
+
+        /** QAPI's type check of an optional member: "Invalid parameter type for 'x', expected: boolean". */
+        private void optional(Map<String, Object> args, String name, Class<?> type, String typeName) throws QmpError {
+            if (args.containsKey(name) && !type.isInstance(args.get(name))) {
+                throw QmpError.generic("Invalid parameter type for '" + name + "', expected: " + typeName);
+            }
+        }
+
+        private void required(Map<String, Object> args, String name, Class<?> type, String typeName) throws QmpError {
+            if (!args.containsKey(name)) {
+                throw QmpError.generic("Parameter '" + name + "' is missing");
+            }
+            optional(args, name, type, typeName);
         }
 
         private void allowOnly(Map<String, Object> args, String... names) throws QmpError {

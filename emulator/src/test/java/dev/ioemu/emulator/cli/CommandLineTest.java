@@ -237,9 +237,8 @@ class CommandLineTest {
         java.util.Set<String> names = new java.util.HashSet<>();
         for (CliOption o : CommandLine.options()) {
             assertTrue(names.add(o.name()), "listed twice: " + o.name());
-            Object[] missing = run(o.name());
             if (o.takesValue()) {
-                assertEquals("ioemu: " + o.name() + ": requires an argument" + System.lineSeparator(), missing[1]);
+                assertEquals("ioemu: " + o.name() + ": requires an argument" + System.lineSeparator(), run(o.name())[1]);
             } else {
                 // A flag is known and takes no value: the next argument is read as an option.
                 assertEquals("ioemu: -no-such-option: invalid option" + System.lineSeparator(),
