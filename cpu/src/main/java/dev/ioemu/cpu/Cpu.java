@@ -39,6 +39,8 @@ public final class Cpu {
             ATTR_BIG = 0x400, ATTR_GRANULAR = 0x800, ATTR_UNUSABLE = 0x10000;
 
     final CpuModel model;
+    /** Segment limits exist (80286 and later; the 8086 wraps offsets in 64 KiB instead). */
+    private final boolean checksLimits;
     final CpuMemory mem;
     IoPorts io = IoPorts.NONE;
     InterruptController pic = InterruptController.NONE;
@@ -126,6 +128,7 @@ public final class Cpu {
 
     public Cpu(CpuModel model, CpuMemory memory) {
         this.model = model;
+        this.checksLimits = !model.is8086();
         this.mem = memory;
         memory.setModelMask(model.addressMask);
         memory.setCodeWriteListener(page -> {
@@ -301,7 +304,7 @@ public final class Cpu {
         DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
         DecodedInstruction d;
         if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
-                || (!model.is8086() && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
+                || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
             d = decode(lin, phys);
         }
         execute(d);
@@ -332,7 +335,7 @@ public final class Cpu {
             eaOff = d.a32 ? off : off & 0xFFFF;
             eaSeg = d.eaSeg;
         }
-        d.form.handler().execute(this);
+        d.handler.execute(this);
     }
 
     /** Decodes the instruction at CS:EIP; EIP is left at its start for {@link #execute}. */
@@ -388,6 +391,7 @@ public final class Cpu {
                 && mem.bufferFor(lin) != null;
         DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
         d.form = f;
+        d.handler = f.handler();
         d.opcode = opcode;
         d.length = length;
         d.csBig = csBig;
@@ -936,14 +940,14 @@ public final class Cpu {
     }
 
     int read8(int seg, int off) {
-        if (!model.is8086()) {
+        if (checksLimits) {
             checkLimit(seg, off, 1);
         }
         return mem.read8(segBase[seg] + off);
     }
 
     int read16(int seg, int off) {
-        if (model.is8086()) {
+        if (!checksLimits) {
             int base = segBase[seg];
             return mem.read8(base + (off & 0xFFFF)) | mem.read8(base + ((off + 1) & 0xFFFF)) << 8;
         }
@@ -957,14 +961,14 @@ public final class Cpu {
     }
 
     void write8(int seg, int off, int v) {
-        if (!model.is8086()) {
+        if (checksLimits) {
             checkLimit(seg, off, 1);
         }
         mem.write8(segBase[seg] + off, v);
     }
 
     void write16(int seg, int off, int v) {
-        if (model.is8086()) {
+        if (!checksLimits) {
             int base = segBase[seg];
             mem.write8(base + (off & 0xFFFF), v);
             mem.write8(base + ((off + 1) & 0xFFFF), v >>> 8);
@@ -1017,7 +1021,7 @@ public final class Cpu {
         if (++instructionLength > model.maxInstructionLength) {
             throw gp(0);
         }
-        if (!model.is8086() && Integer.compareUnsigned(off, segLimit[CS]) > 0) {
+        if (checksLimits && Integer.compareUnsigned(off, segLimit[CS]) > 0) {
             throw gp(0);
         }
         eip = (off + 1) & ipMask;
