@@ -173,6 +173,62 @@ class CpuModeTest {
         }
 
         @Test
+        void notPresentSegmentAndAccessBeyondTheLimitRaiseNpAndGpWithErrorCodes() {
+            TestMachine m = new TestMachine(CpuModel.I386, 2 << 20);
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr2]
+                        lidt [idtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        jmp 0x08:pm32
+                    bits 32
+                    pm32:
+                        mov ax, 0x10
+                        mov ds, ax
+                        mov ss, ax
+                        mov esp, 0x90000
+                        mov ax, 0x18
+                        mov es, ax              ; not present: #NP(0x18)
+                        mov ax, 0x20
+                        mov fs, ax              ; 1-byte limit data segment
+                        mov eax, [fs:0]         ; beyond the limit: #GP(0)
+                        out 0xe0, al
+                    np_handler:
+                        pop dword [0x8000]
+                        add dword [esp], 2
+                        iretd
+                    gp_handler:
+                        pop dword [0x8004]
+                        add dword [esp], 4
+                        iretd
+                    idt:
+                        times 11 dq 0
+                        dw np_handler, 0x08, 0x8e00, 0
+                        dq 0
+                        dw gp_handler, 0x08, 0x8e00, 0
+                    idt_end:
+                    idtr: dw idt_end - idt - 1
+                          dd idt
+                    gdt2:   dq 0
+                            dq 0x00cf9a000000ffff   ; 08: code32
+                            dq 0x00cf92000000ffff   ; 10: data32
+                            dq 0x00cf12000000ffff   ; 18: data32, P=0
+                            dq 0x0040920000000000   ; 20: data32, limit 0 (one byte)
+                    gdtr2:  dw gdtr2 - gdt2 - 1
+                            dd gdt2
+                    """);
+            m.memory.writeDword(0x8004, -1);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(0x18, m.memory.readDword(0x8000), "#NP error code = the selector");
+            assertEquals(0, m.memory.readDword(0x8004), "#GP(0) for an access beyond the limit");
+        }
+
+        @Test
         void exceptionWithNoUsableHandlerIsATripleFault() {
             TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
             m.load("""
@@ -354,6 +410,46 @@ class CpuModeTest {
             m.cpu.run(100);
             assertEquals(1 + 0x10 + 0x10, m.traps.get(0)[Cpu.EBX] & 0xFFFF,
                     "the second and third passes run the patched ADD BX,10h");
+        }
+
+        @Test
+        void repMovsdWithAddressSizePrefixCopiesAbove64KiBInUnrealMode() {
+            TestMachine m = new TestMachine(CpuModel.I386, 4 << 20);
+            for (int i = 0; i < 64; i++) {
+                m.memory.writeByte(0x100000 + i, i + 1);
+            }
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        mov bx, 0x20
+                        mov ds, bx
+                        mov es, bx
+                        and al, 0xfe
+                        mov cr0, eax
+                        xor ax, ax
+                        mov ds, ax
+                        mov es, ax
+                        cld
+                        mov esi, 0x100000
+                        mov edi, 0x200000
+                        mov ecx, 16
+                        a32 rep movsd
+                        out 0xe0, al
+                    """ + GDT);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            for (int i = 0; i < 64; i++) {
+                assertEquals(i + 1, m.memory.readByte(0x200000 + i), "byte " + i);
+            }
+            int[] t = m.traps.get(0);
+            assertEquals(0, t[Cpu.ECX]);
+            assertEquals(0x100040, t[Cpu.ESI]);
+            assertEquals(0x200040, t[Cpu.EDI]);
         }
 
         @Test
