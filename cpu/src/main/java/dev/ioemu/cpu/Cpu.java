@@ -487,8 +487,6 @@ public final class Cpu {
         return fault(GP, errorCode);
     }
 
-    private int exceptionDepth;
-
     /** Delivers a fault; escalates to #DF and reports false on a triple fault. */
     private boolean deliverException(int vector, boolean hasError, int error) {
         int depth = 0;
@@ -561,7 +559,7 @@ public final class Cpu {
         if (!gate32) {
             offset &= 0xFFFF;
         }
-        long desc = readDescriptor(selector, false);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         if ((attr & 0x18) != 0x18 || (attr & ATTR_PRESENT) == 0) {
             throw (attr & 0x18) != 0x18 ? gp(selector & 0xFFFC) : fault(NP, selector & 0xFFFC);
@@ -820,7 +818,7 @@ public final class Cpu {
             segAttr[seg] = ATTR_UNUSABLE;
             return;
         }
-        long desc = readDescriptor(selector, true);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         int dpl = (attr >>> 5) & 3;
         int rpl = selector & 3;
@@ -873,7 +871,7 @@ public final class Cpu {
         if ((selector & 0xFFFC) == 0) {
             throw gp(0);
         }
-        long desc = readDescriptor(selector, true);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         if ((attr & 0x18) != 0x18) {
             // System descriptors (call gates, TSS, task gates) are not modelled.
@@ -897,7 +895,7 @@ public final class Cpu {
     }
 
     /** Reads the 8-byte descriptor of {@code selector} from the GDT or LDT. */
-    long readDescriptor(int selector, boolean checked) {
+    long readDescriptor(int selector) {
         int index = selector & 0xFFF8;
         boolean local = (selector & 4) != 0;
         int base = local ? ldtBase : gdtBase;
