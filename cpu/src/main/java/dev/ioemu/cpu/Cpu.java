@@ -166,7 +166,8 @@ public final class Cpu {
     public void reset() {
         java.util.Arrays.fill(r, 0);
         if (model.is386()) {
-            r[EDX] = 0x0000_0300 | CPUID_STEPPING;
+            // After reset EDX holds the processor signature CPUID leaf 1 reports.
+            r[EDX] = SystemOps.CPUID_SIGNATURE;
         }
         flags = model.flagsFixedOnes;
         lazy = 0;
@@ -632,9 +633,9 @@ public final class Cpu {
         flags = ((f & ~mask) | (value & mask) & ~0x28) | model.flagsFixedOnes;
     }
 
-    /** Sets EFLAGS from outside (firmware traps, tests): every bit the model can hold. */
+    /** Sets EFLAGS from outside (firmware traps, tests): every bit the model can hold (no VM: no virtual-8086 mode). */
     public void setEflags(int value) {
-        setFlags(value, model.flagsWritable | (model.is386() ? VM | RF : 0));
+        setFlags(value, model.flagsWritable | (model.is386() ? RF : 0));
     }
 
     private static boolean parity(int v) {
