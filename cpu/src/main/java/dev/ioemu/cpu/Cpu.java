@@ -45,6 +45,7 @@ public final class Cpu {
     IoPorts io = IoPorts.NONE;
     InterruptController pic = InterruptController.NONE;
     CpuListener listener;
+    private boolean traceInstructions;
 
     // ---- architectural state ----
     final int[] r = new int[8];
@@ -152,6 +153,15 @@ public final class Cpu {
 
     public void setListener(CpuListener listener) {
         this.listener = listener;
+        traceInstructions = traceInstructions && listener != null;
+    }
+
+    /**
+     * Calls {@link CpuListener#instruction} before every instruction ({@code -d in_asm}-style
+     * logs); off by default and free when off.
+     */
+    public void setInstructionTracing(boolean on) {
+        traceInstructions = on && listener != null;
     }
 
     public CpuModel model() {
@@ -307,6 +317,9 @@ public final class Cpu {
         if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
                 || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
             d = decode(lin, phys);
+        }
+        if (traceInstructions) {
+            listener.instruction(segSel[CS], startEip, d.form.mnemonic(), d.length);
         }
         execute(d);
     }

@@ -497,6 +497,30 @@ class CpuModeTest {
         }
 
         @Test
+        void instructionTracingNamesEachFormInOrder() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            m.cpu.setListener(new CpuListener() {
+                @Override
+                public void instruction(int cs, int eip, String form, int length) {
+                    seen.add(String.format("%04x:%04x %s/%d", cs, eip, form, length));
+                }
+            });
+            m.load("""
+                    bits 16
+                        mov ax, 5
+                        add ax, bx
+                        cli
+                        hlt
+                    """);
+            m.cpu.run(1);
+            assertEquals(java.util.List.of(), seen, "off by default");
+            m.cpu.setInstructionTracing(true);
+            m.cpu.run(10);
+            assertEquals(java.util.List.of("0000:7c03 ADD Ev,Gv/2", "0000:7c05 CLI/1", "0000:7c06 HLT/1"), seen);
+        }
+
+        @Test
         void an8086ExecutesPopCsWhereLaterModelsDecode0F() {
             TestMachine m = new TestMachine(CpuModel.I8086, 1 << 20);
             byte[] code = {0x0F};
