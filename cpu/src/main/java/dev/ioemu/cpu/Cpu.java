@@ -172,7 +172,7 @@ public final class Cpu {
         return mem;
     }
 
-    /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 base FFFF0000 on a 386, IP=FFF0. */
+    /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 with base FFFF0000 on a 386, IP=FFF0. */
     public void reset() {
         java.util.Arrays.fill(r, 0);
         if (model.is386()) {
@@ -188,7 +188,13 @@ public final class Cpu {
             segAttr[s] = ATTR_PRESENT | 0x10 | ATTR_WRITABLE_OR_READABLE | 1;
         }
         segSel[CS] = 0xF000;
-        segBase[CS] = model.is386() ? 0xFFFF_0000 : 0xF_0000;
+        // The first fetch comes from the top of the address space: FFFFFFF0 on a 386, FFFFF0 on
+        // a 286, FFFF0 on an 8086 (the machine maps its BIOS ROM there as well as below 1 MiB).
+        segBase[CS] = switch (model) {
+            case I8086 -> 0xF_0000;
+            case I80286 -> 0xFF_0000;
+            case I386 -> 0xFFFF_0000;
+        };
         segAttr[CS] = ATTR_PRESENT | 0x10 | ATTR_CODE | ATTR_WRITABLE_OR_READABLE | 1;
         eip = 0xFFF0;
         cr0 = CR0_ET;
