@@ -242,6 +242,17 @@ public final class CpuMemory implements PhysicalMemory {
         return e >= 0 ? chunks[(e >>> CHUNK_SHIFT) & 0xFF] : null;
     }
 
+    /** The RAM buffer behind a linear address, or null for ROM and slow-path pages (bulk stores). */
+    ByteBuffer writableBufferFor(int linear) {
+        int e = pageMap[(linear & mask) >>> PAGE_SHIFT];
+        return e >= 0 && (e & READ_ONLY) == 0 ? chunks[(e >>> CHUNK_SHIFT) & 0xFF] : null;
+    }
+
+    /** A bulk store went straight into the page of {@code linear}: drop its decoded code. */
+    void noteWrite(int linear) {
+        codeWritten((linear & mask) >>> PAGE_SHIFT);
+    }
+
     /** Offset of a linear address inside {@link #bufferFor}'s buffer. */
     int bufferOffset(int linear) {
         int a = linear & mask;

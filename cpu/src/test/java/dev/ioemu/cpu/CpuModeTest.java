@@ -453,6 +453,99 @@ class CpuModeTest {
         }
 
         @Test
+        void repStringInstructionsKeepElementSemanticsAcrossPagesOverlapsAndRom() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            java.nio.ByteBuffer rom = java.nio.ByteBuffer.allocateDirect(4096);
+            m.memory.mapRom(0xF0000, rom);
+            for (int i = 0; i < 16; i++) {
+                m.memory.writeByte(0x30000 + i, 0xA0 + i);
+            }
+            m.load("""
+                    bits 16
+                        cld
+                        mov ax, 0x2000
+                        mov es, ax
+                        mov di, 0x0ffa          ; STOSD across the 0x21000 page boundary
+                        mov eax, 0x11223344
+                        mov cx, 4
+                        rep stosd
+                        mov ax, 0x3000
+                        mov ds, ax
+                        mov es, ax
+                        xor si, si              ; MOVSB with DI = SI + 1 replicates byte 0
+                        mov di, 1
+                        mov cx, 8
+                        rep movsb
+                        mov si, 9               ; MOVSB with DI = SI - 1 shifts bytes 9..15 down
+                        mov di, 8
+                        mov cx, 7
+                        rep movsb
+                        mov ax, 0xf000          ; STOSW into ROM is dropped
+                        mov es, ax
+                        xor di, di
+                        mov cx, 4
+                        rep stosw
+                        mov ax, 0x4000          ; STOSB wrapping DI at 64 KiB
+                        mov es, ax
+                        mov di, 0xfffe
+                        mov al, 0x5a
+                        mov cx, 4
+                        rep stosb
+                        out 0xe0, al
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(0x11223344, m.memory.readDword(0x20FFA + 4 * i), "dword " + i);
+            }
+            for (int i = 0; i <= 7; i++) {
+                assertEquals(0xA0, m.memory.readByte(0x30000 + i), "replicated byte " + i);
+            }
+            for (int i = 8; i < 15; i++) {
+                assertEquals(0xA0 + i + 1, m.memory.readByte(0x30000 + i), "shifted byte " + i);
+            }
+            assertEquals(0, rom.get(0), "ROM unchanged");
+            assertEquals(0x5A, m.memory.readByte(0x4FFFE));
+            assertEquals(0x5A, m.memory.readByte(0x4FFFF));
+            assertEquals(0x5A, m.memory.readByte(0x40000), "DI wrapped to 0");
+            assertEquals(0x5A, m.memory.readByte(0x40001));
+            assertEquals(0, m.memory.readByte(0x50000));
+            int[] t = m.traps.get(0);
+            assertEquals(2, t[Cpu.EDI] & 0xFFFF);
+            assertEquals(0, t[Cpu.ECX] & 0xFFFF);
+        }
+
+        @Test
+        void repMovsOverCodeThatAlreadyRanDropsItsDecodedCopy() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        mov es, ax
+                        cld
+                        mov dx, 2
+                    again:
+                    patch:
+                        mov bl, 0x00
+                        nop
+                        nop
+                        mov si, replacement
+                        mov di, patch
+                        mov cx, 4
+                        rep movsb
+                        dec dx
+                        jnz again
+                        out 0xe0, al
+                    replacement:
+                        mov bl, 0x42
+                        nop
+                        nop
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(0x42, m.traps.get(0)[Cpu.EBX] & 0xFF);
+        }
+
+        @Test
         void selfModifyingCodeIsSeenOnTheNextFetch() {
             TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
             m.load("""
