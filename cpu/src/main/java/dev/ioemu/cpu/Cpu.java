@@ -18,6 +18,13 @@ import static dev.ioemu.cpu.Eflags.*;
  * <p>Guest faults never escape as Java exceptions: a handler throws the CPU's one preallocated
  * {@link Fault}, {@link #run} catches it, rolls EIP/ESP back to the instruction start and
  * delivers the exception through the IVT or IDT.
+ *
+ * <p>Not modelled (a guest that needs it gets #GP or #UD, never a Java exception): paging
+ * (CR0.PG is refused), task switches and TSS stack switches (so no privilege-changing
+ * interrupts, IRET/RETF to an outer level or call gates), virtual-8086 mode, the I/O
+ * permission bitmap, expand-down segments, x87 (ESC is a no-op or #NM), MSRs, SMM and debug
+ * breakpoints (DR0-7 are stored only). The 386-class model answers CPUID as a family-5 part
+ * with TSC only.
  */
 public final class Cpu {
     // General registers, in ModR/M order.
