@@ -21,7 +21,7 @@ class RandomCodeFuzzTest {
         long seed = Long.getLong("ioemu.fuzz.seed", System.nanoTime());
         System.out.println("RandomCodeFuzzTest seed " + seed + " (re-run with -Dioemu.fuzz.seed=" + seed + ")");
         Random random = new Random(seed);
-        for (int round = 0; round < 300; round++) {
+        for (int round = 0; round < 150; round++) {
             CpuModel model = CpuModel.values()[round % 3];
             CpuMemory memory = new CpuMemory(MemoryBus.UNASSIGNED);
             ByteBuffer ram = ByteBuffer.allocateDirect(RAM);
