@@ -544,6 +544,7 @@ final class Alu {
         int al = c.reg8(EAX);
         boolean oldCf = c.cf();
         boolean af = c.af();
+        boolean originalAf = af;
         boolean carry = false;
         int res = al;
         if ((al & 0x0F) > 9 || af) {
@@ -553,7 +554,7 @@ final class Alu {
         } else {
             af = false;
         }
-        if (al > 0x99 || oldCf) {
+        if (al > highAdjustLimit(c, originalAf) || oldCf) {
             res += 0x60;
             carry = true;
         }
@@ -568,16 +569,18 @@ final class Alu {
         int al = c.reg8(EAX);
         boolean oldCf = c.cf();
         boolean af = c.af();
+        boolean originalAf = af;
         boolean carry = false;
         int res = al;
         if ((al & 0x0F) > 9 || af) {
             res = al - 6;
-            carry = oldCf || res < 0;
+            // The 8086 does not take the borrow of this first step into CF.
+            carry = oldCf || (res < 0 && !c.model.is8086());
             af = true;
         } else {
             af = false;
         }
-        if (al > 0x99 || oldCf) {
+        if (al > highAdjustLimit(c, originalAf) || oldCf) {
             res -= 0x60;
             carry = true;
         }
@@ -585,6 +588,11 @@ final class Alu {
         c.setReg8(EAX, res);
         c.setResultFlags(res, 1, carry, false, af);
         bcdOverflow(c, al, res, true);
+    }
+
+    /** The 8086 adjusts the high digit above 9F, not 99, when the low digit was adjusted. */
+    private static int highAdjustLimit(Cpu c, boolean lowAdjusted) {
+        return c.model.is8086() && lowAdjusted ? 0x9F : 0x99;
     }
 
     /** OF after DAA/DAS is undefined; the chips leave it as the signed overflow of the adjustment. */
@@ -629,10 +637,17 @@ final class Alu {
     /** D4 AAM ib: #DE on a zero base. */
     static void aam(Cpu c) {
         int base = c.imm & 0xFF;
+        int al = c.reg8(EAX);
         if (base == 0) {
+            // The flags (undefined) the captured chips leave before the #DE: the 8086 those of
+            // a zero result, the 80286 those of AL >> 1.
+            if (c.model.is8086()) {
+                c.setResultFlags(0, 1, false, false, false);
+            } else if (c.model == CpuModel.I80286) {
+                c.setResultFlags(al >>> 1, 1, false, false, false);
+            }
             throw c.divideError();
         }
-        int al = c.reg8(EAX);
         int res = al % base;
         c.setReg16(EAX, (al / base) << 8 | res);
         c.setResultFlags(res, 1, false, false, false);

@@ -99,7 +99,7 @@ final class Control {
         int ip = c.eip;
         if (c.protectedMode) {
             // Check the target before anything is pushed.
-            long desc = c.readDescriptor(selector, true);
+            long desc = c.readDescriptor(selector);
             if ((Cpu.descriptorAttributes(desc) & 0x18) != 0x18) {
                 throw c.gp(selector & 0xFFFC);
             }

@@ -18,6 +18,13 @@ import static dev.ioemu.cpu.Eflags.*;
  * <p>Guest faults never escape as Java exceptions: a handler throws the CPU's one preallocated
  * {@link Fault}, {@link #run} catches it, rolls EIP/ESP back to the instruction start and
  * delivers the exception through the IVT or IDT.
+ *
+ * <p>Not modelled (a guest that needs it gets #GP or #UD, never a Java exception): paging
+ * (CR0.PG is refused), task switches and TSS stack switches (so no privilege-changing
+ * interrupts, IRET/RETF to an outer level or call gates), virtual-8086 mode, the I/O
+ * permission bitmap, expand-down segments, x87 (ESC is a no-op or #NM), MSRs, SMM and debug
+ * breakpoints (DR0-7 are stored only). The 386-class model answers CPUID as a family-5 part
+ * with TSC only.
  */
 public final class Cpu {
     // General registers, in ModR/M order.
@@ -39,10 +46,13 @@ public final class Cpu {
             ATTR_BIG = 0x400, ATTR_GRANULAR = 0x800, ATTR_UNUSABLE = 0x10000;
 
     final CpuModel model;
+    /** Segment limits exist (80286 and later; the 8086 wraps offsets in 64 KiB instead). */
+    private final boolean checksLimits;
     final CpuMemory mem;
     IoPorts io = IoPorts.NONE;
     InterruptController pic = InterruptController.NONE;
     CpuListener listener;
+    private boolean traceInstructions;
 
     // ---- architectural state ----
     final int[] r = new int[8];
@@ -126,6 +136,7 @@ public final class Cpu {
 
     public Cpu(CpuModel model, CpuMemory memory) {
         this.model = model;
+        this.checksLimits = !model.is8086();
         this.mem = memory;
         memory.setModelMask(model.addressMask);
         memory.setCodeWriteListener(page -> {
@@ -149,6 +160,15 @@ public final class Cpu {
 
     public void setListener(CpuListener listener) {
         this.listener = listener;
+        traceInstructions = traceInstructions && listener != null;
+    }
+
+    /**
+     * Calls {@link CpuListener#instruction} before every instruction ({@code -d in_asm}-style
+     * logs); off by default and free when off.
+     */
+    public void setInstructionTracing(boolean on) {
+        traceInstructions = on && listener != null;
     }
 
     public CpuModel model() {
@@ -159,11 +179,12 @@ public final class Cpu {
         return mem;
     }
 
-    /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 base FFFF0000 on a 386, IP=FFF0. */
+    /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 with base FFFF0000 on a 386, IP=FFF0. */
     public void reset() {
         java.util.Arrays.fill(r, 0);
         if (model.is386()) {
-            r[EDX] = 0x0000_0300 | CPUID_STEPPING;
+            // After reset EDX holds the processor signature CPUID leaf 1 reports.
+            r[EDX] = SystemOps.CPUID_SIGNATURE;
         }
         flags = model.flagsFixedOnes;
         lazy = 0;
@@ -174,7 +195,13 @@ public final class Cpu {
             segAttr[s] = ATTR_PRESENT | 0x10 | ATTR_WRITABLE_OR_READABLE | 1;
         }
         segSel[CS] = 0xF000;
-        segBase[CS] = model.is386() ? 0xFFFF_0000 : 0xF_0000;
+        // The first fetch comes from the top of the address space: FFFFFFF0 on a 386, FFFFF0 on
+        // a 286, FFFF0 on an 8086 (the machine maps its BIOS ROM there as well as below 1 MiB).
+        segBase[CS] = switch (model) {
+            case I8086 -> 0xF_0000;
+            case I80286 -> 0xFF_0000;
+            case I386 -> 0xFFFF_0000;
+        };
         segAttr[CS] = ATTR_PRESENT | 0x10 | ATTR_CODE | ATTR_WRITABLE_OR_READABLE | 1;
         eip = 0xFFF0;
         cr0 = CR0_ET;
@@ -301,8 +328,11 @@ public final class Cpu {
         DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
         DecodedInstruction d;
         if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
-                || (!model.is8086() && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
+                || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
             d = decode(lin, phys);
+        }
+        if (traceInstructions) {
+            listener.instruction(segSel[CS], startEip, d.form.mnemonic(), d.length);
         }
         execute(d);
     }
@@ -332,7 +362,7 @@ public final class Cpu {
             eaOff = d.a32 ? off : off & 0xFFFF;
             eaSeg = d.eaSeg;
         }
-        d.form.handler().execute(this);
+        d.handler.execute(this);
     }
 
     /** Decodes the instruction at CS:EIP; EIP is left at its start for {@link #execute}. */
@@ -388,6 +418,7 @@ public final class Cpu {
                 && mem.bufferFor(lin) != null;
         DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
         d.form = f;
+        d.handler = f.handler();
         d.opcode = opcode;
         d.length = length;
         d.csBig = csBig;
@@ -483,8 +514,6 @@ public final class Cpu {
         return fault(GP, errorCode);
     }
 
-    private int exceptionDepth;
-
     /** Delivers a fault; escalates to #DF and reports false on a triple fault. */
     private boolean deliverException(int vector, boolean hasError, int error) {
         int depth = 0;
@@ -557,7 +586,7 @@ public final class Cpu {
         if (!gate32) {
             offset &= 0xFFFF;
         }
-        long desc = readDescriptor(selector, false);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         if ((attr & 0x18) != 0x18 || (attr & ATTR_PRESENT) == 0) {
             throw (attr & 0x18) != 0x18 ? gp(selector & 0xFFFC) : fault(NP, selector & 0xFFFC);
@@ -630,9 +659,9 @@ public final class Cpu {
         flags = ((f & ~mask) | (value & mask) & ~0x28) | model.flagsFixedOnes;
     }
 
-    /** Sets EFLAGS from outside (firmware traps, tests): every bit the model can hold. */
+    /** Sets EFLAGS from outside (firmware traps, tests): every bit the model can hold (no VM: no virtual-8086 mode). */
     public void setEflags(int value) {
-        setFlags(value, model.flagsWritable | (model.is386() ? VM | RF : 0));
+        setFlags(value, model.flagsWritable | (model.is386() ? RF : 0));
     }
 
     private static boolean parity(int v) {
@@ -816,7 +845,7 @@ public final class Cpu {
             segAttr[seg] = ATTR_UNUSABLE;
             return;
         }
-        long desc = readDescriptor(selector, true);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         int dpl = (attr >>> 5) & 3;
         int rpl = selector & 3;
@@ -869,7 +898,7 @@ public final class Cpu {
         if ((selector & 0xFFFC) == 0) {
             throw gp(0);
         }
-        long desc = readDescriptor(selector, true);
+        long desc = readDescriptor(selector);
         int attr = descriptorAttributes(desc);
         if ((attr & 0x18) != 0x18) {
             // System descriptors (call gates, TSS, task gates) are not modelled.
@@ -893,7 +922,7 @@ public final class Cpu {
     }
 
     /** Reads the 8-byte descriptor of {@code selector} from the GDT or LDT. */
-    long readDescriptor(int selector, boolean checked) {
+    long readDescriptor(int selector) {
         int index = selector & 0xFFF8;
         boolean local = (selector & 4) != 0;
         int base = local ? ldtBase : gdtBase;
@@ -936,14 +965,14 @@ public final class Cpu {
     }
 
     int read8(int seg, int off) {
-        if (!model.is8086()) {
+        if (checksLimits) {
             checkLimit(seg, off, 1);
         }
         return mem.read8(segBase[seg] + off);
     }
 
     int read16(int seg, int off) {
-        if (model.is8086()) {
+        if (!checksLimits) {
             int base = segBase[seg];
             return mem.read8(base + (off & 0xFFFF)) | mem.read8(base + ((off + 1) & 0xFFFF)) << 8;
         }
@@ -957,14 +986,14 @@ public final class Cpu {
     }
 
     void write8(int seg, int off, int v) {
-        if (!model.is8086()) {
+        if (checksLimits) {
             checkLimit(seg, off, 1);
         }
         mem.write8(segBase[seg] + off, v);
     }
 
     void write16(int seg, int off, int v) {
-        if (model.is8086()) {
+        if (!checksLimits) {
             int base = segBase[seg];
             mem.write8(base + (off & 0xFFFF), v);
             mem.write8(base + ((off + 1) & 0xFFFF), v >>> 8);
@@ -1017,7 +1046,7 @@ public final class Cpu {
         if (++instructionLength > model.maxInstructionLength) {
             throw gp(0);
         }
-        if (!model.is8086() && Integer.compareUnsigned(off, segLimit[CS]) > 0) {
+        if (checksLimits && Integer.compareUnsigned(off, segLimit[CS]) > 0) {
             throw gp(0);
         }
         eip = (off + 1) & ipMask;

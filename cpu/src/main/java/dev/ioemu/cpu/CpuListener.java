@@ -6,6 +6,13 @@ package dev.ioemu.cpu;
  * otherwise.
  */
 public interface CpuListener {
+    /**
+     * The instruction at CS:EIP is about to run (only with {@link Cpu#setInstructionTracing}):
+     * its opcode-table row name ("ADD Ev,Gv") and length in bytes.
+     */
+    default void instruction(int cs, int eip, String form, int length) {
+    }
+
     /** An opcode this CPU model does not implement ran; the guest gets #UD. */
     default void unimplementedOpcode(int cs, int eip, byte[] bytes, int length) {
     }

@@ -97,6 +97,21 @@ public final class CpuMemory implements PhysicalMemory {
         }
     }
 
+    /**
+     * Tells the CPU's decode cache that [address, address+length) changed behind its back
+     * (a DMA engine or firmware service writing the RAM buffer directly instead of through this
+     * class). Writes through this class need no call.
+     */
+    public void invalidateCode(long address, long length) {
+        if (length <= 0 || address < 0 || address >= (1L << 32)) {
+            return;
+        }
+        long last = Math.min(address + length - 1, (1L << 32) - 1);
+        for (long p = address >>> PAGE_SHIFT; p <= last >>> PAGE_SHIFT; p++) {
+            codeWritten((int) p);
+        }
+    }
+
     /** The A20 gate (i8042 output port bit 1, port 0x92 bit 1): off forces address bit 20 to 0. */
     public void setA20(boolean enabled) {
         a20 = enabled;
@@ -225,6 +240,17 @@ public final class CpuMemory implements PhysicalMemory {
     ByteBuffer bufferFor(int linear) {
         int e = pageMap[(linear & mask) >>> PAGE_SHIFT];
         return e >= 0 ? chunks[(e >>> CHUNK_SHIFT) & 0xFF] : null;
+    }
+
+    /** The RAM buffer behind a linear address, or null for ROM and slow-path pages (bulk stores). */
+    ByteBuffer writableBufferFor(int linear) {
+        int e = pageMap[(linear & mask) >>> PAGE_SHIFT];
+        return e >= 0 && (e & READ_ONLY) == 0 ? chunks[(e >>> CHUNK_SHIFT) & 0xFF] : null;
+    }
+
+    /** A bulk store went straight into the page of {@code linear}: drop its decoded code. */
+    void noteWrite(int linear) {
+        codeWritten((linear & mask) >>> PAGE_SHIFT);
     }
 
     /** Offset of a linear address inside {@link #bufferFor}'s buffer. */

@@ -8,6 +8,8 @@ package dev.ioemu.cpu;
  */
 final class DecodedInstruction {
     Form form;
+    /** The row's handler, kept here to save a load on every execution. */
+    Form.Handler handler;
     int opcode;
     int length;
     /** CS.D at decode time: the same bytes decode differently in 16- and 32-bit code. */

@@ -27,8 +27,4 @@ record Form(String mnemonic, int attributes, Handler handler) {
     static final int AP = 5 << IMM_SHIFT;      // far pointer: offset (operand size) then selector
     static final int MOFFS = 6 << IMM_SHIFT;   // moffs: offset by address size
     static final int IW_IB = 7 << IMM_SHIFT;   // ENTER: imm16, imm8
-
-    boolean hasModrm() {
-        return (attributes & MODRM) != 0;
-    }
 }

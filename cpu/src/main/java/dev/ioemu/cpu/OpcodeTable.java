@@ -19,7 +19,6 @@ final class OpcodeTable {
     final Form[] twoByte = new Form[256];
     /** Group rows, indexed by (opcode << 3 | reg); opcode includes 0x100 for 0F xx. */
     final Form[] groups = new Form[0x200 << 3];
-    private final CpuModel model;
 
     private static final String[] ALU = {"ADD", "OR", "ADC", "SBB", "AND", "SUB", "XOR", "CMP"};
     private static final String[] SHIFTS = {"ROL", "ROR", "RCL", "RCR", "SHL", "SHR", "SAL", "SAR"};
@@ -39,7 +38,6 @@ final class OpcodeTable {
     }
 
     private OpcodeTable(CpuModel model) {
-        this.model = model;
         common();
         if (model.is8086()) {
             only8086();
@@ -370,14 +368,5 @@ final class OpcodeTable {
         for (int i = 0; i < 8; i++) {
             row0F(0xC8 + i, "BSWAP r32", 0, Transfer::bswap);
         }
-    }
-
-    /** The row for a one-byte opcode (for disassembly-like listings and tests). */
-    Form oneByte(int opcode) {
-        return oneByte[opcode];
-    }
-
-    CpuModel model() {
-        return model;
     }
 }

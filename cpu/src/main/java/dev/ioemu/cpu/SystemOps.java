@@ -131,7 +131,7 @@ final class SystemOps {
         if ((sel & 4) != 0) {
             throw c.gp(sel & 0xFFFC);
         }
-        long d = c.readDescriptor(sel, true);
+        long d = c.readDescriptor(sel);
         int attr = Cpu.descriptorAttributes(d);
         if ((attr & 0x1F) != 0x02) {
             throw c.gp(sel & 0xFFFC);
@@ -152,7 +152,7 @@ final class SystemOps {
         if ((sel & 0xFFFC) == 0 || (sel & 4) != 0) {
             throw c.gp(sel & 0xFFFC);
         }
-        long d = c.readDescriptor(sel, true);
+        long d = c.readDescriptor(sel);
         int attr = Cpu.descriptorAttributes(d);
         int type = attr & 0x1F;
         if (type != 0x01 && type != 0x09) {
@@ -193,7 +193,7 @@ final class SystemOps {
         if (index + 7 > limit) {
             return 0;
         }
-        return c.readDescriptor(sel, false);
+        return c.readDescriptor(sel);
     }
 
     /** 0F 02 LAR / 0F 03 LSL: ZF=1 and the access rights or limit if the selector is visible. */

@@ -336,8 +336,12 @@ final class Transfer {
             op.once(c);
             return;
         }
+        boolean bulk = c.model.is386() && !c.df() && (c.opcode == 0xA4 || c.opcode == 0xA5 || c.opcode == 0xAA || c.opcode == 0xAB);
         try {
             while (c.counter() != 0) {
+                if (bulk && bulkMoveOrStore(c)) {
+                    continue;
+                }
                 op.once(c);
                 c.setCounter(c.counter() - 1);
                 if (conditional && (c.zf() != (c.rep == 0xF3))) {
@@ -357,6 +361,90 @@ final class Transfer {
     @FunctionalInterface
     private interface StringOp {
         void once(Cpu c);
+    }
+
+    /**
+     * REP MOVS/STOS upwards in bulk: as many elements as fit before either operand leaves its
+     * RAM page, its segment limit or the 16-bit offset range, copied with one buffer operation.
+     * Returns false (do one element the slow way) when not even one element fits, an operand is
+     * not RAM, or a MOVS destination overlaps the source ahead of it (byte replication).
+     */
+    private static boolean bulkMoveOrStore(Cpu c) {
+        boolean movs = c.opcode <= 0xA5;
+        int size = stringSize(c);
+        long count = Integer.toUnsignedLong(c.counter());
+        int di = index(c, EDI);
+        int dstLin = c.segBase[ES] + di;
+        java.nio.ByteBuffer dst = c.mem.writableBufferFor(dstLin);
+        if (dst == null) {
+            return false;
+        }
+        long n = Math.min(count, elementsFitting(c, ES, di, dstLin, size));
+        java.nio.ByteBuffer src = null;
+        int si = 0;
+        int srcLin = 0;
+        int seg = c.dataSegment();
+        if (movs) {
+            si = index(c, ESI);
+            srcLin = c.segBase[seg] + si;
+            src = c.mem.bufferFor(srcLin);
+            if (src == null) {
+                return false;
+            }
+            n = Math.min(n, elementsFitting(c, seg, si, srcLin, size));
+        }
+        if (n <= 1) {
+            return false;
+        }
+        int bytes = (int) n * size;
+        int dstOff = c.mem.bufferOffset(dstLin);
+        if (movs) {
+            int srcOff = c.mem.bufferOffset(srcLin);
+            if (src == dst && dstOff > srcOff && dstOff < srcOff + bytes) {
+                return false;
+            }
+            dst.put(dstOff, src, srcOff, bytes);
+        } else {
+            int v = c.r[EAX];
+            for (int i = 0; i < bytes; i += size) {
+                if (size == 1) {
+                    dst.put(dstOff + i, (byte) v);
+                } else if (size == 2) {
+                    dst.putShort(dstOff + i, (short) v);
+                } else {
+                    dst.putInt(dstOff + i, v);
+                }
+            }
+        }
+        c.mem.noteWrite(dstLin);
+        if (movs) {
+            advanceBy(c, ESI, bytes);
+        }
+        advanceBy(c, EDI, bytes);
+        c.setCounter((int) (count - n));
+        return true;
+    }
+
+    /** Elements of {@code size} from seg:off up to the page end, the limit and the 64 KiB wrap. */
+    private static long elementsFitting(Cpu c, int seg, int off, int lin, int size) {
+        long room = CpuMemory.PAGE_SIZE - (c.mem.physical(lin) & (CpuMemory.PAGE_SIZE - 1));
+        long offset = Integer.toUnsignedLong(off);
+        if ((c.segAttr[seg] & Cpu.ATTR_UNUSABLE) != 0) {
+            return 0;
+        }
+        room = Math.min(room, Integer.toUnsignedLong(c.segLimit[seg]) - offset + 1);
+        if (!c.a32) {
+            room = Math.min(room, 0x10000 - offset);
+        }
+        return Math.max(room, 0) / size;
+    }
+
+    private static void advanceBy(Cpu c, int i, int bytes) {
+        if (c.a32) {
+            c.r[i] += bytes;
+        } else {
+            c.setReg16(i, c.r[i] + bytes);
+        }
     }
 
     /** The 80286 advances an index register as it issues the access (see {@link #repeat}). */

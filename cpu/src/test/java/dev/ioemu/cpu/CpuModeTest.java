@@ -173,6 +173,62 @@ class CpuModeTest {
         }
 
         @Test
+        void notPresentSegmentAndAccessBeyondTheLimitRaiseNpAndGpWithErrorCodes() {
+            TestMachine m = new TestMachine(CpuModel.I386, 2 << 20);
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr2]
+                        lidt [idtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        jmp 0x08:pm32
+                    bits 32
+                    pm32:
+                        mov ax, 0x10
+                        mov ds, ax
+                        mov ss, ax
+                        mov esp, 0x90000
+                        mov ax, 0x18
+                        mov es, ax              ; not present: #NP(0x18)
+                        mov ax, 0x20
+                        mov fs, ax              ; 1-byte limit data segment
+                        mov eax, [fs:0]         ; beyond the limit: #GP(0)
+                        out 0xe0, al
+                    np_handler:
+                        pop dword [0x8000]
+                        add dword [esp], 2
+                        iretd
+                    gp_handler:
+                        pop dword [0x8004]
+                        add dword [esp], 4
+                        iretd
+                    idt:
+                        times 11 dq 0
+                        dw np_handler, 0x08, 0x8e00, 0
+                        dq 0
+                        dw gp_handler, 0x08, 0x8e00, 0
+                    idt_end:
+                    idtr: dw idt_end - idt - 1
+                          dd idt
+                    gdt2:   dq 0
+                            dq 0x00cf9a000000ffff   ; 08: code32
+                            dq 0x00cf92000000ffff   ; 10: data32
+                            dq 0x00cf12000000ffff   ; 18: data32, P=0
+                            dq 0x0040920000000000   ; 20: data32, limit 0 (one byte)
+                    gdtr2:  dw gdtr2 - gdt2 - 1
+                            dd gdt2
+                    """);
+            m.memory.writeDword(0x8004, -1);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(0x18, m.memory.readDword(0x8000), "#NP error code = the selector");
+            assertEquals(0, m.memory.readDword(0x8004), "#GP(0) for an access beyond the limit");
+        }
+
+        @Test
         void exceptionWithNoUsableHandlerIsATripleFault() {
             TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
             m.load("""
@@ -357,6 +413,139 @@ class CpuModeTest {
         }
 
         @Test
+        void repMovsdWithAddressSizePrefixCopiesAbove64KiBInUnrealMode() {
+            TestMachine m = new TestMachine(CpuModel.I386, 4 << 20);
+            for (int i = 0; i < 64; i++) {
+                m.memory.writeByte(0x100000 + i, i + 1);
+            }
+            m.load("""
+                    bits 16
+                        cli
+                        xor ax, ax
+                        mov ds, ax
+                        lgdt [gdtr]
+                        mov eax, cr0
+                        or al, 1
+                        mov cr0, eax
+                        mov bx, 0x20
+                        mov ds, bx
+                        mov es, bx
+                        and al, 0xfe
+                        mov cr0, eax
+                        xor ax, ax
+                        mov ds, ax
+                        mov es, ax
+                        cld
+                        mov esi, 0x100000
+                        mov edi, 0x200000
+                        mov ecx, 16
+                        a32 rep movsd
+                        out 0xe0, al
+                    """ + GDT);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            for (int i = 0; i < 64; i++) {
+                assertEquals(i + 1, m.memory.readByte(0x200000 + i), "byte " + i);
+            }
+            int[] t = m.traps.get(0);
+            assertEquals(0, t[Cpu.ECX]);
+            assertEquals(0x100040, t[Cpu.ESI]);
+            assertEquals(0x200040, t[Cpu.EDI]);
+        }
+
+        @Test
+        void repStringInstructionsKeepElementSemanticsAcrossPagesOverlapsAndRom() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            java.nio.ByteBuffer rom = java.nio.ByteBuffer.allocateDirect(4096);
+            m.memory.mapRom(0xF0000, rom);
+            for (int i = 0; i < 16; i++) {
+                m.memory.writeByte(0x30000 + i, 0xA0 + i);
+            }
+            m.load("""
+                    bits 16
+                        cld
+                        mov ax, 0x2000
+                        mov es, ax
+                        mov di, 0x0ffa          ; STOSD across the 0x21000 page boundary
+                        mov eax, 0x11223344
+                        mov cx, 4
+                        rep stosd
+                        mov ax, 0x3000
+                        mov ds, ax
+                        mov es, ax
+                        xor si, si              ; MOVSB with DI = SI + 1 replicates byte 0
+                        mov di, 1
+                        mov cx, 8
+                        rep movsb
+                        mov si, 9               ; MOVSB with DI = SI - 1 shifts bytes 9..15 down
+                        mov di, 8
+                        mov cx, 7
+                        rep movsb
+                        mov ax, 0xf000          ; STOSW into ROM is dropped
+                        mov es, ax
+                        xor di, di
+                        mov cx, 4
+                        rep stosw
+                        mov ax, 0x4000          ; STOSB wrapping DI at 64 KiB
+                        mov es, ax
+                        mov di, 0xfffe
+                        mov al, 0x5a
+                        mov cx, 4
+                        rep stosb
+                        out 0xe0, al
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(0x11223344, m.memory.readDword(0x20FFA + 4 * i), "dword " + i);
+            }
+            for (int i = 0; i <= 7; i++) {
+                assertEquals(0xA0, m.memory.readByte(0x30000 + i), "replicated byte " + i);
+            }
+            for (int i = 8; i < 15; i++) {
+                assertEquals(0xA0 + i + 1, m.memory.readByte(0x30000 + i), "shifted byte " + i);
+            }
+            assertEquals(0, rom.get(0), "ROM unchanged");
+            assertEquals(0x5A, m.memory.readByte(0x4FFFE));
+            assertEquals(0x5A, m.memory.readByte(0x4FFFF));
+            assertEquals(0x5A, m.memory.readByte(0x40000), "DI wrapped to 0");
+            assertEquals(0x5A, m.memory.readByte(0x40001));
+            assertEquals(0, m.memory.readByte(0x50000));
+            int[] t = m.traps.get(0);
+            assertEquals(2, t[Cpu.EDI] & 0xFFFF);
+            assertEquals(0, t[Cpu.ECX] & 0xFFFF);
+        }
+
+        @Test
+        void repMovsOverCodeThatAlreadyRanDropsItsDecodedCopy() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        mov es, ax
+                        cld
+                        mov dx, 2
+                    again:
+                    patch:
+                        mov bl, 0x00
+                        nop
+                        nop
+                        mov si, replacement
+                        mov di, patch
+                        mov cx, 4
+                        rep movsb
+                        dec dx
+                        jnz again
+                        out 0xe0, al
+                    replacement:
+                        mov bl, 0x42
+                        nop
+                        nop
+                    """);
+            assertEquals(StopReason.STOP_REQUESTED, m.cpu.run(1000), m.cpu.toString());
+            assertEquals(0x42, m.traps.get(0)[Cpu.EBX] & 0xFF);
+        }
+
+        @Test
         void selfModifyingCodeIsSeenOnTheNextFetch() {
             TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
             m.load("""
@@ -398,6 +587,30 @@ class CpuModeTest {
             m.memory.read(0x500, vendor, 0, 12);
             assertEquals("GenuineIntel", new String(vendor, java.nio.charset.StandardCharsets.US_ASCII));
             assertEquals(4, m.traps.get(0)[Cpu.EAX], "RDTSC advances by retired instructions");
+        }
+
+        @Test
+        void instructionTracingNamesEachFormInOrder() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            java.util.List<String> seen = new java.util.ArrayList<>();
+            m.cpu.setListener(new CpuListener() {
+                @Override
+                public void instruction(int cs, int eip, String form, int length) {
+                    seen.add(String.format("%04x:%04x %s/%d", cs, eip, form, length));
+                }
+            });
+            m.load("""
+                    bits 16
+                        mov ax, 5
+                        add ax, bx
+                        cli
+                        hlt
+                    """);
+            m.cpu.run(1);
+            assertEquals(java.util.List.of(), seen, "off by default");
+            m.cpu.setInstructionTracing(true);
+            m.cpu.run(10);
+            assertEquals(java.util.List.of("0000:7c03 ADD Ev,Gv/2", "0000:7c05 CLI/1", "0000:7c06 HLT/1"), seen);
         }
 
         @Test

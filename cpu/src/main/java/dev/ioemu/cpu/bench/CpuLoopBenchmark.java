@@ -15,20 +15,32 @@ import java.util.HexFormat;
  * software CPU without firmware: a real-mode loop of 10 M × 7 instructions (16-bit load, add,
  * store, and, inc, 32-bit dec, jnz), then a switch to flat 32-bit protected mode and a loop of
  * 40 M × 8 instructions (byte load, table XOR, store, add, inc, and, dec, jnz), ending with
- * OUT 0xE0. Prints instructions per second per phase; a benchmark, not a test.
+ * OUT 0xF4 (isa-debug-exit). Prints instructions per second per phase; a benchmark, not a test.
+ * {@code --boot-sector FILE} writes the same program as a 512-byte MBR for a peer to boot.
  */
 public final class CpuLoopBenchmark {
     /** nasm output of the program described above, loaded at 0000:7C00. */
     private static final String PROGRAM = "fa31c08ed88ed0bc007066b980969800be001031db8b0401d8890481e3ff0043664975f1"
             + "0f0116877c0f20c00c010f22c0ea367c080066b810008ed88ec08ed0bc00000900b9005a6202be0000020031d231c0"
-            + "0fb6041632800000030088041601c34281e2ff0f00004975e7e6e0f40000000000000000ffff0000009acf00ffff"
+            + "0fb6041632800000030088041601c34281e2ff0f00004975e7e6f4f40000000000000000ffff0000009acf00ffff"
             + "00000092cf0017006f7c0000";
+    /** The program ends with OUT 0xF4, AL: QEMU's isa-debug-exit port, so QEMU can run the same sector. */
+    private static final int ISA_DEBUG_EXIT = 0xF4;
     private static final int CHUNK = 1_000_000;
 
     private CpuLoopBenchmark() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
+        if (args.length == 2 && args[0].equals("--boot-sector")) {
+            byte[] sector = new byte[512];
+            byte[] code = HexFormat.of().parseHex(PROGRAM);
+            System.arraycopy(code, 0, sector, 0, code.length);
+            sector[510] = 0x55;
+            sector[511] = (byte) 0xAA;
+            java.nio.file.Files.write(java.nio.file.Path.of(args[1]), sector);
+            return;
+        }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         for (int round = 1; round <= rounds; round++) {
             runOnce(round);
@@ -50,7 +62,7 @@ public final class CpuLoopBenchmark {
 
             @Override
             public void out(int port, int size, int value) {
-                if (port == 0xE0) {
+                if (port == ISA_DEBUG_EXIT) {
                     done[0] = true;
                     cpu.requestStop();
                 }
