@@ -88,12 +88,12 @@ public final class I8042 {
     private final PortDevice dataPort = new PortDevice() {
         @Override
         public int read(int offset, int size) {
-            return readData();
+            return ByteRegisters.read(o -> readData(), offset, size);
         }
 
         @Override
         public void write(int offset, int size, int value) {
-            writeData(value & 0xff);
+            ByteRegisters.write((o, v) -> writeData(v), offset, size, value);
         }
 
         @Override
@@ -106,13 +106,13 @@ public final class I8042 {
         @Override
         public int read(int offset, int size) {
             synchronized (I8042.this) {
-                return status;
+                return ByteRegisters.read(o -> status, offset, size);
             }
         }
 
         @Override
         public void write(int offset, int size, int value) {
-            writeCommand(value & 0xff);
+            ByteRegisters.write((o, v) -> writeCommand(v), offset, size, value);
         }
 
         @Override

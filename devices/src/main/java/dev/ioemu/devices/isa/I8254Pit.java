@@ -375,6 +375,10 @@ public final class I8254Pit implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(this::readRegister, offset, size);
+    }
+
+    private int readRegister(int offset) {
         int reg = offset & 3;
         if (reg == CONTROL_WORD) {
             return 0;   // write-only; QEMU 7.2 answers 0
@@ -384,8 +388,11 @@ public final class I8254Pit implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
+        ByteRegisters.write(this::writeRegister, offset, size, value);
+    }
+
+    private void writeRegister(int offset, int value) {
         int reg = offset & 3;
-        value &= 0xff;
         if (reg != CONTROL_WORD) {
             counters[reg].write(value);
             return;

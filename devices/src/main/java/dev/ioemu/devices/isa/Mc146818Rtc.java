@@ -322,6 +322,10 @@ public final class Mc146818Rtc implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(this::readByte, offset, size);
+    }
+
+    private int readByte(int offset) {
         if ((offset & 1) == 0) {
             return 0xff;   // the index register is write-only; QEMU answers 0xFF
         }
@@ -335,7 +339,7 @@ public final class Mc146818Rtc implements PortDevice {
             }
             case RTC_IBM_PS2_CENTURY_BYTE -> {
                 index = RTC_CENTURY;
-                return read(offset, size);
+                return readByte(offset);
             }
             case RTC_REG_A -> {
                 return reg(RTC_REG_A) | (updateInProgress() ? REG_A_UIP : 0);
@@ -362,7 +366,10 @@ public final class Mc146818Rtc implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
-        value &= 0xff;
+        ByteRegisters.write(this::writeByte, offset, size, value);
+    }
+
+    private void writeByte(int offset, int value) {
         if ((offset & 1) == 0) {
             index = value & 0x7f;
             nmiDisabled = (value & NMI_DISABLE) != 0;

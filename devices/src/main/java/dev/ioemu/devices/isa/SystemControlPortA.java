@@ -30,11 +30,15 @@ public final class SystemControlPortA implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
-        return value;
+        return ByteRegisters.read(o -> value, offset, size);
     }
 
     @Override
     public void write(int offset, int size, int v) {
+        ByteRegisters.write((o, b) -> writeByte(b), offset, size, v);
+    }
+
+    private void writeByte(int v) {
         boolean reset;
         synchronized (this) {
             int old = value;
