@@ -223,11 +223,18 @@ public final class I8042 {
                 case 0 -> {
                     // A byte for the keyboard; sending it re-enables the keyboard interface. The
                     // keyboard drops output the host has not read yet, also the byte in the buffer.
+                    // Its first reply takes the place of that byte, ahead of a waiting controller
+                    // byte (observed on QEMU 7.2).
                     mode &= ~KBD_MODE_DISABLE_KBD;
-                    if ((status & KBD_STAT_OBF) != 0 && outputFromKeyboard) {
-                        status &= ~KBD_STAT_OBF;
-                    }
+                    boolean keyboardOwnsBuffer = (status & KBD_STAT_OBF) != 0 && outputFromKeyboard;
                     keyboard.write(value);
+                    if (keyboardOwnsBuffer) {
+                        if (keyboard.hasData()) {
+                            outputBuffer = keyboard.read();
+                        } else {
+                            status &= ~KBD_STAT_OBF;
+                        }
+                    }
                     updateOutputBuffer();
                 }
                 case KBD_CCMD_WRITE_MODE -> {
