@@ -230,12 +230,17 @@ public final class Mc146818Rtc implements PortDevice {
         }
     }
 
-    /** Arms the update-ended timer for the next second boundary of guest time. */
+    /**
+     * Arms the update-ended timer for the next second boundary of guest time. Like QEMU 7.2, which
+     * computes the next alarm from freshly rendered time registers here, the time registers are
+     * refreshed from the clock (unless SET holds them) whenever the divider is not in reset.
+     */
     private void scheduleUpdate() {
         if (!dividerRunning()) {
             updateTimer.cancel();
             return;
         }
+        writeTimeRegisters();
         long intoSecond = Math.floorMod(guestNanos(), NANOS_PER_SECOND);
         updateTimer.arm(clock.nanos() + NANOS_PER_SECOND - intoSecond);
     }
@@ -371,7 +376,10 @@ public final class Mc146818Rtc implements PortDevice {
             return;
         }
         switch (index) {
-            case RTC_SECONDS_ALARM, RTC_MINUTES_ALARM, RTC_HOURS_ALARM -> cmos[index] = (byte) value;
+            case RTC_SECONDS_ALARM, RTC_MINUTES_ALARM, RTC_HOURS_ALARM -> {
+                cmos[index] = (byte) value;
+                scheduleUpdate();
+            }
             case RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_WEEK, RTC_DAY_OF_MONTH, RTC_MONTH, RTC_YEAR,
                     RTC_CENTURY, RTC_IBM_PS2_CENTURY_BYTE -> {
                 if (index == RTC_IBM_PS2_CENTURY_BYTE) {
@@ -432,7 +440,7 @@ public final class Mc146818Rtc implements PortDevice {
         }
         boolean formatChanged = ((old ^ value) & (REG_B_DM | REG_B_24H)) != 0;
         cmos[RTC_REG_B] = (byte) value;
-        if (formatChanged && running()) {
+        if (formatChanged) {
             writeTimeRegisters();   // the time registers switch to the new format at once (QEMU 7.2)
         }
         scheduleUpdate();
