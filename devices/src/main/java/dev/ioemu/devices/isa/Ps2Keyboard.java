@@ -111,7 +111,7 @@ public final class Ps2Keyboard {
                 queue(KBD_REPLY_ACK);
                 queue(KBD_REPLY_POR);   // basic assurance test passed
             }
-            case KBD_CMD_SET_TYPEMATIC -> queue(KBD_REPLY_ACK);
+            case KBD_CMD_SET_TYPEMATIC, 0x00 -> queue(KBD_REPLY_ACK);   // 0x00: acknowledged by QEMU 7.2
             default -> queue(KBD_REPLY_RESEND);
         }
         dataAvailable.run();
