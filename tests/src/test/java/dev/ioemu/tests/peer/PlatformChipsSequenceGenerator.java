@@ -11,9 +11,8 @@ import java.util.SplittableRandom;
  *
  * <p>What is left out, and why (see also {@link AllowedDifferences}): writes that reset the machine
  * (i8042 0xFE/pulse, output port bit 0 = 0, port 92h bit 0); PS/2 mouse traffic (0xD3, 0xD4: no
- * mouse in ioemu); counter 0 in modes 2, 4 and 5 (QEMU inverts OUT there, which the IRQ 0 level
- * would show; the rising edges are the same); RTC dates that do not exist (QEMU normalises them
- * with mktime). A control word is always followed by its count, as every driver does.
+ * mouse in ioemu); counter 0 with M2-M0 = 6 or 7 (the IRQ 0 level would show the mode difference
+ * allowed for counters 1 and 2). A control word is always followed by its count, as every driver does.
  */
 public final class PlatformChipsSequenceGenerator {
     /** The base both peers start their RTC from. */
@@ -115,9 +114,9 @@ public final class PlatformChipsSequenceGenerator {
 
     // ---- 8254 and port 61h ----
 
+    /** M2-M0 = 6/7: ioemu counts them as modes 2/3 (datasheet), QEMU as mode 0, so OUT differs. */
     private boolean outPolarityDiffers(int counter) {
-        int m = pitMode[counter];
-        return m == 2 || m >= 4 || counter == 2 && m == 1;
+        return pitMode[counter] >= 6;
     }
 
     private void pit() {
@@ -148,14 +147,14 @@ public final class PlatformChipsSequenceGenerator {
     private void readCounter(int counter) {
         if (statusLatched[counter]) {
             statusLatched[counter] = false;
-            send("inb " + hex(0x40 + counter), latchedPolarity[counter] ? "pit:status-out-polarity" : "");
+            send("inb " + hex(0x40 + counter), latchedPolarity[counter] ? "pit:status-mode-6-7" : "");
         } else {
             send("inb " + hex(0x40 + counter));
         }
     }
 
     private void program(int counter) {
-        int mode = counter == 0 ? new int[] {0, 1, 3}[rnd.nextInt(3)] : rnd.nextInt(8);
+        int mode = counter == 0 ? rnd.nextInt(6) : rnd.nextInt(8);
         int rw = rnd.nextInt(1, 4);
         boolean bcd = rnd.nextInt(8) == 0;
         send("outb 0x43 " + hex(counter << 6 | rw << 4 | mode << 1 | (bcd ? 1 : 0)));
@@ -182,7 +181,7 @@ public final class PlatformChipsSequenceGenerator {
             int v = rnd.nextInt(256);
             send("outb 0x61 " + hex(v));
         } else {
-            send("inb 0x61", outPolarityDiffers(2) ? "port61:out2-polarity" : "port61");
+            send("inb 0x61", outPolarityDiffers(2) ? "port61:out2-mode-6-7" : "port61");
         }
     }
 
