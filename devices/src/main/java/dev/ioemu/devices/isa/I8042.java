@@ -69,31 +69,33 @@ public final class I8042 {
     /** Input port: keyboard not inhibited (bit 7). */
     public static final int INPORT_VALUE = 0x80;
 
-    private final Ps2Keyboard keyboard = new Ps2Keyboard(this::updateOutputBuffer);
+    private final Ps2Keyboard keyboard = new Ps2Keyboard(this::keyboardChanged);
     private final IrqLine irq1;
     private final A20Gate a20;
     private final Runnable resetRequest;
+
+    /** Where the output buffer's byte comes from: fetched when the host reads it, as on QEMU. */
+    private enum Source { NONE, CONTROLLER, KEYBOARD }
 
     private int status;
     private int mode;
     private int outport;
     private int writeCommand;
+    /** The byte the last data-port read returned (read again while the buffer is empty). */
     private int outputBuffer;
-    /** The byte in the output buffer came from the keyboard (not from a controller command). */
-    private boolean outputFromKeyboard;
+    private Source source = Source.NONE;
     private int controllerReply;
     private boolean controllerReplyPending;
-    private boolean irqLevel;
 
     private final PortDevice dataPort = new PortDevice() {
         @Override
         public int read(int offset, int size) {
-            return readData();
+            return ByteRegisters.read(o -> readData(), offset, size);
         }
 
         @Override
         public void write(int offset, int size, int value) {
-            writeData(value & 0xff);
+            ByteRegisters.write((o, v) -> writeData(v), offset, size, value);
         }
 
         @Override
@@ -106,13 +108,13 @@ public final class I8042 {
         @Override
         public int read(int offset, int size) {
             synchronized (I8042.this) {
-                return status;
+                return ByteRegisters.read(o -> status, offset, size);
             }
         }
 
         @Override
         public void write(int offset, int size, int value) {
-            writeCommand(value & 0xff);
+            ByteRegisters.write((o, v) -> writeCommand(v), offset, size, value);
         }
 
         @Override
@@ -141,7 +143,8 @@ public final class I8042 {
         keyboard.reset();
         keyboard.setTranslation(false);
         a20.setKeyboardController(true);
-        updateOutputBuffer();
+        status &= ~KBD_STAT_OBF;
+        updateIrqLine();
     }
 
     /** Port 60h. */
@@ -159,55 +162,72 @@ public final class I8042 {
         keyboard.keyBytes(bytes);
     }
 
-    /**
-     * A controller reply: it replaces an unread controller byte in the output buffer and waits
-     * behind a keyboard byte (one pending slot, the newest wins), as observed on QEMU 7.2.
-     */
-    private void queueReply(int value) {
-        if ((status & KBD_STAT_OBF) != 0 && !outputFromKeyboard) {
-            outputBuffer = value & 0xff;
+    /** The keyboard's buffer changed (a reply queued or output dropped). */
+    private void keyboardChanged() {
+        updateOutputBuffer();
+    }
+
+    private boolean keyboardPending() {
+        return keyboard.hasData() && (mode & KBD_MODE_DISABLE_KBD) == 0;
+    }
+
+    /** Loads the output buffer from the highest-priority source: a controller reply, then the keyboard. */
+    private void loadOutputBuffer() {
+        if (controllerReplyPending) {
+            source = Source.CONTROLLER;
+        } else if (keyboardPending()) {
+            source = Source.KEYBOARD;
+        } else {
+            source = Source.NONE;
+            status &= ~KBD_STAT_OBF;
+            updateIrqLine();
             return;
         }
+        status |= KBD_STAT_OBF;
+        updateIrqLine();
+    }
+
+    /** Loads the output buffer if it is empty and something waits; a full buffer is left alone. */
+    private void updateOutputBuffer() {
+        if ((status & KBD_STAT_OBF) == 0 && (controllerReplyPending || keyboardPending())) {
+            loadOutputBuffer();
+        }
+    }
+
+    /** IRQ 1 follows OBF while keyboard interrupts are enabled and the interface is not disabled. */
+    private void updateIrqLine() {
+        boolean full = (status & KBD_STAT_OBF) != 0;
+        outport = (outport & ~(KBD_OUT_OBF | KBD_OUT_MOUSE_OBF)) | (full ? KBD_OUT_OBF : 0);
+        irq1.set(full && (mode & KBD_MODE_KBD_INT) != 0 && (mode & KBD_MODE_DISABLE_KBD) == 0);
+    }
+
+    /**
+     * A controller reply: one slot, the newest wins; the host gets it ahead of keyboard bytes. The
+     * byte is taken from the slot when the host reads, as QEMU 7.2 does.
+     */
+    private void queueReply(int value) {
         controllerReply = value & 0xff;
         controllerReplyPending = true;
         updateOutputBuffer();
     }
 
-    /** Fills an empty output buffer (controller reply first) and drives IRQ 1. */
-    private void updateOutputBuffer() {
-        if ((status & KBD_STAT_OBF) == 0) {
-            if (controllerReplyPending) {
-                controllerReplyPending = false;
-                outputBuffer = controllerReply;
-                outputFromKeyboard = false;
-                status |= KBD_STAT_OBF;
-            } else if (keyboard.hasData() && (mode & KBD_MODE_DISABLE_KBD) == 0) {
-                outputBuffer = keyboard.read();
-                outputFromKeyboard = true;
-                status |= KBD_STAT_OBF;
-            }
-        }
-        outport = (outport & ~(KBD_OUT_OBF | KBD_OUT_MOUSE_OBF)) | ((status & KBD_STAT_OBF) != 0 ? KBD_OUT_OBF : 0);
-        setIrq((status & KBD_STAT_OBF) != 0 && (mode & KBD_MODE_KBD_INT) != 0 && (mode & KBD_MODE_DISABLE_KBD) == 0);
-    }
-
-    /** Drives IRQ 1 at every update, changed or not (the PIC latches edges only), as QEMU does. */
-    private void setIrq(boolean level) {
-        irqLevel = level;
-        irq1.set(level);
-    }
-
     private synchronized int readData() {
-        int value = outputBuffer;   // with nothing new, the last byte again
         if ((status & KBD_STAT_OBF) != 0) {
             status &= ~KBD_STAT_OBF;
-            setIrq(false);   // the byte is taken; a waiting one raises IRQ 1 anew
-            updateOutputBuffer();
+            updateIrqLine();   // the byte is taken; a waiting one raises IRQ 1 anew
+            if (source == Source.KEYBOARD) {
+                outputBuffer = keyboard.read();
+                updateOutputBuffer();
+            } else if (source == Source.CONTROLLER) {
+                outputBuffer = controllerReply;
+                controllerReplyPending = false;
+                updateOutputBuffer();
+            }
         }
         if (TraceEvent.PCKBD_KBD_READ_DATA.enabled) {
-            Trace.emit(TraceEvent.PCKBD_KBD_READ_DATA, value);
+            Trace.emit(TraceEvent.PCKBD_KBD_READ_DATA, outputBuffer);
         }
-        return value;
+        return outputBuffer;   // with nothing new, the last byte again
     }
 
     private void writeData(int value) {
@@ -221,18 +241,16 @@ public final class I8042 {
             reset = false;
             switch (command) {
                 case 0 -> {
-                    // A byte for the keyboard; sending it re-enables the keyboard interface. The
-                    // keyboard drops output the host has not read yet, also the byte in the buffer.
-                    mode &= ~KBD_MODE_DISABLE_KBD;
-                    if ((status & KBD_STAT_OBF) != 0 && outputFromKeyboard) {
-                        status &= ~KBD_STAT_OBF;
-                    }
+                    // A byte for the keyboard (which drops its unread output); sending it
+                    // re-enables the keyboard interface.
                     keyboard.write(value);
+                    mode &= ~KBD_MODE_DISABLE_KBD;
                     updateOutputBuffer();
                 }
                 case KBD_CCMD_WRITE_MODE -> {
                     mode = value;
                     keyboard.setTranslation((mode & KBD_MODE_KCC) != 0);
+                    updateIrqLine();
                     updateOutputBuffer();
                 }
                 // No mouse: an AUX output-buffer byte is reported like a controller byte, as QEMU
@@ -270,17 +288,17 @@ public final class I8042 {
                 case KBD_CCMD_WRITE_MODE, KBD_CCMD_WRITE_OBUF, KBD_CCMD_WRITE_AUX_OBUF, KBD_CCMD_WRITE_MOUSE,
                         KBD_CCMD_WRITE_OUTPORT -> writeCommand = command;
                 case KBD_CCMD_MOUSE_DISABLE -> mode |= KBD_MODE_DISABLE_MOUSE;
-                case KBD_CCMD_MOUSE_ENABLE -> mode &= ~KBD_MODE_DISABLE_MOUSE;
+                case KBD_CCMD_MOUSE_ENABLE -> {
+                    mode &= ~KBD_MODE_DISABLE_MOUSE;
+                    updateOutputBuffer();
+                }
                 case KBD_CCMD_TEST_MOUSE -> queueReply(INTERFACE_TEST_OK);
                 case KBD_CCMD_SELF_TEST -> {
                     status |= KBD_STAT_SELFTEST;
                     queueReply(SELF_TEST_OK);
                 }
                 case KBD_CCMD_KBD_TEST -> queueReply(INTERFACE_TEST_OK);
-                case KBD_CCMD_KBD_DISABLE -> {
-                    mode |= KBD_MODE_DISABLE_KBD;
-                    updateOutputBuffer();
-                }
+                case KBD_CCMD_KBD_DISABLE -> mode |= KBD_MODE_DISABLE_KBD;   // IRQ 1 as it was
                 case KBD_CCMD_KBD_ENABLE -> {
                     mode &= ~KBD_MODE_DISABLE_KBD;
                     updateOutputBuffer();

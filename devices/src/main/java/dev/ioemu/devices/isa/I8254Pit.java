@@ -16,9 +16,14 @@ import dev.ioemu.devices.time.Clock;
  * ({@code ticksBefore}) plus the pulses since it last started running. Counter 0's OUT edges are
  * timers evaluated at their own pulse, so a late timer (host clock) loses no interrupt.
  *
- * <p>OUT follows the datasheet: modes 2 and 4/5 pulse low for one clock (QEMU 7.2 inverts those
- * modes and mode 1, with the same rising edges). As in QEMU, reading a counter after a control
- * word but before the new count continues from the old count, and NULL COUNT (status bit 6) reads 0.
+ * <p>OUT is QEMU 7.2's: modes 0 and 3 as in the datasheet; in modes 1, 2, 4 and 5 it is the
+ * datasheet's level inverted (mode 2: high for the one clock at reload, so the rising edge that
+ * interrupts comes at the same clock as on the chip), and counting in modes 1 and 5 starts at the
+ * count write as well as at a GATE trigger. Firmware and loaders only use modes 0 (port 61h
+ * calibration), 2 and 3, where the interrupts are the same either way. M2-M0 = 6 and 7 act as
+ * modes 2 and 3 (datasheet; QEMU treats them as mode 0). As in QEMU, a counter read after a
+ * control word but before the new count continues from the old count, and NULL COUNT (status
+ * bit 6) reads 0. Unlike QEMU, GATE low stops counting in modes 0 and 2-4 (datasheet).
  */
 public final class I8254Pit implements PortDevice {
     public static final long PIT_FREQ_HZ = 1_193_182;
@@ -53,8 +58,6 @@ public final class I8254Pit implements PortDevice {
         /** Initial count: 1-0x10000 (binary) or 1-10000 (BCD). */
         int count;
         boolean gate;
-        /** Modes 1/5 count only after a GATE trigger; OUT stays high until then. */
-        boolean triggered;
         /** After a control word and before its count: OUT held at the mode's initial level. */
         boolean waitingForCount;
         boolean running;
@@ -88,7 +91,6 @@ public final class I8254Pit implements PortDevice {
             writeLatch = 0;
             count = 0x10000;
             gate = index != 2;
-            triggered = false;
             waitingForCount = false;
             running = true;
             ticksBefore = 0;
@@ -120,11 +122,10 @@ public final class I8254Pit implements PortDevice {
             long n = count;
             return switch (effectiveMode()) {
                 case 0 -> d >= n;
-                case 1 -> !triggered || d >= n;
-                case 2 -> !gate || n == 1 || d % n != n - 1;
-                case 3 -> !gate || n == 1 || d % n < (n + 1) / 2;
-                case 4 -> d != n;
-                default -> !triggered || d != n;   // mode 5
+                case 1 -> d < n;
+                case 2 -> d % n == 0 && d != 0;
+                case 3 -> d % n < (n + 1) / 2;
+                default -> d == n;   // modes 4 and 5
             };
         }
 
@@ -135,12 +136,10 @@ public final class I8254Pit implements PortDevice {
             }
             long n = count;
             return switch (effectiveMode()) {
-                case 0 -> d < n ? n : -1;
-                case 1 -> triggered && d < n ? n : -1;
-                case 2 -> !gate || n == 1 ? -1 : (d % n == n - 1 ? d + 1 : d - d % n + n - 1);
-                case 3 -> !gate || n == 1 ? -1 : (d % n < (n + 1) / 2 ? d - d % n + (n + 1) / 2 : d - d % n + n);
-                case 4 -> d < n ? n : d == n ? n + 1 : -1;
-                default -> !triggered ? -1 : d < n ? n : d == n ? n + 1 : -1;
+                case 0, 1 -> d < n ? n : -1;
+                case 2 -> n == 1 ? -1 : (d % n == 0 && d != 0 ? d + 1 : d - d % n + n);
+                case 3 -> n == 1 ? -1 : (d % n < (n + 1) / 2 ? d - d % n + (n + 1) / 2 : d - d % n + n);
+                default -> d < n ? n : d == n ? n + 1 : -1;   // modes 4 and 5
             };
         }
 
@@ -211,7 +210,6 @@ public final class I8254Pit implements PortDevice {
             }
             count = n;
             waitingForCount = false;
-            triggered = false;
             restart();
             update();
         }
@@ -279,7 +277,6 @@ public final class I8254Pit implements PortDevice {
                     default -> {
                         if (level) {
                             restart();   // modes 1 and 5: the rising edge is the trigger
-                            triggered = true;
                         }
                     }
                 }
@@ -375,6 +372,10 @@ public final class I8254Pit implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(this::readRegister, offset, size);
+    }
+
+    private int readRegister(int offset) {
         int reg = offset & 3;
         if (reg == CONTROL_WORD) {
             return 0;   // write-only; QEMU 7.2 answers 0
@@ -384,8 +385,11 @@ public final class I8254Pit implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
+        ByteRegisters.write(this::writeRegister, offset, size, value);
+    }
+
+    private void writeRegister(int offset, int value) {
         int reg = offset & 3;
-        value &= 0xff;
         if (reg != CONTROL_WORD) {
             counters[reg].write(value);
             return;

@@ -189,7 +189,7 @@ public final class I8259Pic implements PortDevice {
     @Override
     public int read(int offset, int size) {
         synchronized (lock) {
-            return readRegister(offset);
+            return ByteRegisters.read(this::readRegister, offset, size);
         }
     }
 
@@ -204,21 +204,21 @@ public final class I8259Pic implements PortDevice {
             acknowledge(ir);
             return 0x80 | ir;
         }
-        if ((offset & 1) == 0) {
+        if (offset == 0) {
             return readIsr ? isr : irr;
         }
-        return imr;
+        return imr;   // A0 high (QEMU decodes every offset but 0 as the data port)
     }
 
     @Override
     public void write(int offset, int size, int value) {
         synchronized (lock) {
-            writeRegister(offset, value & 0xff);
+            ByteRegisters.write(this::writeRegister, offset, size, value);
         }
     }
 
     private void writeRegister(int offset, int value) {
-        if ((offset & 1) == 0) {
+        if (offset == 0) {
             writeCommand(value);
         } else {
             writeData(value);

@@ -23,30 +23,32 @@ public final class I8259PicPair implements InterruptController {
     private volatile IntrListener intrListener;
     private boolean intr;
 
-    private final PortDevice elcrPorts = new PortDevice() {
-        @Override
-        public int read(int offset, int size) {
-            synchronized (I8259PicPair.this) {
-                return (offset & 1) == 0 ? master.elcr() : slave.elcr();
-            }
-        }
+    private final PortDevice elcr1 = elcrPort(master, "elcr1");
+    private final PortDevice elcr2 = elcrPort(slave, "elcr2");
 
-        @Override
-        public void write(int offset, int size, int value) {
-            synchronized (I8259PicPair.this) {
-                if ((offset & 1) == 0) {
-                    master.setElcr(value);
-                } else {
-                    slave.setElcr(value);
+    /** One chip's ELCR: a 1-byte register; a wider access reads or writes it once per byte. */
+    private PortDevice elcrPort(I8259Pic chip, String name) {
+        return new PortDevice() {
+            @Override
+            public int read(int offset, int size) {
+                synchronized (I8259PicPair.this) {
+                    return ByteRegisters.read(o -> chip.elcr(), offset, size);
                 }
             }
-        }
 
-        @Override
-        public String name() {
-            return "elcr";
-        }
-    };
+            @Override
+            public void write(int offset, int size, int value) {
+                synchronized (I8259PicPair.this) {
+                    ByteRegisters.write((o, v) -> chip.setElcr(v), offset, size, value);
+                }
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+        };
+    }
 
     public I8259PicPair() {
         slave.connectOutput(level -> master.setInput(I8259Pic.CASCADE_IR, level != 0));
@@ -89,9 +91,14 @@ public final class I8259PicPair implements InterruptController {
         return slave;
     }
 
-    /** ELCR1 at offset 0, ELCR2 at offset 1. */
-    public PortDevice elcr() {
-        return elcrPorts;
+    /** ELCR1 (port 4D0h, IRQ 0-7). */
+    public PortDevice elcr1() {
+        return elcr1;
+    }
+
+    /** ELCR2 (port 4D1h, IRQ 8-15). */
+    public PortDevice elcr2() {
+        return elcr2;
     }
 
     public synchronized void reset() {

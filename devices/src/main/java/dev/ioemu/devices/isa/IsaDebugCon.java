@@ -25,12 +25,12 @@ public final class IsaDebugCon implements PortDevice {
 
     @Override
     public int read(int offset, int size) {
-        return readback;
+        return ByteRegisters.read(o -> readback, offset, size);
     }
 
     @Override
     public void write(int offset, int size, int value) {
-        backend.transmit((byte) value);
+        ByteRegisters.write((o, v) -> backend.transmit((byte) v), offset, size, value);
     }
 
     @Override

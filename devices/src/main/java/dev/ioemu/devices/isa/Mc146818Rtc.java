@@ -4,6 +4,7 @@ import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.bus.PortDevice;
 import dev.ioemu.devices.time.Clock;
 
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 
@@ -204,23 +205,17 @@ public final class Mc146818Rtc implements PortDevice {
         cmos[RTC_CENTURY] = (byte) toRegister(t.getYear() / 100);
     }
 
-    /** The guest set the time registers: the clock continues from them. */
+    /**
+     * The guest set the time registers: the clock continues from them. Out-of-range fields carry
+     * over as with mktime (minute 82 is 1:22 later, June 32 is July 2), as QEMU computes it.
+     */
     private void timeFromRegisters() {
-        int year = fromRegister(reg(RTC_CENTURY)) * 100 + fromRegister(reg(RTC_YEAR));
-        long seconds;
-        try {
-            seconds = LocalDateTime.of(year, fromRegister(reg(RTC_MONTH)), fromRegister(reg(RTC_DAY_OF_MONTH)), 0, 0)
-                    .toEpochSecond(ZoneOffset.UTC);
-        } catch (java.time.DateTimeException e) {
-            // An impossible date (month 13, BCD digits > 9): count from the first of the month, as
-            // mktime normalises; the guest reads back what the clock makes of it.
-            int month = Math.floorMod(fromRegister(reg(RTC_MONTH)) - 1, 12) + 1;
-            seconds = LocalDateTime.of(Math.max(0, year), month, 1, 0, 0).toEpochSecond(ZoneOffset.UTC)
-                    + (fromRegister(reg(RTC_DAY_OF_MONTH)) - 1) * 86_400L;
-        }
-        seconds += hourFromRegister(reg(RTC_HOURS)) * 3600L + fromRegister(reg(RTC_MINUTES)) * 60L
+        long year = fromRegister(reg(RTC_CENTURY)) * 100L + fromRegister(reg(RTC_YEAR));
+        long months = year * 12 + fromRegister(reg(RTC_MONTH)) - 1;
+        long days = LocalDate.of((int) Math.floorDiv(months, 12), (int) Math.floorMod(months, 12) + 1, 1).toEpochDay()
+                + fromRegister(reg(RTC_DAY_OF_MONTH)) - 1;
+        baseSeconds = days * 86_400L + hourFromRegister(reg(RTC_HOURS)) * 3600L + fromRegister(reg(RTC_MINUTES)) * 60L
                 + fromRegister(reg(RTC_SECONDS));
-        baseSeconds = seconds;
         setNanos = clock.nanos();
     }
 
@@ -235,12 +230,17 @@ public final class Mc146818Rtc implements PortDevice {
         }
     }
 
-    /** Arms the update-ended timer for the next second boundary of guest time. */
+    /**
+     * Arms the update-ended timer for the next second boundary of guest time. Like QEMU 7.2, which
+     * computes the next alarm from freshly rendered time registers here, the time registers are
+     * refreshed from the clock (unless SET holds them) whenever the divider is not in reset.
+     */
     private void scheduleUpdate() {
         if (!dividerRunning()) {
             updateTimer.cancel();
             return;
         }
+        writeTimeRegisters();
         long intoSecond = Math.floorMod(guestNanos(), NANOS_PER_SECOND);
         updateTimer.arm(clock.nanos() + NANOS_PER_SECOND - intoSecond);
     }
@@ -322,6 +322,10 @@ public final class Mc146818Rtc implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(this::readByte, offset, size);
+    }
+
+    private int readByte(int offset) {
         if ((offset & 1) == 0) {
             return 0xff;   // the index register is write-only; QEMU answers 0xFF
         }
@@ -335,7 +339,7 @@ public final class Mc146818Rtc implements PortDevice {
             }
             case RTC_IBM_PS2_CENTURY_BYTE -> {
                 index = RTC_CENTURY;
-                return read(offset, size);
+                return readByte(offset);
             }
             case RTC_REG_A -> {
                 return reg(RTC_REG_A) | (updateInProgress() ? REG_A_UIP : 0);
@@ -362,14 +366,20 @@ public final class Mc146818Rtc implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
-        value &= 0xff;
+        ByteRegisters.write(this::writeByte, offset, size, value);
+    }
+
+    private void writeByte(int offset, int value) {
         if ((offset & 1) == 0) {
             index = value & 0x7f;
             nmiDisabled = (value & NMI_DISABLE) != 0;
             return;
         }
         switch (index) {
-            case RTC_SECONDS_ALARM, RTC_MINUTES_ALARM, RTC_HOURS_ALARM -> cmos[index] = (byte) value;
+            case RTC_SECONDS_ALARM, RTC_MINUTES_ALARM, RTC_HOURS_ALARM -> {
+                cmos[index] = (byte) value;
+                scheduleUpdate();
+            }
             case RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_WEEK, RTC_DAY_OF_MONTH, RTC_MONTH, RTC_YEAR,
                     RTC_CENTURY, RTC_IBM_PS2_CENTURY_BYTE -> {
                 if (index == RTC_IBM_PS2_CENTURY_BYTE) {
@@ -428,7 +438,11 @@ public final class Mc146818Rtc implements PortDevice {
             cmos[RTC_REG_C] &= (byte) ~REG_C_IRQF;
             irq.lower();
         }
+        boolean formatChanged = ((old ^ value) & (REG_B_DM | REG_B_24H)) != 0;
         cmos[RTC_REG_B] = (byte) value;
+        if (formatChanged) {
+            writeTimeRegisters();   // the time registers switch to the new format at once (QEMU 7.2)
+        }
         scheduleUpdate();
         schedulePeriodic();
     }

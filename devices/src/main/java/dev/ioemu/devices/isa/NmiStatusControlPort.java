@@ -36,6 +36,10 @@ public final class NmiStatusControlPort implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(o -> readByte(), offset, size);
+    }
+
+    private int readByte() {
         int value = (pit.gate2() ? TIM_CNT2_EN : 0) | (speakerData ? SPKR_DAT_EN : 0)
                 | (pit.out2() ? TMR2_OUT_STS : 0);
         if ((clock.nanos() / REFRESH_PERIOD_NANOS & 1) != 0) {
@@ -46,6 +50,10 @@ public final class NmiStatusControlPort implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
+        ByteRegisters.write((o, v) -> writeByte(v), offset, size, value);
+    }
+
+    private void writeByte(int value) {
         speakerData = (value & SPKR_DAT_EN) != 0;
         pit.setGate2((value & TIM_CNT2_EN) != 0);
     }

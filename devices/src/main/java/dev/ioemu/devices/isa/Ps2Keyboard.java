@@ -35,6 +35,7 @@ public final class Ps2Keyboard {
     private int scancodeSet = 2;
     private boolean translate;
     private int ledState;
+    private int lastByte;
 
     /** @param dataAvailable told when a byte was queued (the controller may take it) */
     Ps2Keyboard(Runnable dataAvailable) {
@@ -58,9 +59,13 @@ public final class Ps2Keyboard {
         return !queue.isEmpty();
     }
 
+    /** The next byte; with the buffer empty, the last one again (QEMU, for EMM386). */
     int read() {
         Integer b = queue.poll();
-        return b == null ? 0 : b;
+        if (b != null) {
+            lastByte = b;
+        }
+        return lastByte;
     }
 
     private void queue(int b) {
@@ -106,7 +111,7 @@ public final class Ps2Keyboard {
                 queue(KBD_REPLY_ACK);
                 queue(KBD_REPLY_POR);   // basic assurance test passed
             }
-            case KBD_CMD_SET_TYPEMATIC -> queue(KBD_REPLY_ACK);
+            case KBD_CMD_SET_TYPEMATIC, 0x00 -> queue(KBD_REPLY_ACK);   // 0x00: acknowledged by QEMU 7.2
             default -> queue(KBD_REPLY_RESEND);
         }
         dataAvailable.run();

@@ -7,7 +7,7 @@ import dev.ioemu.devices.trace.TraceEvent;
 /**
  * Port 92h, the PIIX "port 92" (system control port A, PS/2 fast A20): bit 1 ALT_A20 drives the
  * {@link A20Gate}, bit 0 ALT_RST requests a system reset on its 0 to 1 transition and reads 0.
- * Power-on value 0, as QEMU reads it.
+ * Bits 7-2 read back what was written. Power-on value 0, as QEMU reads it.
  */
 public final class SystemControlPortA implements PortDevice {
     public static final int PORT = 0x92;
@@ -30,15 +30,19 @@ public final class SystemControlPortA implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
-        return value;
+        return ByteRegisters.read(o -> value, offset, size);
     }
 
     @Override
     public void write(int offset, int size, int v) {
+        ByteRegisters.write((o, b) -> writeByte(b), offset, size, v);
+    }
+
+    private void writeByte(int v) {
         boolean reset;
         synchronized (this) {
             int old = value;
-            value = v & ALT_A20;   // ALT_RST is a pulse: it reads back 0
+            value = v & ~ALT_RST & 0xff;   // ALT_RST is a pulse and reads 0; the other bits read back (QEMU)
             reset = (v & ALT_RST) != 0 && (old & ALT_RST) == 0;
             a20.setPort92((v & ALT_A20) != 0);
         }

@@ -275,6 +275,10 @@ public final class Uart16550 implements PortDevice {
 
     @Override
     public synchronized int read(int offset, int size) {
+        return ByteRegisters.read(this::readByte, offset, size);
+    }
+
+    private int readByte(int offset) {
         int value = switch (offset & 7) {
             case UART_RBR -> (lcr & UART_LCR_DLAB) != 0 ? divisor & 0xff : readRbr();
             case UART_IER -> (lcr & UART_LCR_DLAB) != 0 ? (divisor >> 8) & 0xff : ier;
@@ -305,7 +309,10 @@ public final class Uart16550 implements PortDevice {
 
     @Override
     public synchronized void write(int offset, int size, int value) {
-        value &= 0xff;
+        ByteRegisters.write(this::writeByte, offset, size, value);
+    }
+
+    private void writeByte(int offset, int value) {
         switch (offset & 7) {
             case UART_RBR -> {
                 if ((lcr & UART_LCR_DLAB) != 0) {

@@ -102,18 +102,19 @@ class I8254PitTest {
         }
 
         @Test
-        void mode1OneShotStartsOnGateTrigger() {
+        void mode1OneShotRestartsOnGateTrigger() {
             bus.write(0x43, 1, 0xb2);   // counter 2, mode 1
             bus.write(0x42, 1, 50);
             bus.write(0x42, 1, 0);
-            assertTrue(out2(), "OUT high until triggered");
             clock.setNanos(tick(200));
-            bus.write(0x61, 1, 0x01);   // rising GATE triggers
-            assertFalse(out2());
+            assertFalse(out2(), "the one-shot ran out 50 clocks after the count write");
+            bus.write(0x61, 1, 0x01);   // rising GATE triggers it again
+            assertTrue(out2(), "QEMU's level while the one-shot runs");
             clock.setNanos(tick(249));
-            assertFalse(out2());
-            clock.setNanos(tick(250));
             assertTrue(out2());
+            assertEquals(1, latchAndRead(2));
+            clock.setNanos(tick(250));
+            assertFalse(out2());
         }
 
         @Test
@@ -122,9 +123,10 @@ class I8254PitTest {
             for (int period = 1; period <= 1000; period++) {
                 clock.setNanos(tick(1193L * period));
             }
-            assertEquals(1001, raises.size(), "the load raises OUT, then one rising edge per period");
-            assertEquals(tick(1193L * 1000), raises.get(1000));
-            assertEquals(tick(1193L * 1000 - 1), -irq0.get(irq0.size() - 2), "low for one clock before reload");
+            assertEquals(1000, raises.size(), "one rising edge per period, the first one period after the load");
+            assertEquals(tick(1193), raises.get(0));
+            assertEquals(tick(1193L * 1000), raises.get(999));
+            assertEquals(tick(1193L * 999 + 1), -irq0.get(irq0.size() - 2), "one clock at the reload");
             assertEquals(1193, latchAndRead(0));
         }
 
@@ -142,25 +144,26 @@ class I8254PitTest {
         }
 
         @Test
-        void mode4SoftwareStrobePulsesLowOnce() {
+        void mode4SoftwareStrobePulsesOnce() {
             program(0, 4, 20);
             clock.setNanos(tick(30));
-            assertEquals(List.of(tick(0), -tick(20), tick(21)), irq0.subList(0, 3));
-            assertEquals(3, irq0.size(), "no further pulses");
+            assertEquals(List.of(tick(20), -tick(21)), irq0, "one clock at terminal count, then no more");
         }
 
         @Test
-        void mode5HardwareStrobeWaitsForGate() {
+        void mode5HardwareStrobeRestartsOnGate() {
             bus.write(0x43, 1, 0xba);   // counter 2, mode 5
             bus.write(0x42, 1, 30);
             bus.write(0x42, 1, 0);
             clock.setNanos(tick(100));
-            assertTrue(out2());
-            bus.write(0x61, 1, 0x01);
+            assertFalse(out2());
+            bus.write(0x61, 1, 0x01);   // trigger: count again from the start
+            clock.setNanos(tick(129));
+            assertFalse(out2());
             clock.setNanos(tick(130));
-            assertFalse(out2(), "one clock low at terminal count after the trigger");
+            assertTrue(out2(), "the strobe at terminal count after the trigger");
             clock.setNanos(tick(131));
-            assertTrue(out2());
+            assertFalse(out2());
         }
     }
 
@@ -189,7 +192,7 @@ class I8254PitTest {
         void readBackLatchesStatusAndCount() {
             program(2, 3, 0x0400);
             bus.write(0x43, 1, 0xc8);   // read-back, count and status, counter 2
-            assertEquals(0x80 | 0x36, bus.read(0x42, 1), "status: OUT high (gate low holds it), LSB/MSB, mode 3, binary");
+            assertEquals(0x80 | 0x36, bus.read(0x42, 1), "status: OUT high, LSB/MSB, mode 3, binary");
             assertEquals(0x00, bus.read(0x42, 1));
             assertEquals(0x04, bus.read(0x42, 1));
             bus.write(0x43, 1, 0xd8);   // count only (COUNT bit 5 active low)

@@ -21,7 +21,8 @@ class I8259PicPairTest {
     I8259PicPairTest() {
         bus.map(0x20, 2, pics.master());
         bus.map(0xa0, 2, pics.slave());
-        bus.map(0x4d0, 2, pics.elcr());
+        bus.map(0x4d0, 1, pics.elcr1());
+        bus.map(0x4d1, 1, pics.elcr2());
         pics.setIntrListener(intrChanges::add);
     }
 

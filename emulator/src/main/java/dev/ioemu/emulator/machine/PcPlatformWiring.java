@@ -77,7 +77,8 @@ public final class PcPlatformWiring implements MachineComponent {
         PcPlatformWiring w = new PcPlatformWiring(machine, ioapic, ramSize);
         bus.map(I8259PicPair.MASTER_BASE, 2, w.pics.master());
         bus.map(I8259PicPair.SLAVE_BASE, 2, w.pics.slave());
-        bus.map(I8259PicPair.ELCR_BASE, 2, w.pics.elcr());
+        bus.map(I8259PicPair.ELCR_BASE, 1, w.pics.elcr1());
+        bus.map(I8259PicPair.ELCR_BASE + 1, 1, w.pics.elcr2());
         bus.map(0x40, 4, w.pit);
         bus.map(NmiStatusControlPort.PORT, 1, w.port61);
         bus.map(0x70, 2, w.rtc);
