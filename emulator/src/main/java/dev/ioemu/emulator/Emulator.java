@@ -65,6 +65,10 @@ public final class Emulator {
             throw new UsageException("-accel " + config.accelerator() + ": accelerator '" + config.accelerator()
                     + "' not available yet (expected: tcg (alias soft) or qtest)");
         }
+        if (config.exitWithParent()) {
+            // First, before the machine is built: a parent that dies during start-up is still seen.
+            Lifecycle.exitWithParent(this);
+        }
         setUpTracing();
         checkStdioUsedOnce();
         try {
@@ -95,9 +99,6 @@ public final class Emulator {
             throw e;
         }
         Lifecycle.installSignalHandlers(this);
-        if (config.exitWithParent()) {
-            Lifecycle.exitWithParent(this);
-        }
         QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
         for (int i = 0; i < monitors.size(); i++) {
             ChardevEndpoint ep = monitors.get(i);

@@ -280,7 +280,7 @@ final class Atapi {
     }
 
     private void showChunk(int start, int length) {
-        device.transferStart(start, length, IdeDevice.Pio.ATAPI_REPLY);
+        device.transferStart(start, length, PioTransfer.Next.ATAPI_REPLY);
         device.bus.setIrq();
     }
 

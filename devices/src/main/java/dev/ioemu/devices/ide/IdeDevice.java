@@ -9,13 +9,13 @@ import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
- * One IDE unit (master or slave): the ATA register file, the PIO data buffer and state machine
- * (shared/spec/ide.md §7), and the handlers of the command table (§3, §5). A unit with no drive
+ * One IDE unit (master or slave): the ATA register file, the handlers of the command table
+ * (shared/spec/ide.md §3, §5) and the rerror/werror policy for failed requests (§6.5). Its PIO
+ * data phase is a {@link PioTransfer} (§7); DMA data moves in {@link BusMasterDma}. A unit with no drive
  * still exists — it keeps shadow registers and answers per §1.5 — and QEMU treats it as a disk.
  *
  * <p>Threading: every method runs with the controller lock held ({@link PiixIde}), either on
@@ -40,26 +40,6 @@ public final class IdeDevice {
     static final int FEATURE_DISABLE_REVERT = 0x66;
     static final int FEATURE_ENABLE_REVERT = 0xCC;
     static final int DSM_TRIM = 0x01;
-
-    /** What the end of the current DRQ block leads to (QEMU's end_transfer_func). */
-    enum Pio {
-        /** No transfer, or a one-block transfer (IDENTIFY, SMART) that simply ends. Device to host. */
-        STOP(true),
-        /** READ SECTORS / MULTIPLE: fetch the next block. Device to host. */
-        SECTOR_READ(true),
-        /** WRITE SECTORS / MULTIPLE: write the block the guest just supplied. Host to device. */
-        SECTOR_WRITE(false),
-        /** PACKET: the 12-byte command packet. Host to device. */
-        ATAPI_PACKET(false),
-        /** One elementary transfer of an ATAPI reply (BCL-sized chunk). Device to host. */
-        ATAPI_REPLY(true);
-
-        final boolean deviceToHost;
-
-        Pio(boolean deviceToHost) {
-            this.deviceToHost = deviceToHost;
-        }
-    }
 
     final IdeBus bus;
     final int unit;
@@ -91,10 +71,7 @@ public final class IdeDevice {
     private boolean identifySet;
 
     // ---- PIO ----
-    private ByteBuffer io = allocateIoBuffer(IO_BUFFER_SIZE);
-    private int dataPtr;
-    private int dataEnd;
-    private Pio pio = Pio.STOP;
+    private final PioTransfer pio = new PioTransfer(this, IO_BUFFER_SIZE);
     /** The ATAPI packet layer of a CD-ROM unit, null for disks. */
     private Atapi atapi;
 
@@ -130,7 +107,7 @@ public final class IdeDevice {
         if (kind == IdeDriveKind.DISK) {
             geometry = Geometry.guess(b, totalSectors);
         } else {
-            io = allocateIoBuffer(ATAPI_IO_BUFFER_SIZE);
+            pio.resizeBuffer(ATAPI_IO_BUFFER_SIZE);
             atapi = new Atapi(this);
         }
         heads = geometry.heads();
@@ -142,10 +119,6 @@ public final class IdeDevice {
         String defaultModel = kind == IdeDriveKind.CDROM ? Identify.DEFAULT_CD_MODEL : Identify.DEFAULT_DISK_MODEL;
         model = truncate(cfg.model() != null ? cfg.model() : defaultModel, Identify.MODEL_LENGTH);
         resetRegisters();
-    }
-
-    private static ByteBuffer allocateIoBuffer(int size) {
-        return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static String truncate(String s, int max) {
@@ -212,7 +185,7 @@ public final class IdeDevice {
 
     /** The PIO/ATAPI data buffer (direct, page aligned). */
     ByteBuffer io() {
-        return io;
+        return pio.buffer();
     }
 
     // =====================================================================================
@@ -239,131 +212,50 @@ public final class IdeDevice {
     }
 
     // =====================================================================================
-    // PIO data transfer (§7)
+    // PIO data transfer (§7): the state machine is PioTransfer; this unit decides what a finished
+    // block leads to.
     // =====================================================================================
 
     /** Opens a DRQ block of {@code length} bytes of the I/O buffer. DRQ is never set with ERR. */
-    private void transferStart(int length, Pio next) {
-        transferStart(0, length, next);
+    private void transferStart(int length, PioTransfer.Next next) {
+        pio.start(0, length, next);
     }
 
     /** Opens a DRQ block on [start, start+length) of the I/O buffer. */
-    void transferStart(int start, int length, Pio next) {
-        dataPtr = start;
-        dataEnd = start + length;
-        pio = next;
-        if ((regs.status & Ata.STATUS_ERR) == 0) {
-            regs.status |= Ata.STATUS_DRQ;
-        }
+    void transferStart(int start, int length, PioTransfer.Next next) {
+        pio.start(start, length, next);
     }
 
     /** Halts any PIO transfer: DRQ off, nothing left to move. */
     void transferHalt() {
-        pio = Pio.STOP;
-        dataPtr = 0;
-        dataEnd = 0;
-        regs.status &= ~Ata.STATUS_DRQ;
+        pio.halt();
     }
 
-    /** The guest moved the last byte of a DRQ block. */
-    private void endOfBlock() {
-        regs.status &= ~Ata.STATUS_DRQ;
-        switch (pio) {
+    /** The guest moved the last byte of a DRQ block that leads to {@code next} (QEMU's end_transfer_func). */
+    void endOfBlock(PioTransfer.Next next) {
+        switch (next) {
             case STOP -> transferHalt();
             case SECTOR_READ -> sectorRead();
             case SECTOR_WRITE -> sectorWrite();
-            case ATAPI_PACKET -> {
-                pio = Pio.STOP;
-                atapi.packetReceived();
-            }
+            case ATAPI_PACKET -> atapi.packetReceived();
             case ATAPI_REPLY -> atapi.chunkDone();
         }
     }
 
-    private boolean dataReadAllowed() {
-        return (regs.status & Ata.STATUS_DRQ) != 0 && pio.deviceToHost;
-    }
-
-    private boolean dataWriteAllowed() {
-        return (regs.status & Ata.STATUS_DRQ) != 0 && !pio.deviceToHost;
-    }
-
-    /**
-     * A data-port read of {@code size} bytes (§1.3). 8-bit reads consume a word and return its
-     * low byte (QEMU keeps this for an old Solaris loader); a 32-bit read with fewer than 4 bytes
-     * left returns 0 without advancing.
-     */
     int readData(int size) {
-        int width = size == 4 ? 4 : 2;
-        if (!dataReadAllowed() || dataPtr + width > dataEnd) {
-            return 0;
-        }
-        int value = width == 4 ? io.getInt(dataPtr) : io.getShort(dataPtr) & 0xFFFF;
-        dataPtr += width;
-        if (dataPtr >= dataEnd) {
-            endOfBlock();
-        }
-        return size == 1 ? value & 0xFF : value;
+        return pio.readData(size);
     }
 
-    /** A data-port write (16 or 32 bits; 8-bit writes never reach here). */
     void writeData(int size, int value) {
-        if (!dataWriteAllowed() || dataPtr + size > dataEnd) {
-            return;
-        }
-        if (size == 4) {
-            io.putInt(dataPtr, value);
-        } else {
-            io.putShort(dataPtr, (short) value);
-        }
-        dataPtr += size;
-        if (dataPtr >= dataEnd) {
-            endOfBlock();
-        }
+        pio.writeData(size, value);
     }
 
-    /**
-     * {@code rep insw/insd}: copies whole items from the DRQ block straight into guest memory.
-     * Stops when DRQ drops and the next block is not immediately available (the guest then
-     * waits for the IRQ, as its driver would).
-     */
     int readDataString(int size, int count, MemorySpan dst) {
-        int done = 0;
-        ByteBuffer target = dst.buffer();
-        while (done < count && dataReadAllowed()) {
-            int items = Math.min(count - done, (dataEnd - dataPtr) / size);
-            if (items == 0) {
-                break;
-            }
-            int bytes = items * size;
-            target.put(done * size, io, dataPtr, bytes);
-            dataPtr += bytes;
-            done += items;
-            if (dataPtr >= dataEnd) {
-                endOfBlock();
-            }
-        }
-        return done;
+        return pio.readDataString(size, count, dst);
     }
 
-    /** {@code rep outsw/outsd}: the inverse of {@link #readDataString}. */
     int writeDataString(int size, int count, MemorySpan src) {
-        int done = 0;
-        ByteBuffer source = src.buffer();
-        while (done < count && dataWriteAllowed()) {
-            int items = Math.min(count - done, (dataEnd - dataPtr) / size);
-            if (items == 0) {
-                break;
-            }
-            int bytes = items * size;
-            io.put(dataPtr, source, done * size, bytes);
-            dataPtr += bytes;
-            done += items;
-            if (dataPtr >= dataEnd) {
-                endOfBlock();
-            }
-        }
-        return done;
+        return pio.writeDataString(size, count, src);
     }
 
     // =====================================================================================
@@ -482,7 +374,7 @@ public final class IdeDevice {
             return;
         }
         int count = n;
-        ByteBuffer buffer = io.slice(0, n * Ata.SECTOR_SIZE);
+        ByteBuffer buffer = pio.buffer().slice(0, n * Ata.SECTOR_SIZE);
         submit(c -> aio.read(sector * Ata.SECTOR_SIZE, buffer, c), result -> sectorReadDone(count, result));
     }
 
@@ -493,7 +385,7 @@ public final class IdeDevice {
         }
         advanceAddress(currentAddress() + n);
         regs.nsector -= n;
-        transferStart(n * Ata.SECTOR_SIZE, Pio.SECTOR_READ);
+        transferStart(n * Ata.SECTOR_SIZE, PioTransfer.Next.SECTOR_READ);
         bus.setIrq();
     }
 
@@ -505,7 +397,7 @@ public final class IdeDevice {
         regs.applyCountConversion(ext);
         requestSectors = multiple ? multSectors : 1;
         regs.status = Ata.STATUS_DSC | Ata.STATUS_DRDY;
-        transferStart(Math.min(regs.nsector, requestSectors) * Ata.SECTOR_SIZE, Pio.SECTOR_WRITE);
+        transferStart(Math.min(regs.nsector, requestSectors) * Ata.SECTOR_SIZE, PioTransfer.Next.SECTOR_WRITE);
         return Outcome.CONTINUES;
     }
 
@@ -522,7 +414,7 @@ public final class IdeDevice {
             rwError();
             return;
         }
-        ByteBuffer buffer = io.slice(0, n * Ata.SECTOR_SIZE);
+        ByteBuffer buffer = pio.buffer().slice(0, n * Ata.SECTOR_SIZE);
         submit(c -> aio.write(sector * Ata.SECTOR_SIZE, buffer, c), this::sectorWriteDone);
     }
 
@@ -537,7 +429,7 @@ public final class IdeDevice {
         if (regs.nsector == 0) {
             transferHalt();
         } else {
-            transferStart(Math.min(regs.nsector, requestSectors) * Ata.SECTOR_SIZE, Pio.SECTOR_WRITE);
+            transferStart(Math.min(regs.nsector, requestSectors) * Ata.SECTOR_SIZE, PioTransfer.Next.SECTOR_WRITE);
         }
         bus.setIrq();
     }
@@ -682,9 +574,9 @@ public final class IdeDevice {
 
     /** A 512-byte PIO-in reply: ST=DRDY|DSC|DRQ and an IRQ now; no IRQ when it has been read (§7.3). */
     private void sendBlock(byte[] block) {
-        io.put(0, block, 0, 512);
+        pio.buffer().put(0, block, 0, 512);
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
-        transferStart(512, Pio.STOP);
+        transferStart(512, PioTransfer.Next.STOP);
         bus.setIrq();
     }
 
@@ -833,7 +725,7 @@ public final class IdeDevice {
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
         atapi.setDma((regs.feature & Atapi.FEATURE_DMA) != 0);
         regs.nsector = Atapi.REASON_COD;
-        transferStart(Atapi.PACKET_SIZE, Pio.ATAPI_PACKET);
+        transferStart(Atapi.PACKET_SIZE, PioTransfer.Next.ATAPI_PACKET);
         return Outcome.CONTINUES;
     }
 
