@@ -1,9 +1,9 @@
 package dev.ioemu.emulator;
 
-import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.chardev.ChardevEndpoint;
-import dev.ioemu.emulator.chardev.Chardevs;
 import dev.ioemu.devices.chardev.Connection;
+import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.emulator.chardev.Chardevs;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;

@@ -1,7 +1,7 @@
 package dev.ioemu.devices.host;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 
 /**
  * Constants of {@code <fcntl.h>} (open flags, fcntl commands, fallocate modes, fadvise advice)
@@ -47,34 +47,51 @@ public final class Fcntl {
     }
 
     /**
-     * A {@code struct flock} in native memory (32 bytes: l_type s16 @0, l_whence s16 @2,
-     * l_start s64 @8, l_len s64 @16, l_pid s32 @24). OFD requests need l_pid = 0 (EINVAL
-     * otherwise), so it is always written as 0.
+     * {@code struct flock} (x86-64: l_type s16, l_whence s16, l_start s64 @8, l_len s64 @16,
+     * l_pid s32 @24; 32 bytes), laid out by JNA from the C field order. OFD requests need
+     * l_pid = 0 (EINVAL otherwise), so it is always written as 0.
      */
-    public static final class Flock {
+    @Structure.FieldOrder({"l_type", "l_whence", "l_start", "l_len", "l_pid"})
+    public static final class Flock extends Structure {
         public static final int SIZE = 32;
-        private final Memory memory = new Memory(SIZE);
 
+        public short l_type;
+        public short l_whence;
+        public long l_start;
+        public long l_len;
+        public int l_pid;
+
+        public Flock() {
+            if (size() != SIZE) {
+                throw new IllegalStateException("struct flock: " + size() + " bytes (expected: " + SIZE + " on x86-64)");
+            }
+        }
+
+        /** Fills the structure for F_OFD_SETLK/F_OFD_GETLK and copies it to native memory. */
         public Flock set(short type, long start, long len) {
-            memory.clear();
-            memory.setShort(0, type);
-            memory.setShort(2, (short) SEEK_SET);
-            memory.setLong(8, start);
-            memory.setLong(16, len);
-            memory.setInt(24, 0);
+            l_type = type;
+            l_whence = (short) SEEK_SET;
+            l_start = start;
+            l_len = len;
+            l_pid = 0;
+            write();
             return this;
         }
 
+        /** l_type as the kernel left it (F_UNLCK after F_OFD_GETLK when nothing conflicts). */
         public short type() {
-            return memory.getShort(0);
+            read();
+            return l_type;
         }
 
         public int pid() {
-            return memory.getInt(24);
+            read();
+            return l_pid;
         }
 
+        /** Native address to pass as fcntl's argument. */
         public long address() {
-            return Pointer.nativeValue(memory);
+            return Pointer.nativeValue(getPointer());
         }
     }
 }

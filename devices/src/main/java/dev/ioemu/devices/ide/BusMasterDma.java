@@ -1,8 +1,8 @@
 package dev.ioemu.devices.ide;
 
 import dev.ioemu.devices.bus.MemorySpan;
-import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.bus.PhysicalMemory;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 

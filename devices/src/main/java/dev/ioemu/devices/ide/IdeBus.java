@@ -1,7 +1,7 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.bus.IrqLine;
+import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.bus.PortDevice;
 import dev.ioemu.devices.bus.PortListDevice;
 import dev.ioemu.devices.trace.Trace;

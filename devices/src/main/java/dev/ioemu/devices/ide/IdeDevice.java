@@ -1,10 +1,10 @@
 package dev.ioemu.devices.ide;
 
-import dev.ioemu.devices.bus.MemorySpan;
 import dev.ioemu.devices.block.BlockAio;
-import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
+import dev.ioemu.devices.bus.MemorySpan;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 

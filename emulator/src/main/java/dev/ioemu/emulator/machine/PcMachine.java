@@ -1,7 +1,7 @@
 package dev.ioemu.emulator.machine;
 
-import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.devices.bus.AddressSpace;
+import dev.ioemu.devices.bus.GpioPins;
 import dev.ioemu.devices.bus.IoPortBus;
 import dev.ioemu.devices.bus.IrqLine;
 import dev.ioemu.devices.isa.DmaPageRegisters;

@@ -1,7 +1,7 @@
 package dev.ioemu.emulator.chardev;
 
-import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.devices.chardev.ChardevEndpoint;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
