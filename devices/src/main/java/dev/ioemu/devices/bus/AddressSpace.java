@@ -34,6 +34,26 @@ import java.util.List;
  * device locks itself.
  */
 public final class AddressSpace implements PhysicalMemory {
+    /** Told about guest-RAM writes made without a CPU (DMA, qtest, firmware loaders). */
+    @FunctionalInterface
+    public interface RamWriteListener {
+        void ramWritten(long address, long length);
+    }
+
+    private final java.util.List<RamWriteListener> writeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a listener (a CPU engine's code cache); it runs on the writing thread and must not block. */
+    public void addRamWriteListener(RamWriteListener listener) {
+        writeListeners.add(listener);
+    }
+
+    @Override
+    public void ramWritten(long address, long length) {
+        for (RamWriteListener l : writeListeners) {
+            l.ramWritten(address, length);
+        }
+    }
+
     /** What a mapping is. */
     public enum Kind { RAM, ROM, MMIO }
 
@@ -247,6 +267,9 @@ public final class AddressSpace implements PhysicalMemory {
 
     @Override
     public void write(long address, byte[] src, int off, int len) {
+        if (!writeListeners.isEmpty()) {
+            ramWritten(address, len);
+        }
         java.util.Objects.checkFromIndexSize(off, len, src.length);
         long a = address;
         int done = 0;
@@ -278,6 +301,9 @@ public final class AddressSpace implements PhysicalMemory {
      * unassigned bytes are skipped as by {@link #write}.
      */
     public void fill(long address, long length, byte value) {
+        if (!writeListeners.isEmpty()) {
+            ramWritten(address, length);
+        }
         byte[] block = new byte[(int) Math.min(Math.max(length, 0), 1 << 16)];
         java.util.Arrays.fill(block, value);
         long a = address;

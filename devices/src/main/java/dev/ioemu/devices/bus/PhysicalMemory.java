@@ -42,4 +42,12 @@ public interface PhysicalMemory {
     default MemorySpan ramSpan(long address, int length) {
         return null;
     }
+
+    /**
+     * Tells the machine that a device wrote [address, address+length) of RAM behind the CPU's
+     * back (DMA through a {@link #ramSpan} window), so a CPU engine drops instructions it decoded
+     * from those bytes. Writes through {@link #write} need no such call.
+     */
+    default void ramWritten(long address, long length) {
+    }
 }

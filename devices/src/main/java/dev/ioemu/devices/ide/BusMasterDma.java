@@ -406,6 +406,13 @@ final class BusMasterDma {
             if (running != this) {
                 return;
             }
+            if (busMaster && (kind.usesReadPolicy() || kind == DmaKind.ATAPI_REPLY)) {
+                // The block layer filled RAM through zero-copy windows: CPU engines must not run
+                // instructions they decoded from the old bytes.
+                for (PrdTable.Region region : regions) {
+                    memory.ramWritten(region.address(), region.length());
+                }
+            }
             if (kind.isAtapi()) {
                 finishAtapi(result);
                 return;

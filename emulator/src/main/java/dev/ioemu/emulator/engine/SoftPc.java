@@ -82,6 +82,7 @@ public final class SoftPc {
         AddressSpace space = machine.addressSpace();
         CpuMemory memory = new CpuMemory(new AddressSpaceBus(space));
         mapDirect(memory, space);
+        space.addRamWriteListener(memory::invalidateCode);
         PcPlatformWiring platform = machine.platform();
         platform.a20Gate().setListener(memory::setA20);
         memory.setA20(platform.a20Gate().enabled());

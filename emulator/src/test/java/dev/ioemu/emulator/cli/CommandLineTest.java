@@ -108,7 +108,32 @@ class CommandLineTest {
     @Test
     void legacyAcceleratorListPicksTheFirstThatExists() throws Exception {
         assertEquals("qtest", parse("-machine accel=kvm:qtest").accelerator());
-        assertEquals("kvm", parse("-machine pc,accel=kvm:tcg").accelerator());
+        assertEquals("tcg", parse("-machine pc,accel=kvm:tcg").accelerator());
+        assertEquals("tcg", parse("-machine pc,accel=kvm:soft").accelerator());
+        assertEquals("kvm", parse("-machine pc,accel=kvm").accelerator());
+    }
+
+    @Test
+    void softCpuIsTheDefaultAndQtestWhenAQtestChardevIsGiven() throws Exception {
+        assertEquals("tcg", parse("-hda a.img").accelerator());
+        assertEquals("tcg", parse("-accel soft").accelerator());
+        assertEquals("qtest", parse("-qtest stdio").accelerator());
+    }
+
+    @Test
+    void platformOptionsReachTheConfig() throws Exception {
+        VmConfig c = parse("-serial stdio -debugcon file:/tmp/d.txt -no-reboot -boot order=c "
+                + "-chardev file,id=log,path=/tmp/s.log -device isa-debugcon,iobase=0x402,chardev=log "
+                + "-device isa-debug-exit,iobase=0xf4,iosize=0x04");
+        PlatformOptions p = c.platform();
+        assertEquals(PlatformOptions.CharTarget.Kind.STDIO, p.serial().kind());
+        assertEquals(Path.of("/tmp/d.txt"), p.debugcon().file());
+        assertTrue(p.noReboot());
+        assertEquals(List.of(new PlatformOptions.IsaDevice("isa-debugcon", 0x402, 1,
+                        new PlatformOptions.CharTarget(PlatformOptions.CharTarget.Kind.FILE, Path.of("/tmp/s.log"))),
+                new PlatformOptions.IsaDevice("isa-debug-exit", 0xf4, 4, null)), p.isaDevices());
+        assertEquals(PlatformOptions.CharTarget.Kind.STDIO, parse("-nographic").platform().serial().kind());
+        assertNull(parse("-nodefaults").platform().serial());
     }
 
     @Test
@@ -147,9 +172,12 @@ class CommandLineTest {
             "-m|ioemu: -m: requires an argument",
             "-machine q35|ioemu: -machine q35: unsupported machine type 'q35' (expected: pc)",
             "-machine pc,foo=1|ioemu: -machine pc,foo=1: Invalid parameter 'foo' (expected: type, accel)",
-            "-accel hvf|ioemu: -accel hvf: invalid accelerator 'hvf' (expected: qtest, tcg, kvm)",
-            "-accel kvm|ioemu: -accel kvm: accelerator 'kvm' not available yet (expected: qtest)",
-            "-accel tcg -qtest stdio|ioemu: -accel tcg: accelerator 'tcg' not available yet (expected: qtest)",
+            "-accel hvf|ioemu: -accel hvf: invalid accelerator 'hvf' (expected: qtest, tcg, soft, kvm)",
+            "-accel kvm|ioemu: -accel kvm: accelerator 'kvm' not available yet (expected: tcg (alias soft) or qtest)",
+            "-serial tty:/dev/x|ioemu: -serial tty:/dev/x: unsupported character device (expected: stdio, file:PATH, null or none)",
+            "-boot order=9|ioemu: -boot order=9: invalid boot device '9' (expected: letters a-p, c = first hard disk)",
+            "-device isa-debug-exit,iobase=zz|ioemu: -device isa-debug-exit,iobase=zz: Parameter 'iobase' expects a number (got 'zz')",
+            "-device isa-debugcon,iobase=0x402,chardev=nope|ioemu: -device isa-debugcon,iobase=0x402,chardev=nope: Property 'isa-debugcon.chardev' can't find value 'nope'",
             "-machine pc,accel=kvm -accel qtest|ioemu: -accel qtest: accelerator already chosen: kvm",
             "-m 12x|ioemu: -m 12x: invalid RAM size '12x' (expected: e.g. 128M or 1G)",
             "-m 1M|ioemu: -m 1M: RAM size 1048576 bytes (expected: a multiple of 4 KiB from 2 MiB to 1 TiB)",
@@ -197,7 +225,7 @@ class CommandLineTest {
             "-trace enable=x,colour=1|ioemu: -trace enable=x,colour=1: Invalid parameter 'colour' (expected: enable, events, file)",
             "-object iothread,id=io0|ioemu: -object iothread,id=io0: object type 'iothread' not supported (expected: qtest)",
             "-object qtest,id=q,chardev=nope|ioemu: -object qtest,id=q,chardev=nope: chardev 'nope' not found (expected: an id from -chardev)",
-            "-machine accel=kvm:hax|ioemu: -machine accel=kvm:hax: invalid accelerator 'hax' (expected: qtest, tcg, kvm)",
+            "-machine accel=kvm:hax|ioemu: -machine accel=kvm:hax: invalid accelerator 'hax' (expected: qtest, tcg, soft, kvm)",
             "-run-with chroot=/x|ioemu: -run-with chroot=/x: Invalid parameter 'chroot' (expected: exit-with-parent)",
             "-qtest unix:/nonexistent/qtest.sock|ioemu: -qtest unix:/nonexistent/qtest.sock: Failed to connect to '/nonexistent/qtest.sock': No such file or directory",
             "-qtest-log /nonexistent/dir/log|ioemu: -qtest-log /nonexistent/dir/log: cannot open: No such file or directory",
