@@ -158,6 +158,7 @@ public final class FaultInjection implements BlockDevice {
         }
 
         void hold() {
+            InFlightIo.parked();
             reached.countDown();
             boolean interrupted = false;
             while (true) {
@@ -168,6 +169,7 @@ public final class FaultInjection implements BlockDevice {
                     interrupted = true;
                 }
             }
+            InFlightIo.unparked();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -104,7 +104,7 @@ public final class CommandLine {
     }
 
     private static boolean takesValue(String opt) {
-        return Set.of("-machine", "-M", "-accel", "-m", "-display", "-drive", "-hda", "-hdb", "-hdc", "-hdd",
+        return Set.of("-machine", "-M", "-accel", "-m", "-display", "-drive", "-blockdev", "-hda", "-hdb", "-hdc", "-hdd",
                 "-cdrom", "-device", "-global", "-qtest", "-qtest-log", "-chardev", "-mon", "-qmp", "-trace",
                 "-D", "-name", "-audio", "-run-with", "-serial", "-parallel", "-monitor", "-vga", "-L", "-object").contains(opt);
     }
@@ -137,6 +137,8 @@ public final class CommandLine {
             case "-audio" -> onlyNone(opt, value, "audio driver");
             case "-serial", "-parallel", "-monitor", "-vga" -> onlyNone(opt, value, opt.substring(1));
             case "-drive" -> addDrive(value);
+            case "-blockdev" -> drives.add(BlockdevSpec.parse(value,
+                    node -> drives.stream().filter(d -> node.equals(d.id())).findFirst().orElse(null)));
             case "-hda" -> addLegacyDrive(opt, value, 0, "disk");
             case "-hdb" -> addLegacyDrive(opt, value, 1, "disk");
             case "-hdc" -> addLegacyDrive(opt, value, 2, "disk");

@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.qtest;
 
+import dev.ioemu.devices.block.InFlightIo;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.emulator.chardev.Connection;
@@ -147,6 +148,9 @@ public final class QtestServer {
     }
 
     private void handle(byte[] line, int length) {
+        // The determinism rule (QTEST.md "Deterministic replies"): block requests the previous
+        // lines started finish, and their completions run, before this line executes.
+        InFlightIo.awaitSettled();
         if (log.enabled() || TraceEvent.QTEST_COMMAND.enabled) {
             String text = new String(line, 0, length, StandardCharsets.ISO_8859_1);
             log.received(text);
