@@ -67,7 +67,7 @@ build() {
   rm -rf "$cache/src" "$cache/build" "$cache"/qemu_*
   (cd "$cache" && apt-get source -qq qemu >>"$log" 2>&1) || skip "apt-get source qemu failed (see $log)"
   local dir
-  dir=$(find "$cache" -maxdepth 1 -type d -name 'qemu-*' | head -1)
+  dir=$(find "$cache" -mindepth 1 -maxdepth 1 -type d -name 'qemu-[0-9]*' | head -1)
   [ -n "$dir" ] || skip "apt-get source qemu left no source tree (see $log)"
   mv "$dir" "$cache/src"
   grep -q '^7\.2' "$cache/src/VERSION" || skip "the source package is QEMU $(cat "$cache/src/VERSION"), not 7.2"

@@ -100,6 +100,12 @@ public final class RawImage implements BlockDevice {
     private long flushedGeneration;
     private int stickyFlushErrno;
 
+    /**
+     * The largest page-cache folio on x86-64 (PMD size): POSIX_FADV_DONTNEED leaves a folio that
+     * the range covers only in part, so a drop is widened to this granule (block.md §5.5).
+     */
+    static final long PAGE_CACHE_FOLIO_MAX = 2L << 20;
+
     /** fadvise mode: hull of the bytes written since the last drop, and whether we read. */
     private final Object touched = new Object();
     private long touchedStart = Long.MAX_VALUE;
@@ -719,7 +725,14 @@ public final class RawImage implements BlockDevice {
             if (dropWhole) {
                 dropCache(0, 0);
             } else if (dropEnd > dropStart) {
-                dropCache(dropStart, dropEnd - dropStart);
+                // The kernel drops only folios lying wholly inside the range, and a folio of the
+                // page cache can be up to PAGE_CACHE_FOLIO_MAX bytes: widen outward to that
+                // granule so every page the writes touched goes (neighbouring clean pages go too,
+                // dirty ones are skipped by the kernel, never lost).
+                long start = dropStart & -PAGE_CACHE_FOLIO_MAX;
+                long end = dropEnd > Long.MAX_VALUE - PAGE_CACHE_FOLIO_MAX ? Long.MAX_VALUE
+                        : (dropEnd + PAGE_CACHE_FOLIO_MAX - 1) & -PAGE_CACHE_FOLIO_MAX;
+                dropCache(start, end - start);
             }
             return 0;
         } finally {
