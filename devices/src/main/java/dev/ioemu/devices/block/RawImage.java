@@ -106,6 +106,9 @@ public final class RawImage implements BlockDevice {
      */
     static final long PAGE_CACHE_FOLIO_MAX = 2L << 20;
 
+    /** QEMU's BDRV_SECTOR_SIZE: image sizes are whole sectors. */
+    private static final long SECTOR_SIZE = 512;
+
     /** fadvise mode: hull of the bytes written since the last drop, and whether we read. */
     private final Object touched = new Object();
     private long touchedStart = Long.MAX_VALUE;
@@ -165,7 +168,7 @@ public final class RawImage implements BlockDevice {
                 throw new BlockOpenException("Could not open '" + file + "': Permission denied",
                         "The block device is read-only; use readonly=on", Errno.EACCES);
             }
-            long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : st.size();
+            long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : fileLength(fd, file);
             int logicalBlockSize = blockDevice ? ioctlInt(fd, LinuxFs.BLKSSZGET) : 1;
             ImageLock.acquire(fd, file, ImageLock.heldPermissions(options.readOnly()),
                     options.noShare() ? ImageLock.PERM_WRITE | ImageLock.PERM_RESIZE
@@ -193,6 +196,24 @@ public final class RawImage implements BlockDevice {
             closeQuietly(fd);
             throw e;
         }
+    }
+
+    /**
+     * The guest-visible size of a regular file, as QEMU's raw driver measures it: lseek to the end
+     * (a special file such as /proc/version cannot be sized and is refused), rounded up to whole
+     * 512-byte sectors (QEMU's total_sectors); reads of the padding return zeros, a write there
+     * extends the file.
+     */
+    private static long fileLength(int fd, String file) throws BlockOpenException {
+        long end;
+        try {
+            end = LibC.lseek(fd, 0, Fcntl.SEEK_END);
+        } catch (LastErrorException e) {
+            throw new BlockOpenException("Could not refresh total sector count: " + Errno.strerror(e.getErrorCode()),
+                    "'" + file + "' has no length (a special file?); a raw image must be a regular file or a block "
+                            + "device", e.getErrorCode());
+        }
+        return (end + SECTOR_SIZE - 1) & -SECTOR_SIZE;
     }
 
     private static BlockOpenException openError(String file, CacheMode mode, int errno) {
