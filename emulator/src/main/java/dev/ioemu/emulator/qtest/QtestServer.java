@@ -48,6 +48,10 @@ public final class QtestServer {
     private final Object outputLock = new Object();
     private OutputStream out;                              // guarded by outputLock; null when closed
     private final int[] irqLevels = new int[MAX_IRQ];   // last level reported, guarded by outputLock
+    /** The thread executing a line, or null; guarded by outputLock. */
+    private Thread executing;
+    /** IRQ lines raised by other threads while a line executes, sent after its reply; guarded by outputLock. */
+    private final java.util.List<String> deferredIrqLines = new java.util.ArrayList<>();
     private QomDevice intercepted;                         // machine thread only
 
     /**
@@ -158,6 +162,9 @@ public final class QtestServer {
                 Trace.emit(TraceEvent.QTEST_COMMAND, text);
             }
         }
+        synchronized (outputLock) {
+            executing = Thread.currentThread();
+        }
         Object reply;
         try {
             synchronized (machine) {
@@ -171,10 +178,17 @@ public final class QtestServer {
                     new String(line, 0, Math.min(length, 200), StandardCharsets.ISO_8859_1), e);
             reply = "FAIL internal error: " + e;
         }
-        if (reply instanceof byte[] b) {
-            send(b);
-        } else {
-            send((String) reply);
+        synchronized (outputLock) {
+            if (reply instanceof byte[] b) {
+                send(b);
+            } else {
+                send((String) reply);
+            }
+            executing = null;
+            for (String irq : deferredIrqLines) {
+                send(irq);
+            }
+            deferredIrqLines.clear();
         }
     }
 
@@ -205,6 +219,20 @@ public final class QtestServer {
     }
 
     /**
+     * The machine's drain inside a line (clock_step, clock_set): the completions it waited for are
+     * part of this line, so their IRQ lines go out now, before the reply.
+     */
+    private void drainAndReportIrqs() {
+        machine.drain();
+        synchronized (outputLock) {
+            for (String irq : deferredIrqLines) {
+                send(irq);
+            }
+            deferredIrqLines.clear();
+        }
+    }
+
+    /**
      * Observer for intercepted pins: report changes against the last reported level. Levels are
      * compared as ints, as QEMU does, so 1 then 5 reports two raises.
      */
@@ -215,7 +243,14 @@ public final class QtestServer {
         synchronized (outputLock) {
             if (irqLevels[pin] != level) {
                 irqLevels[pin] = level;
-                send("IRQ " + (level != 0 ? "raise " : "lower ") + pin);
+                String line = "IRQ " + (level != 0 ? "raise " : "lower ") + pin;
+                if (executing != null && executing != Thread.currentThread()) {
+                    // A completion on an I/O thread while a line executes: QEMU runs it after the
+                    // line's reply, so its IRQ line follows that reply (QTEST.md "Deterministic replies").
+                    deferredIrqLines.add(line);
+                } else {
+                    send(line);
+                }
             }
         }
     }
@@ -486,7 +521,7 @@ public final class QtestServer {
     private String clockStep(QtestWords w) throws QtestFailure {
         // Completions of block I/O running on host threads become visible first, so the reply
         // (and the IRQ lines before it) do not depend on host timing.
-        machine.drain();
+        drainAndReportIrqs();
         long now;
         if (w.count() > 1) {
             long ns = QtestNumbers.i64(w.word(1), "NS");
@@ -496,15 +531,15 @@ public final class QtestServer {
             long deadline = machine.clock().nextDeadline();
             now = deadline < 0 ? machine.clock().now() : machine.clock().advanceTo(deadline);
         }
-        machine.drain();
+        drainAndReportIrqs();
         return "OK " + now;
     }
 
     private String clockSet(QtestWords w) throws QtestFailure {
         long ns = QtestNumbers.i64(arg(w, 1, "NS"), "NS");
-        machine.drain();
+        drainAndReportIrqs();
         long now = machine.clock().advanceTo(ns);
-        machine.drain();
+        drainAndReportIrqs();
         return "OK " + now;
     }
 

@@ -204,6 +204,10 @@ public final class IdeSequenceGenerator {
         command(0x20);
         status();
         readData(256);
+        // Two harmless PCI reads first: QEMU's own answer depends on its I/O thread finishing the
+        // fetch within the client's round trips (on a host at load 30 one read in ~50 came too early).
+        pciRead(AtaScript.DEVFN_IDE, 0, "w");
+        pciRead(AtaScript.DEVFN_IDE, 2, "w");
         send("inw " + hex(CMD));
         send("outw " + hex(CMD) + " " + hex(rnd.nextInt(1 << 16)));
         status();
