@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the build and the test suites need on a fresh Debian machine (idempotent):
 # a JDK and Maven to build; QEMU (the peer of the differential suites), qemu-utils, fio (the
-# benchmark peer), util-linux (losetup for the below-cache coherence tests) and the guest
-# workloads' tools (nasm, seabios, syslinux, mtools, dosfstools, GRUB 2 for i386-pc).
+# benchmark peer), util-linux (losetup for the below-cache coherence tests), the guest
+# workloads' tools (nasm, seabios, syslinux, mtools, dosfstools, GRUB 2 for i386-pc), and the
+# compiler, meson and libraries that build QEMU's own ide-test from Debian's source
+# (tests/ide-test/run.sh, which also adds the deb-src entry it needs).
 set -euo pipefail
 need=()
 command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -22,6 +24,10 @@ command -v mcopy >/dev/null 2>&1 || need+=(mtools)
 [ -e /usr/lib/grub/i386-pc/boot.img ] || need+=(grub-pc-bin)
 command -v grub-mkimage >/dev/null 2>&1 || need+=(grub-common)
 command -v cpio >/dev/null 2>&1 || need+=(cpio)
+for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \
+         libfdt-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need[*]}" >&2

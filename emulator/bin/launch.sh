@@ -27,4 +27,31 @@ if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || ioemu_s
   fi
   rm -f "$ioemu_log"
 fi
-exec java ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_jar:$ioemu_root/$MODULE/target/lib/*" "$MAIN_CLASS" "$@"
+ioemu_cp="$ioemu_jar:$ioemu_root/$MODULE/target/lib/*"
+ioemu_cds=()
+if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ]; then
+  # Class-data sharing: the classes a start-up loads, parsed once into an archive that later
+  # starts map instead of reading the jars again. Made on first use after a build by one training
+  # start (qtest on stdio, one request, SIGTERM), written aside and renamed, so concurrent starts
+  # never see half an archive; any problem just means starting without it.
+  ioemu_jsa="$ioemu_root/$MODULE/target/ioemu-$MODULE.jsa"
+  if [ ! -f "$ioemu_jsa" ] || [ "$ioemu_jar" -nt "$ioemu_jsa" ]; then
+    ioemu_tmp="$(mktemp -d)"
+    truncate -s 1M "$ioemu_tmp/train.img"
+    mkfifo "$ioemu_tmp/in"
+    java -XX:ArchiveClassesAtExit="$ioemu_tmp/a.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" \
+        "$MAIN_CLASS" -machine pc -accel qtest -nodefaults -display none -qtest stdio \
+        -drive "file=$ioemu_tmp/train.img,if=ide,format=raw" <"$ioemu_tmp/in" >"$ioemu_tmp/out" 2>/dev/null &
+    ioemu_pid=$!
+    exec 9>"$ioemu_tmp/in"
+    echo "outb 0x1f6 0xa0" >&9
+    for _ in $(seq 600); do [ -s "$ioemu_tmp/out" ] && break; sleep 0.1; done
+    kill -TERM "$ioemu_pid" 2>/dev/null
+    wait "$ioemu_pid" 2>/dev/null
+    exec 9>&-
+    [ -s "$ioemu_tmp/a.jsa" ] && mv -f "$ioemu_tmp/a.jsa" "$ioemu_jsa.$$" && mv -f "$ioemu_jsa.$$" "$ioemu_jsa"
+    rm -rf "$ioemu_tmp"
+  fi
+  [ -f "$ioemu_jsa" ] && ioemu_cds=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+fi
+exec java "${ioemu_cds[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"

@@ -78,7 +78,8 @@ public final class AlignedBufferPool {
         this.settings = settings;
         this.allocator = new PooledByteBufAllocator(true, 0, settings.directArenas(), settings.pageSize(),
                 settings.maxOrder(), 256, 64, true, settings.alignment());
-        LOG.info("aligned buffer pool: {}", settings);
+        // Debug, not info: a per-VM process prints nothing at start-up unless asked (QEMU prints nothing).
+        LOG.debug("aligned buffer pool: {}", settings);
     }
 
     /** The process-wide pool, created (and logged) on first use. */

@@ -63,19 +63,35 @@ public final class BlockAio implements AutoCloseable {
 
     private void submit(Op op, BlockCompletion done) {
         inFlight.incrementAndGet();
-        worker.execute(() -> {
-            int result;
-            try {
-                result = op.run();
-            } catch (RuntimeException e) {
-                // A backend bug must still complete the request, or the guest hangs on BSY.
-                result = -Errno.EIO;
-                org.slf4j.LoggerFactory.getLogger(BlockAio.class)
-                        .error("{}: internal error in block request", device.name(), e);
-            }
+        InFlightIo.submitted();
+        try {
+            worker.execute(() -> run(op, done));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             inFlight.decrementAndGet();
+            InFlightIo.completed();
+            throw new IllegalStateException("block request after close: " + device.name(), e);
+        }
+    }
+
+    private void run(Op op, BlockCompletion done) {
+        int result;
+        InFlightIo.beginRequest();
+        try {
+            result = op.run();
+        } catch (RuntimeException e) {
+            // A backend bug must still complete the request, or the guest hangs on BSY.
+            result = -Errno.EIO;
+            org.slf4j.LoggerFactory.getLogger(BlockAio.class)
+                    .error("{}: internal error in block request", device.name(), e);
+        } finally {
+            InFlightIo.endRequest();
+        }
+        inFlight.decrementAndGet();
+        try {
             done.complete(result);
-        });
+        } finally {
+            InFlightIo.completed();
+        }
     }
 
     /** Waits until every request submitted so far has completed (QEMU's drain). */

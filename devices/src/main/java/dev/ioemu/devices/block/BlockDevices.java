@@ -4,7 +4,7 @@ package dev.ioemu.devices.block;
  * The one way device models and tools open an image from {@code -drive} options
  * (shared/spec/block.md §1): a {@link RawImage} (counting {@link BlockStats} and emitting
  * the {@code blk_*} trace events itself), wrapped in {@link FaultInjection} when the options
- * carry {@code inject-error.*} rules.
+ * carry {@code inject-error.*} rules and in {@link BlkDebug} for QEMU's blkdebug driver.
  */
 public final class BlockDevices {
     private BlockDevices() {
@@ -17,10 +17,13 @@ public final class BlockDevices {
      *         no working O_DIRECT alignment, …)
      */
     public static BlockDevice open(DriveOptions options) throws BlockOpenException {
-        RawImage image = RawImage.open(options);
-        if (options.injectErrors().isEmpty()) {
-            return image;
+        BlockDevice device = RawImage.open(options);
+        if (!options.injectErrors().isEmpty()) {
+            device = new FaultInjection(device, options.injectErrors());
         }
-        return new FaultInjection(image, options.injectErrors());
+        if (options.blkdebug() != null) {
+            device = new BlkDebug(device, options.blkdebug());
+        }
+        return device;
     }
 }

@@ -22,6 +22,9 @@ import java.util.TreeMap;
  *   <li>{@code x-align=N}: use request alignment N (a power of two ≥ the host's) with cache.direct,
  *       so the 4Kn paths can be exercised on any host</li>
  *   <li>{@code inject-error.I.*}: fault injection rules, see {@link FaultInjection}</li>
+ *   <li>QEMU's blkdebug driver over the image ({@link BlkDebug}): {@code file=blkdebug:[CONFIG]:IMAGE},
+ *       or {@code blkdebug.config=CONFIG}, {@code blkdebug.inject-error.N.KEY},
+ *       {@code blkdebug.set-state.N.KEY}</li>
  *   <li>{@code x-no-share=on}: refuse to share WRITE and RESIZE even when read-only, as a
  *       qemu-img convert source does (QEMU's BDRV_O_NO_SHARE, shared/spec/block.md §7.1), so a
  *       running writer makes the open fail with 'Failed to get shared "write" lock'</li>
@@ -31,11 +34,17 @@ import java.util.TreeMap;
  */
 public record DriveOptions(String file, String format, CacheMode cache, boolean readOnly, DiscardMode discard,
                            LockingMode locking, String aio, int forcedAlignment, List<FaultInjection.Rule> injectErrors,
-                           boolean noShare) {
+                           boolean noShare, BlkDebugConfig blkdebug) {
 
     /** -drive keys the IDE/INT 13h front end consumes; the block layer ignores them. */
     public static final Set<String> FRONTEND_KEYS = Set.of("if", "index", "id", "media", "werror", "rerror", "bus",
             "unit", "serial", "model", "ver", "wwn", "cyls", "heads", "secs", "trans", "share-rw");
+
+    /**
+     * Prefix of the keys of a blkdebug node over the image ({@link BlkDebug}):
+     * {@code blkdebug.config=FILE}, {@code blkdebug.inject-error.N.KEY}, {@code blkdebug.set-state.N.KEY}.
+     */
+    public static final String BLKDEBUG_PREFIX = "blkdebug.";
 
     private static final List<String> BLOCK_KEYS = List.of("file", "format", "cache", "cache.direct",
             "cache.no-flush", "cache.writeback", "readonly", "discard", "locking", "file.locking", "aio", "x-align",
@@ -63,45 +72,53 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
         injectErrors = List.copyOf(injectErrors);
     }
 
+    /**
+     * The options for a differently named image file (the blkdebug protocol's IMAGE part).
+     */
+    public DriveOptions withFile(String path) {
+        return new DriveOptions(path, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
+                noShare, blkdebug);
+    }
+
     /** Defaults for {@code file}: raw, writeback, read-write, discard=ignore, locking=auto. */
     public static DriveOptions of(String file) {
         return new DriveOptions(file, "raw", CacheMode.WRITEBACK, false, DiscardMode.IGNORE, LockingMode.AUTO,
-                "threads", 0, List.of(), false);
+                "threads", 0, List.of(), false, null);
     }
 
     public DriveOptions withCache(CacheMode mode) {
         return new DriveOptions(file, format, mode, readOnly, discard, locking, aio,
-                mode.direct ? forcedAlignment : 0, injectErrors, noShare);
+                mode.direct ? forcedAlignment : 0, injectErrors, noShare, blkdebug);
     }
 
     public DriveOptions withReadOnly(boolean ro) {
         return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors,
-                noShare);
+                noShare, blkdebug);
     }
 
     public DriveOptions withDiscard(DiscardMode mode) {
         return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors,
-                noShare);
+                noShare, blkdebug);
     }
 
     public DriveOptions withLocking(LockingMode mode) {
         return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors,
-                noShare);
+                noShare, blkdebug);
     }
 
     public DriveOptions withForcedAlignment(int alignment) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors,
-                noShare);
+                noShare, blkdebug);
     }
 
     public DriveOptions withNoShare(boolean on) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
-                on);
+                on, blkdebug);
     }
 
     public DriveOptions withInjectErrors(List<FaultInjection.Rule> rules) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules,
-                noShare);
+                noShare, blkdebug);
     }
 
     /**
@@ -145,6 +162,7 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
      */
     public static DriveOptions fromMap(Map<String, String> options) {
         Map<Integer, Map<String, String>> injections = new TreeMap<>();
+        Map<String, String> blkdebugRules = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : options.entrySet()) {
             String key = e.getKey();
             if (key.startsWith(FaultInjection.OPTION_PREFIX)) {
@@ -156,6 +174,10 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
                 }
                 injections.computeIfAbsent(Integer.parseInt(rest.substring(0, dot)), k -> new LinkedHashMap<>())
                         .put(rest.substring(dot + 1), e.getValue());
+            } else if (key.startsWith(BLKDEBUG_PREFIX)) {
+                if (!key.equals(BLKDEBUG_PREFIX + "config")) {
+                    blkdebugRules.put(key.substring(BLKDEBUG_PREFIX.length()), e.getValue());
+                }
             } else if (!FRONTEND_KEYS.contains(key) && !BLOCK_KEYS.contains(key)) {
                 throw new IllegalArgumentException("drive option: '" + key + "' (expected: one of "
                         + String.join(", ", BLOCK_KEYS) + ", inject-error.N.*, or a front-end key)");
@@ -170,11 +192,32 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
         if (options.containsKey("x-align")) {
             align = parseSize("x-align", options.get("x-align"));
         }
-        return new DriveOptions(options.get("file"), options.getOrDefault("format", "raw"), cache,
+        String file = options.get("file");
+        String blkdebugConfig = options.get(BLKDEBUG_PREFIX + "config");
+        boolean blkdebug = blkdebugConfig != null || !blkdebugRules.isEmpty();
+        if (file != null && file.startsWith(BlkDebug.PROTOCOL)) {
+            // QEMU's filename protocol blkdebug:[CONFIG]:IMAGE; the config path ends at the first ':'.
+            String rest = file.substring(BlkDebug.PROTOCOL.length());
+            int colon = rest.indexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("file: '" + file + "' (expected: blkdebug:[CONFIG]:IMAGE)");
+            }
+            if (blkdebugConfig != null && colon > 0) {
+                throw new IllegalArgumentException("file: '" + file + "' names a blkdebug config and "
+                        + BLKDEBUG_PREFIX + "config is given too (expected: one of them)");
+            }
+            if (colon > 0) {
+                blkdebugConfig = rest.substring(0, colon);
+            }
+            file = rest.substring(colon + 1);
+            blkdebug = true;
+        }
+        return new DriveOptions(file, options.getOrDefault("format", "raw"), cache,
                 parseBool("readonly", options.getOrDefault("readonly", "off")),
                 DiscardMode.parse(options.getOrDefault("discard", "ignore")), LockingMode.parse(locking),
                 options.getOrDefault("aio", "threads"), align, rules,
-                parseBool("x-no-share", options.getOrDefault("x-no-share", "off")));
+                parseBool("x-no-share", options.getOrDefault("x-no-share", "off")),
+                blkdebug ? BlkDebugConfig.load(blkdebugConfig, blkdebugRules) : null);
     }
 
     /** Applies QEMU's cache.* switches on top of cache= and finds the mode they describe. */

@@ -159,6 +159,7 @@ public final class FaultInjection implements BlockDevice {
         }
 
         void hold() {
+            InFlightIo.parked();
             reached.countDown();
             boolean interrupted = false;
             while (true) {
@@ -169,6 +170,7 @@ public final class FaultInjection implements BlockDevice {
                     interrupted = true;
                 }
             }
+            InFlightIo.unparked();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -14,8 +14,6 @@ import dev.ioemu.devices.trace.TraceEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * write is followed by that flush before it returns — QEMU's FUA emulation (§1).
  *
  * <p><b>Threads.</b> All methods may run concurrently on any thread; each blocks its caller.
- * Lock order: {@code flushLock}, then the leaf monitor {@code touched}; the tracker's lock is
- * never held across a syscall or with another lock.
+ * Lock order: {@link FlushState}'s locks; the tracker's lock is never held across a syscall or
+ * with another lock.
  */
 public final class RawImage implements BlockDevice {
     private static final Logger LOG = LoggerFactory.getLogger(RawImage.class);
@@ -98,24 +96,14 @@ public final class RawImage implements BlockDevice {
 
     private volatile boolean writeCacheEnabled;
     private volatile boolean closed;
-    /** Incremented when a write, discard or write-zeroes completes (§5.2). */
-    private final AtomicLong writeGeneration = new AtomicLong();
-    /** Serialises flushes; guards {@link #flushedGeneration} and {@link #stickyFlushErrno}. */
-    private final ReentrantLock flushLock = new ReentrantLock();
-    private long flushedGeneration;
-    private int stickyFlushErrno;
+    /** QEMU's BDRV_SECTOR_SIZE: image sizes are whole sectors. */
+    private static final long SECTOR_SIZE = 512;
 
-    /** fadvise mode: hull of the bytes written since the last drop, and whether we read. */
-    private final Object touched = new Object();
-    private long touchedStart = Long.MAX_VALUE;
-    private long touchedEnd = Long.MIN_VALUE;
-    private volatile boolean readSinceDrop;
+    /** Flush serialisation, the sticky flush error and the fadvise drop range. */
+    private final FlushState flushState;
 
     private volatile boolean discardUnsupported;
     private volatile boolean zeroRangeUnsupported;
-    private final AtomicLong hostFlushes = new AtomicLong();
-    private final AtomicLong cacheDrops = new AtomicLong();
-    private final AtomicLong cacheDropFailures = new AtomicLong();
 
     private RawImage(String file, int fd, long size, CacheMode mode, boolean readOnly, boolean blockDevice,
                      int logicalBlockSize, DiscardMode discardMode, AlignmentProbe.Alignment alignment,
@@ -133,6 +121,7 @@ public final class RawImage implements BlockDevice {
         this.tracker = alignment.request() > 1 ? new RangeTracker() : null;
         this.pool = pool;
         this.host = host;
+        this.flushState = new FlushState(file, fd, mode, host);
         this.writeCacheEnabled = mode.writeback;
     }
 
@@ -164,7 +153,7 @@ public final class RawImage implements BlockDevice {
                 throw new BlockOpenException("Could not open '" + file + "': Permission denied",
                         "The block device is read-only; use readonly=on", Errno.EACCES);
             }
-            long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : st.size();
+            long size = blockDevice ? ioctlLong(fd, LinuxFs.BLKGETSIZE64) : fileLength(fd, file);
             int logicalBlockSize = blockDevice ? ioctlInt(fd, LinuxFs.BLKSSZGET) : 1;
             ImageLock.acquire(fd, file, ImageLock.heldPermissions(options.readOnly()),
                     options.noShare() ? ImageLock.PERM_WRITE | ImageLock.PERM_RESIZE
@@ -177,7 +166,7 @@ public final class RawImage implements BlockDevice {
                     options.discard(), alignment, pool, host);
             if (mode.dropAfterFlush) {
                 // Pages cached before we opened may be stale below-cache data (Virtual Iron's practice, §5.5).
-                image.dropWholeCache();
+                image.flushState.dropWholeCache();
             }
             if (TraceEvent.BLK_OPEN.enabled) {
                 Trace.emit(TraceEvent.BLK_OPEN, file, mode, options.readOnly() ? 1 : 0, size, alignment.request(),
@@ -192,6 +181,24 @@ public final class RawImage implements BlockDevice {
             closeQuietly(fd);
             throw e;
         }
+    }
+
+    /**
+     * The guest-visible size of a regular file, as QEMU's raw driver measures it: lseek to the end
+     * (a special file such as /proc/version cannot be sized and is refused), rounded up to whole
+     * 512-byte sectors (QEMU's total_sectors); reads of the padding return zeros, a write there
+     * extends the file.
+     */
+    private static long fileLength(int fd, String file) throws BlockOpenException {
+        long end;
+        try {
+            end = LibC.lseek(fd, 0, Fcntl.SEEK_END);
+        } catch (LastErrorException e) {
+            throw new BlockOpenException("Could not refresh total sector count: " + Errno.strerror(e.getErrorCode()),
+                    "'" + file + "' has no length (a special file?); a raw image must be a regular file or a block "
+                            + "device", e.getErrorCode());
+        }
+        return (end + SECTOR_SIZE - 1) & -SECTOR_SIZE;
     }
 
     private static BlockOpenException openError(String file, CacheMode mode, int errno) {
@@ -276,27 +283,22 @@ public final class RawImage implements BlockDevice {
 
     /** fdatasync calls made so far (flushes skipped or ignored do not count). */
     public long hostFlushes() {
-        return hostFlushes.get();
+        return flushState.hostFlushes();
     }
 
     /** POSIX_FADV_DONTNEED calls made so far (fadvise mode), including the one at open. */
     public long cacheDrops() {
-        return cacheDrops.get();
+        return flushState.cacheDrops();
     }
 
     /** DONTNEED calls that returned an error (logged; the flush still succeeded, §5.5). */
     public long cacheDropFailures() {
-        return cacheDropFailures.get();
+        return flushState.cacheDropFailures();
     }
 
     /** The latched flush errno (positive), or 0 while flushes can still succeed. */
     public int stickyFlushError() {
-        flushLock.lock();
-        try {
-            return stickyFlushErrno;
-        } finally {
-            flushLock.unlock();
-        }
+        return flushState.stickyFlushError();
     }
 
     @Override
@@ -312,21 +314,29 @@ public final class RawImage implements BlockDevice {
     public int write(long offset, ByteBuffer src) {
         long t0 = System.nanoTime();
         int length = src.remaining();
-        int ret = writeInternal(offset, src, src.position(), length);
+        int ret = durableIfCacheOff(writeInternal(offset, src, src.position(), length));
+        finish(BlockStats.Kind.WRITE, TraceEvent.BLK_WRITE, offset, length, ret, t0);
+        return ret;
+    }
+
+    /**
+     * The one place the guest's write cache matters: with it off, a successful write or
+     * write-zeroes returns only once a flush made it durable (QEMU's FUA emulation, §1).
+     */
+    private int durableIfCacheOff(int ret) {
         if (ret >= 0 && !writeCacheEnabled) {
-            int flushed = flushInternal();
+            int flushed = flushState.flush();
             if (flushed < 0) {
-                ret = flushed;
+                return flushed;
             }
         }
-        finish(BlockStats.Kind.WRITE, TraceEvent.BLK_WRITE, offset, length, ret, t0);
         return ret;
     }
 
     @Override
     public int flush() {
         long t0 = System.nanoTime();
-        int ret = flushInternal();
+        int ret = flushState.flush();
         long nanos = System.nanoTime() - t0;
         stats.record(BlockStats.Kind.FLUSH, 0, ret, nanos);
         if (TraceEvent.BLK_FLUSH.enabled) {
@@ -346,13 +356,7 @@ public final class RawImage implements BlockDevice {
     @Override
     public int writeZeroes(long offset, long length) {
         long t0 = System.nanoTime();
-        int ret = writeZeroesInternal(offset, length);
-        if (ret >= 0 && !writeCacheEnabled) {
-            int flushed = flushInternal();
-            if (flushed < 0) {
-                ret = flushed;
-            }
-        }
+        int ret = durableIfCacheOff(writeZeroesInternal(offset, length));
         finish(BlockStats.Kind.WRITE_ZEROES, TraceEvent.BLK_WRITE_ZEROES, offset, length, ret, t0);
         return ret;
     }
@@ -431,7 +435,7 @@ public final class RawImage implements BlockDevice {
             return 0;
         }
         if (mode.dropAfterFlush) {
-            readSinceDrop = true;
+            flushState.read();
         }
         long address = addressOf(dst);
         if (address != 0 && isAligned(address + position, offset, length)) {
@@ -658,83 +662,11 @@ public final class RawImage implements BlockDevice {
     }
 
     private void writeCompleted(long offset, long length) {
-        writeGeneration.incrementAndGet();
-        if (mode.dropAfterFlush) {
-            synchronized (touched) {
-                touchedStart = Math.min(touchedStart, offset);
-                touchedEnd = Math.max(touchedEnd, offset + length);
-            }
-        }
+        flushState.wrote(offset, length);
     }
 
     // ---------------------------------------------------------------------------------------
     // Flush
-
-    private int flushInternal() {
-        if (mode.noFlush) {
-            // cache=unsafe: the guest's flush completes at once and never reaches the disk.
-            return 0;
-        }
-        flushLock.lock();
-        try {
-            if (stickyFlushErrno != 0) {
-                return -stickyFlushErrno;
-            }
-            boolean dropWhole = false;
-            long dropStart = 0;
-            long dropEnd = 0;
-            if (mode.dropAfterFlush) {
-                // Snapshot before fdatasync: anything completed before this flush began is covered.
-                dropWhole = readSinceDrop;
-                readSinceDrop = false;
-                synchronized (touched) {
-                    dropStart = touchedStart;
-                    dropEnd = touchedEnd;
-                    touchedStart = Long.MAX_VALUE;
-                    touchedEnd = Long.MIN_VALUE;
-                }
-            }
-            long generation = writeGeneration.get();
-            if (generation != flushedGeneration) {
-                long t0 = System.nanoTime();
-                int r;
-                do {
-                    r = host.fdatasync(fd);
-                    hostFlushes.incrementAndGet();
-                } while (r == -Errno.EINTR);
-                if (TraceEvent.BLK_HOST_FLUSH.enabled) {
-                    Trace.emit(TraceEvent.BLK_HOST_FLUSH, file, generation, r, System.nanoTime() - t0);
-                }
-                if (r < 0) {
-                    if (!mode.direct) {
-                        // The kernel may have marked the failed pages clean: a later fdatasync would
-                        // "succeed" without the data on disk (fsyncgate, §5.3). Fail every later flush.
-                        stickyFlushErrno = -r;
-                        LOG.error("{}: fdatasync failed with {}; every later flush of this image will fail",
-                                file, Errno.name(r));
-                        if (TraceEvent.BLK_FLUSH_ERROR_LATCHED.enabled) {
-                            Trace.emit(TraceEvent.BLK_FLUSH_ERROR_LATCHED, file, -r);
-                        }
-                    }
-                    // Never drop pages after a failed fdatasync: the next read would return old disk data.
-                    return r;
-                }
-                flushedGeneration = generation;
-            }
-            if (dropWhole) {
-                dropCache(0, 0);
-            } else if (dropEnd > dropStart) {
-                dropCache(dropStart, dropEnd - dropStart);
-            }
-            return 0;
-        } finally {
-            flushLock.unlock();
-        }
-    }
-
-    private void dropWholeCache() {
-        dropCache(0, 0);
-    }
 
     /**
      * A handover point (block.md §5.5 step 5, QEMU's drop-cache on migration): flush as the mode
@@ -743,30 +675,7 @@ public final class RawImage implements BlockDevice {
      * with O_DIRECT only the flush runs. Returns 0 or the flush's -errno (then nothing is dropped).
      */
     public int dropPageCache() {
-        int r = flushInternal();
-        if (r < 0 || mode.direct) {
-            return r;
-        }
-        flushLock.lock();
-        try {
-            dropWholeCache();
-        } finally {
-            flushLock.unlock();
-        }
-        return 0;
-    }
-
-    private void dropCache(long offset, long length) {
-        int err = host.fadviseDontneed(fd, offset, length);
-        cacheDrops.incrementAndGet();
-        if (err != 0) {
-            // Data is durable; only below-cache coherence is weakened, so the flush succeeds (§5.5, §15 q2).
-            cacheDropFailures.incrementAndGet();
-            LOG.warn("{}: posix_fadvise(DONTNEED, {}, {}) failed with {}", file, offset, length, Errno.name(err));
-        }
-        if (TraceEvent.BLK_DROP_CACHE.enabled) {
-            Trace.emit(TraceEvent.BLK_DROP_CACHE, file, offset, length, -err);
-        }
+        return flushState.dropPageCache();
     }
 
     // ---------------------------------------------------------------------------------------

@@ -6,8 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,6 +104,68 @@ class FadviseResidencyTest {
             int drops = host.drops.get();
             assertEquals(-Errno.EIO, image.dropPageCache());
             assertEquals(drops, host.drops.get(), "no drop after a failed flush");
+        }
+    }
+
+    /** Pages of {@code [offset, offset+length)} resident, page by page (mincore of the whole file). */
+    private static int residentIn(Path file, long offset, long length) {
+        int resident = TestImages.residentPages(file.toString(), SIZE);
+        return resident == 0 ? 0 : TestImages.residentPagesIn(file.toString(), SIZE, offset, length);
+    }
+
+    /**
+     * Every page a write touched leaves the cache after the flush, whatever its alignment: the
+     * offsets and lengths below cover an unaligned head, tail, both, a write inside one page, one
+     * byte, one crossing a page and one crossing a 64 KiB and a 2 MiB folio boundary.
+     */
+    @ParameterizedTest(name = "write {1} bytes at {0}")
+    @CsvSource({"1000, 70000", "0, 1", "4095, 2", "4096, 65536", "4097, 4094", "511, 513", "65535, 65538",
+            "100, 3000", "2097000, 1000", "3000000, 1048577", "8384607, 4001"})
+    void everyPageAnUnalignedWriteTouchedIsDroppedAfterTheFlush(long offset, int length) throws Exception {
+        Path file = TestImages.randomImage(dir, "u.img", SIZE, 12);
+        try (RawImage image = open(file, CacheMode.FADVISE)) {
+            ByteBuffer b = ByteBuffer.allocateDirect(length);
+            assertEquals(length, image.write(offset, b));
+            assertTrue(residentIn(file, offset, length) > 0, "the write left its pages cached before the flush");
+            assertEquals(0, image.flush());
+            assertEquals(0, residentIn(file, offset, length), "pages of the written range still resident");
+            assertEquals(0, TestImages.residentPages(file.toString(), SIZE), "pages of the image still resident");
+        }
+    }
+
+    /** Heap (bounced) buffers and odd sizes from four threads at once, then one flush: nothing stays. */
+    @Test
+    void writesInFlightFromOtherThreadsAreAllDroppedByTheFlushAfterThem() throws Exception {
+        Path file = TestImages.randomImage(dir, "t.img", SIZE, 13);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (RawImage image = open(file, CacheMode.FADVISE)) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> writers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = 100 + t;
+                writers.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    start.await();
+                    for (int i = 0; i < 200; i++) {
+                        int len = 1 + rnd.nextInt(20000);
+                        long at = rnd.nextInt(SIZE - len);
+                        ByteBuffer buf = i % 2 == 0 ? ByteBuffer.allocate(len) : ByteBuffer.allocateDirect(len);
+                        assertEquals(len, image.write(at, buf));
+                        if (i % 50 == 49) {
+                            assertEquals(0, image.flush(), "flushes while others write");
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : writers) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            assertEquals(0, image.flush());
+            assertEquals(0, TestImages.residentPages(file.toString(), SIZE), "pages still resident after the last flush");
+        } finally {
+            pool.shutdownNow();
         }
     }
 }

@@ -186,6 +186,14 @@ final class TestImages {
 
     /** Pages of {@code path}'s first {@code length} bytes resident in the page cache (mincore). */
     static int residentPages(String path, long length) {
+        return residentPagesIn(path, length, 0, length);
+    }
+
+    /**
+     * Pages overlapping {@code [offset, offset + count)} resident in the page cache, from a
+     * mincore of {@code path}'s first {@code length} bytes.
+     */
+    static int residentPagesIn(String path, long length, long offset, long count) {
         int fd = LibC.open(path, Fcntl.O_RDONLY | Fcntl.O_CLOEXEC, 0);
         try {
             long addr = LibC.mmap(0, length, Mman.PROT_NONE, Mman.MAP_SHARED, fd, 0);
@@ -194,8 +202,10 @@ final class TestImages {
                 byte[] vec = new byte[(int) ((length + page - 1) / page)];
                 LibC.mincore(addr, length, vec);
                 int resident = 0;
-                for (byte b : vec) {
-                    resident += b & 1;
+                long first = offset / page;
+                long last = Math.min(vec.length - 1, (offset + count - 1) / page);
+                for (long i = first; i <= last; i++) {
+                    resident += vec[(int) i] & 1;
                 }
                 return resident;
             } finally {

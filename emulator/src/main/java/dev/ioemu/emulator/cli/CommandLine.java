@@ -72,6 +72,9 @@ public final class CommandLine {
                     + "         [,cache=writeback|none|writethrough|directsync|unsafe|fadvise][,readonly=on|off]\n"
                     + "         [,werror=...][,rerror=...][,discard=ignore|unmap][,locking=auto|on|off][,aio=threads]",
                     (cl, opt, v) -> cl.addDrive(v)),
+            CliOption.value("-blockdev", "driver=file|raw|blkdebug,node-name=NODE[,file.filename=IMG|file=NODE][,cache.*][,read-only=on]",
+                    (cl, opt, v) -> cl.drives.add(BlockdevSpec.parse(v,
+                            node -> cl.drives.stream().filter(d -> node.equals(d.id())).findFirst().orElse(null)))),
             CliOption.value("-hda", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 0, "disk")),
             CliOption.value("-hdb", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 1, "disk")),
             CliOption.value("-hdc", "IMG", (cl, opt, v) -> cl.addLegacyDrive(opt, v, 2, "disk")),

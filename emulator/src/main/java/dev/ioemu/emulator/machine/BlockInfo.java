@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockStats;
 import dev.ioemu.devices.block.CacheMode;
 
@@ -10,7 +11,12 @@ import dev.ioemu.devices.block.CacheMode;
  * @param qdev   the device path, e.g. {@code /machine/unattached/device[N]} or the -device id
  * @param file   image file name, or null for an empty CD-ROM
  * @param stats  live counters, or null for an empty drive
+ * @param block  the open image, for HMP {@code qemu-io}; null for an empty drive
  */
 public record BlockInfo(String device, String qdev, boolean removable, String file, boolean readOnly,
-                        String format, CacheMode cache, long virtualSize, BlockStats stats) {
+                        String format, CacheMode cache, long virtualSize, BlockStats stats, BlockDevice block) {
+    public BlockInfo(String device, String qdev, boolean removable, String file, boolean readOnly,
+                     String format, CacheMode cache, long virtualSize, BlockStats stats) {
+        this(device, qdev, removable, file, readOnly, format, cache, virtualSize, stats, null);
+    }
 }

@@ -171,7 +171,7 @@ public final class PciIdeWiring implements MachineComponent {
             String format = d.options().getOrDefault("format", "raw");
             opened.add(new Attached(new BlockInfo(device, "/machine/unattached/ide" + bus + "-" + unit,
                     kind == IdeDriveKind.CDROM, block.name(), block.isReadOnly(), format, block.cacheMode(),
-                    block.size(), block.stats()), block));
+                    block.size(), block.stats(), block), block));
         }
     }
 

@@ -48,10 +48,12 @@ public final class QmpMonitor {
 
     private final Machine machine;
     private final QuitHandler quitHandler;
+    private final HumanMonitor humanMonitor;
 
     public QmpMonitor(Machine machine, QuitHandler quitHandler) {
         this.machine = machine;
         this.quitHandler = quitHandler;
+        this.humanMonitor = new HumanMonitor(machine);
     }
 
     /** Serves one client until it disconnects. */
@@ -301,7 +303,7 @@ public final class QmpMonitor {
             }
         }
 
-        /** HMP through QMP: only what QEMU's IDE tests could ask without a debug block driver. */
+        /** HMP through QMP: the command line runs in {@link HumanMonitor}. */
         private Object humanMonitorCommand(Map<String, Object> args) throws QmpError {
             Object line = args.get("command-line");
             if (line == null) {
@@ -310,22 +312,7 @@ public final class QmpMonitor {
             if (!(line instanceof String text)) {
                 throw QmpError.generic("Invalid parameter type for 'command-line', expected: string");
             }
-            String cmd = text.strip();
-            if (cmd.isEmpty()) {
-                return "";
-            }
-            if (cmd.equals("info status")) {
-                RunState st = machine.runState().state();
-                String detail = st == RunState.RUNNING ? "running"
-                        : st == RunState.PAUSED ? "paused" : "paused (" + st.qmpName + ")";
-                return "VM status: " + detail + "\r\n";
-            }
-            String word = cmd.split("\\s+", 2)[0];
-            if (word.equals("qemu-io")) {
-                // QEMU's IDE flush test drives blkdebug breakpoints this way; ioemu has no qemu-io.
-                throw QmpError.generic("qemu-io is not available in ioemu (no blkdebug breakpoints)");
-            }
-            return "unknown command: '" + word + "'\r\n";
+            return humanMonitor.execute(text);
         }
 
         private Object queryBlock() {

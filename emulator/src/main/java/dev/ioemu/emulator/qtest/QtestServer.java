@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.qtest;
 
+import dev.ioemu.devices.block.InFlightIo;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.devices.chardev.Connection;
@@ -50,6 +51,10 @@ public final class QtestServer {
     private final Object outputLock = new Object();
     private ChardevWriter writer;                          // guarded by outputLock; null when closed
     private final int[] irqLevels = new int[MAX_IRQ];   // last level reported, guarded by outputLock
+    /** The thread executing a line, or null; guarded by outputLock. */
+    private Thread executing;
+    /** IRQ lines raised by other threads while a line executes, sent after its reply; guarded by outputLock. */
+    private final java.util.List<String> deferredIrqLines = new java.util.ArrayList<>();
     private QomDevice intercepted;                         // machine thread only
 
     /**
@@ -156,12 +161,18 @@ public final class QtestServer {
     }
 
     private void handle(byte[] line, int length) {
+        // The determinism rule (QTEST.md "Deterministic replies"): block requests the previous
+        // lines started finish, and their completions run, before this line executes.
+        InFlightIo.awaitSettled();
         if (log.enabled() || TraceEvent.QTEST_COMMAND.enabled) {
             String text = new String(line, 0, length, StandardCharsets.ISO_8859_1);
             log.received(text);
             if (TraceEvent.QTEST_COMMAND.enabled) {
                 Trace.emit(TraceEvent.QTEST_COMMAND, text);
             }
+        }
+        synchronized (outputLock) {
+            executing = Thread.currentThread();
         }
         Object reply;
         try {
@@ -176,10 +187,19 @@ public final class QtestServer {
                     new String(line, 0, Math.min(length, 200), StandardCharsets.ISO_8859_1), e);
             reply = "FAIL internal error: " + e;
         }
-        if (reply instanceof byte[] b) {
-            send(b);
-        } else {
-            send((String) reply);
+        byte[] bytes = reply instanceof byte[] b ? b : (reply + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        ChardevWriter.Ticket written;
+        synchronized (outputLock) {
+            written = queue(bytes);
+            executing = null;
+            for (String irq : deferredIrqLines) {
+                post(irq);
+            }
+            deferredIrqLines.clear();
+        }
+        // Wait for the reply outside the lock: an IRQ listener never waits for a slow client.
+        if (written != null) {
+            written.await();
         }
     }
 
@@ -195,15 +215,20 @@ public final class QtestServer {
     private void send(byte[] line) {
         ChardevWriter.Ticket written;
         synchronized (outputLock) {
-            if (log.enabled()) {
-                log.sent(new String(line, 0, line.length - 1, StandardCharsets.ISO_8859_1));
-            }
-            if (writer == null) {
-                return;
-            }
-            written = writer.post(line);   // a client that went away drops it; serve() sees EOF next
+            written = queue(line);
         }
-        written.await();
+        if (written != null) {
+            written.await();
+        }
+    }
+
+    /** Logs and queues one line; null if no client is connected (a client that went away drops it). */
+    private ChardevWriter.Ticket queue(byte[] line) {
+        assert Thread.holdsLock(outputLock);
+        if (log.enabled()) {
+            log.sent(new String(line, 0, line.length - 1, StandardCharsets.ISO_8859_1));
+        }
+        return writer == null ? null : writer.post(line);
     }
 
     /** Queues a line (an IRQ notification) behind everything sent so far; never blocks. */
@@ -218,7 +243,21 @@ public final class QtestServer {
     }
 
     /**
-     * Listener for intercepted pins (runs under the pins' lock, so it only queues): report changes against the last reported level. Levels are
+     * The machine's drain inside a line (clock_step, clock_set): the completions it waited for are
+     * part of this line, so their IRQ lines go out now, before the reply.
+     */
+    private void drainAndReportIrqs() {
+        machine.drain();
+        synchronized (outputLock) {
+            for (String irq : deferredIrqLines) {
+                post(irq);
+            }
+            deferredIrqLines.clear();
+        }
+    }
+
+    /**
+     * Observer for intercepted pins: report changes against the last reported level. Levels are
      * compared as ints, as QEMU does, so 1 then 5 reports two raises.
      */
     private void pinSet(int pin, int level) {
@@ -228,7 +267,14 @@ public final class QtestServer {
         synchronized (outputLock) {
             if (irqLevels[pin] != level) {
                 irqLevels[pin] = level;
-                post("IRQ " + (level != 0 ? "raise " : "lower ") + pin);
+                String line = "IRQ " + (level != 0 ? "raise " : "lower ") + pin;
+                if (executing != null && executing != Thread.currentThread()) {
+                    // A completion on an I/O thread while a line executes: QEMU runs it after the
+                    // line's reply, so its IRQ line follows that reply (QTEST.md "Deterministic replies").
+                    deferredIrqLines.add(line);
+                } else {
+                    post(line);
+                }
             }
         }
     }
@@ -499,7 +545,7 @@ public final class QtestServer {
     private String clockStep(QtestWords w) throws QtestFailure {
         // Completions of block I/O running on host threads become visible first, so the reply
         // (and the IRQ lines before it) do not depend on host timing.
-        machine.drain();
+        drainAndReportIrqs();
         long now;
         if (w.count() > 1) {
             long ns = QtestNumbers.i64(w.word(1), "NS");
@@ -509,15 +555,15 @@ public final class QtestServer {
             long deadline = machine.clock().nextDeadline();
             now = deadline < 0 ? machine.clock().now() : machine.clock().advanceTo(deadline);
         }
-        machine.drain();
+        drainAndReportIrqs();
         return "OK " + now;
     }
 
     private String clockSet(QtestWords w) throws QtestFailure {
         long ns = QtestNumbers.i64(arg(w, 1, "NS"), "NS");
-        machine.drain();
+        drainAndReportIrqs();
         long now = machine.clock().advanceTo(ns);
-        machine.drain();
+        drainAndReportIrqs();
         return "OK " + now;
     }
 

@@ -185,9 +185,36 @@ public final class IdeSequenceGenerator {
             bmdmaRegisters();
         } else if (pick < 96) {
             pciRead(rnd.nextBoolean() ? 0x09 : rnd.nextInt(0x20), rnd.nextInt(0x40) & ~3, "l");
-        } else {
+        } else if (pick < 98) {
             malformed();
+        } else {
+            dataPortWhileBusy();
         }
+    }
+
+    /**
+     * A driver that reads too far: right after a block of a multi-sector PIO READ ends (the drive
+     * fetches the next block: BSY, no DRQ) it reads and writes the data port and reads the status,
+     * then writes a command while DRQ is set. Deterministic on both: the fetch completes before
+     * the next qtest line runs (emulator/QTEST.md "Deterministic replies").
+     */
+    private void dataPortWhileBusy() {
+        long lba = rnd.nextLong(0, SECTORS - 3);
+        address28(CMD, lba, 3);
+        command(0x20);
+        status();
+        readData(256);
+        // Two harmless PCI reads first: QEMU's own answer depends on its I/O thread finishing the
+        // fetch within the client's round trips (on a host at load 30 one read in ~50 came too early).
+        pciRead(AtaScript.DEVFN_IDE, 0, "w");
+        pciRead(AtaScript.DEVFN_IDE, 2, "w");
+        send("inw " + hex(CMD));
+        send("outw " + hex(CMD) + " " + hex(rnd.nextInt(1 << 16)));
+        status();
+        readData(rnd.nextInt(1, 256));
+        start("outb " + hex(CMD + 7) + " " + hex(rnd.nextBoolean() ? 0x20 : 0xec));
+        status();
+        softReset();
     }
 
     /** nIEN on for a few commands, then off again: no IRQ may be raised meanwhile. */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# First-reply latency of `ioemu -qtest stdio` against QEMU 7.2 in the same run: spawn the
+# emulator, send one qtest line at once, time until its reply arrives; then SIGTERM. Runs the two
+# alternately (back-to-back pairs, so load changes hit both), prints each run, the medians and
+# the ratio ioemu/QEMU.
+#
+#   tools/bench/startup-vs-qemu.sh [RUNS]          (default 20)
+#
+# QEMU runs as the differential suite runs it (-accel tcg -S: Debian's build has no qtest
+# accelerator); ioemu with -accel qtest as libqtest starts it. Both get the same machine and a
+# 64 MiB raw disk. The first ioemu run after a build also creates the class-data sharing archive;
+# one unmeasured warm-up run of each goes first.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+runs="${1:-20}"
+command -v python3 >/dev/null || { echo "startup-vs-qemu: python3 is needed to time the runs" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { echo "startup-vs-qemu: qemu-system-x86_64 not installed" >&2; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+truncate -s 64M "$work/disk.img"
+exec python3 - "$root/emulator/bin/ioemu" "$work/disk.img" "$runs" <<'PY'
+import os, signal, statistics, subprocess, sys, time
+ioemu, disk, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+common = ["-machine", "pc", "-nodefaults", "-display", "none", "-qtest", "stdio",
+          "-drive", "file=%s,if=ide,format=raw,cache=writeback" % disk]
+cmds = {"ioemu": [ioemu] + common + ["-accel", "qtest"],
+        "qemu": ["qemu-system-x86_64"] + common + ["-accel", "tcg", "-S"]}
+
+def first_reply(cmd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    p.stdin.write(b"outb 0x80 0\n")
+    p.stdin.flush()
+    line = p.stdout.readline()
+    t = time.monotonic() - t0
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    if not line.startswith(b"OK"):
+        sys.exit("startup-vs-qemu: %s answered %r" % (cmd[0], line))
+    return t
+
+for name in ("ioemu", "qemu"):
+    first_reply(cmds[name])       # warm-up (builds the CDS archive on ioemu's first start)
+times = {"ioemu": [], "qemu": []}
+for i in range(runs):
+    for name in ("ioemu", "qemu"):
+        times[name].append(first_reply(cmds[name]))
+    print("run %2d: ioemu %.3f s  qemu %.3f s" % (i + 1, times["ioemu"][-1], times["qemu"][-1]))
+mi, mq = statistics.median(times["ioemu"]), statistics.median(times["qemu"])
+print("median first reply: ioemu %.3f s (min %.3f, max %.3f), qemu %.3f s (min %.3f, max %.3f)"
+      % (mi, min(times["ioemu"]), max(times["ioemu"]), mq, min(times["qemu"]), max(times["qemu"])))
+print("ratio ioemu/qemu: %.1f" % (mi / mq))
+print("load average at the end: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
+PY
