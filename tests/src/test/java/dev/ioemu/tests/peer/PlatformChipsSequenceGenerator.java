@@ -220,7 +220,9 @@ public final class PlatformChipsSequenceGenerator {
                 rtcB = b & ~((b & 0x80) != 0 ? 0x10 : 0);
             }
             case 5 -> {
-                int[] a = {0x26, 0x20, 0x2f, 0x70, 0x60, 0x10, 0x00, 0x36, 0x46};
+                // Divider: normal (32.768 kHz) or reset; the other DV values (4.19/1.05 MHz time bases,
+                // test modes) are not exercised: QEMU 7.2 keeps counting there where the chip stops.
+                int[] a = {0x26, 0x20, 0x2f, 0x70, 0x60};
                 selectCmos(0x0a);
                 send("outb 0x71 " + hex(a[rnd.nextInt(a.length)] | (rnd.nextBoolean() ? 0 : rnd.nextInt(16))));
             }
