@@ -438,12 +438,8 @@ public final class Mc146818Rtc implements PortDevice {
             cmos[RTC_REG_C] &= (byte) ~REG_C_IRQF;
             irq.lower();
         }
-        boolean formatChanged = ((old ^ value) & (REG_B_DM | REG_B_24H)) != 0;
         cmos[RTC_REG_B] = (byte) value;
-        if (formatChanged) {
-            writeTimeRegisters();   // the time registers switch to the new format at once (QEMU 7.2)
-        }
-        scheduleUpdate();
+        scheduleUpdate();   // re-renders the time registers in the (new) format unless the divider is in reset
         schedulePeriodic();
     }
 
