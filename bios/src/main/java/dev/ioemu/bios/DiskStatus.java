@@ -8,9 +8,15 @@ final class DiskStatus {
     static final int DISK_RET_SUCCESS = 0x00;
     static final int DISK_RET_EPARAM = 0x01;
     static final int DISK_RET_EWRITEPROTECT = 0x03;
-    /** RBIL "sector not found / read error": a transfer that ran past the end of the image. */
+    /** RBIL "sector not found / read error": the backend refused the range (EINVAL). */
     static final int DISK_RET_ESECTORNOTFOUND = 0x04;
     static final int DISK_RET_EBOUNDARY = 0x09;
+    /**
+     * SeaBIOS's generic ATA failure, which is what it answers when a transfer runs past the last
+     * sector: QEMU's drive moves the sectors that exist and aborts at the first one past the end
+     * (int13.md §2.3, §3.9). The HLE gives the same code so a guest sees its peer's answer.
+     */
+    static final int DISK_RET_EBADTRACK = 0x0C;
     /** RBIL "uncorrectable CRC/ECC error on read": the host read failed. */
     static final int DISK_RET_EUNCORRECTABLE = 0x10;
     static final int DISK_RET_ECONTROLLER = 0x20;

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * INT 13h fixed-disk services for DL 80h… (shared/spec/int13.md §1–§4), answering as SeaBIOS's
  * {@code disk_13} does, with the HLE choices the spec makes (IF=1 on return, AH=48h size
- * write-back, the 64-bit flat DAP buffer, partial transfers past the image end).
+ * write-back, the 64-bit flat DAP buffer, partial transfers past the image end,
+ * reported with SeaBIOS's 0Ch rather than the spec's 04h so the probe sees its peer's answer).
  *
  * <p>One method per function, one {@link #finish} that sets AH, CF and the status byte at 40:74
  * (40:41 for DL &lt; 80h). Guest buffers are checked against guest RAM before anything moves: a
@@ -303,7 +304,7 @@ public final class Int13DiskServices implements BiosService {
     /**
      * Moves {@code count} sectors between the drive and linear {@code buffer}. Over 64 KiB is
      * refused (09h, nothing done); a buffer that is not wholly guest RAM is refused (01h); a run
-     * past the end of the image moves the sectors that exist and reports 04h.
+     * past the end of the image moves the sectors that exist and reports 0Ch, as SeaBIOS does.
      */
     private Transfer transfer(BiosCall call, BiosDrive d, Op op, long lba, int count, long buffer) {
         int dl = call.regs().dl();
@@ -355,7 +356,9 @@ public final class Int13DiskServices implements BiosService {
             }
         }
         if (inRange < count) {
-            return new Transfer(DISK_RET_ESECTORNOTFOUND, inRange);
+            // SeaBIOS + QEMU: the sectors before the end move, the drive aborts the next one
+            // and SeaBIOS reports its ATA failure 0Ch with the count that moved.
+            return new Transfer(DISK_RET_EBADTRACK, inRange);
         }
         return new Transfer(DISK_RET_SUCCESS, count);
     }

@@ -17,7 +17,11 @@ import java.util.List;
 final class Post {
     /** SeaBIOS's boot stack (BUILD_STACK_ADDR). */
     static final int POST_STACK_POINTER = 0x7000;
-    static final int EQUIPMENT_FPU = 1 << 1;
+    /**
+     * Equipment word bits (int13.md §9.2). Bit 1 (x87 present) stays clear: the software CPU has no
+     * FPU (CPUID leaf 1 EDX.FPU=0, ESC opcodes are no-ops or #NM), and a guest that believes the
+     * word would execute x87 code that does nothing.
+     */
     static final int EQUIPMENT_VIDEO_80X25_COLOUR = 0x20;
     static final int EQUIPMENT_SERIAL_SHIFT = 9;
     /** 40:96 bit 4: a 101/102-key keyboard. */
@@ -82,7 +86,7 @@ final class Post {
             bda.writeWord(Bda.COM_PORTS + 2 * i, comPorts.get(i));
         }
         bda.writeWord(Bda.EBDA_SEGMENT, Ebda.SEGMENT);
-        bda.writeWord(Bda.EQUIPMENT, EQUIPMENT_FPU | EQUIPMENT_VIDEO_80X25_COLOUR
+        bda.writeWord(Bda.EQUIPMENT, EQUIPMENT_VIDEO_80X25_COLOUR
                 | Math.min(4, comPorts.size()) << EQUIPMENT_SERIAL_SHIFT);
         bda.writeWord(Bda.MEMORY_SIZE_KB, (int) (Ebda.BASE / 1024));
         bda.writeWord(Bda.KBD_BUFFER_HEAD, KeyboardServices.KBD_BUFFER_DEFAULT_START);

@@ -109,8 +109,8 @@ class Int13FuzzTest {
                                 || w[0] == Bda.BASE + Bda.FLOPPY_LAST_STATUS
                                 || w[0] == Bda.BASE + Bda.DISK_INTERRUPT_FLAG;
                         boolean packetCount = w[0] == dap + DiskAddressPacket.COUNT_OFFSET && w[1] == 2;
-                        // 04h: a run past the end of the image delivered the sectors that exist
-                        boolean partialData = regs.ah() == DiskStatus.DISK_RET_ESECTORNOTFOUND && ah == 0x42;
+                        // 0Ch: a run past the end of the image delivered the sectors that exist
+                        boolean partialData = regs.ah() == DiskStatus.DISK_RET_EBADTRACK && ah == 0x42;
                         assertTrue(statusByte || packetCount || partialData, where + ": failed call wrote 0x"
                                 + Long.toHexString(w[0]) + "+" + w[1]);
                     }

@@ -46,7 +46,7 @@ class PostAndBootTest {
             assertEquals(0, kit.memory.readDword(4 * 0x46), "no second disk");
             assertEquals(0x3F8, kit.memory.readWord(0x400));
             assertEquals(Ebda.SEGMENT, kit.memory.readWord(0x40E));
-            assertEquals(0x0222, kit.memory.readWord(0x410), "FPU, 80x25 colour, one COM port");
+            assertEquals(0x0220, kit.memory.readWord(0x410), "80x25 colour, one COM port, no FPU");
             assertEquals(639, kit.memory.readWord(0x413));
             assertEquals(1, kit.bda(Bda.HARD_DISK_COUNT));
             assertEquals(0x03, kit.bda(Bda.VIDEO_MODE));
