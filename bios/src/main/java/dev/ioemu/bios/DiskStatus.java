@@ -13,8 +13,8 @@ final class DiskStatus {
     static final int DISK_RET_EBOUNDARY = 0x09;
     /**
      * SeaBIOS's generic ATA failure, which is what it answers when a transfer runs past the last
-     * sector: QEMU's drive moves the sectors that exist and aborts at the first one past the end
-     * (int13.md §2.3, §3.9). The HLE gives the same code so a guest sees its peer's answer.
+     * sector, QEMU's drive having aborted the command (int13.md §2.3, §3.9). The HLE gives the
+     * same code so a guest sees its peer's answer.
      */
     static final int DISK_RET_EBADTRACK = 0x0C;
     /** RBIL "uncorrectable CRC/ECC error on read": the host read failed. */

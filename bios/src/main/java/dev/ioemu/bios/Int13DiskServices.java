@@ -356,8 +356,8 @@ public final class Int13DiskServices implements BiosService {
             }
         }
         if (inRange < count) {
-            // SeaBIOS + QEMU: the sectors before the end move, the drive aborts the next one
-            // and SeaBIOS reports its ATA failure 0Ch with the count that moved.
+            // The guest asked for more than the disk holds: the sectors before the end have
+            // moved; the status is SeaBIOS's answer to QEMU's aborted command, 0Ch.
             return new Transfer(DISK_RET_EBADTRACK, inRange);
         }
         return new Transfer(DISK_RET_SUCCESS, count);
