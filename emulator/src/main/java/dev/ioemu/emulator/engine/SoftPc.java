@@ -119,7 +119,15 @@ public final class SoftPc {
                     new dev.ioemu.bios.A20Gate() {
                         @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
 
-                        @Override public void setEnabled(boolean on) { platform.a20Gate().setPort92(on); }
+                        /*
+                         * INT 15h AX=2400h/2401h. The gate ORs the keyboard controller's output port
+                         * (A20 set at power-on) with port 92h, so closing it through port 92h alone
+                         * left A20 open; the BIOS drives both, as SeaBIOS's answer on QEMU shows.
+                         */
+                        @Override public void setEnabled(boolean on) {
+                            platform.a20Gate().setKeyboardController(on);
+                            platform.a20Gate().setPort92(on);
+                        }
                     },
                     platform.clock(), rtc(rtcBaseSeconds, platform), new BootListener() {
                         @Override public void bootFailed(String reason) {

@@ -108,6 +108,13 @@ final class ProbeAllowedDifferences {
                             + "VGA ROM under -nodefaults, no video mode; the HLE reports its 80x25 colour text console "
                             + "(bits 5-4 = 10b) and no x87, since the software CPU has none (bios/BIOS.md, int13.md §9.2)",
                     Pattern.compile("11 equipment"), "EAX", 4, 8, Pattern.compile("0006"), Pattern.compile("0020")),
+            new Allowance("e801-seabios-high-memory",
+                    "INT 15h E801h BX/DX (64 KiB blocks above 16 MiB): the 128 KiB SeaBIOS reserves at the top of RAM "
+                            + "(e820-seabios-high-memory) are 2 blocks fewer than the HLE, whose RAM runs to the top",
+                    Pattern.compile("15/E801"), "EBX", 4, 8, Pattern.compile("06FE"), Pattern.compile("0700")),
+            new Allowance("e801-seabios-high-memory-dx",
+                    "the same count in DX (configured memory above 16 MiB)",
+                    Pattern.compile("15/E801"), "EDX", 4, 8, Pattern.compile("06FE"), Pattern.compile("0700")),
             new Allowance("int10-without-vga",
                     "-nodefaults gives SeaBIOS no VGA ROM, so its INT 10h is a stub that returns AX unchanged; the "
                             + "HLE BIOS has a text console and answers AH=0Fh with mode 03h, 80 columns (int13.md §8.1)",
