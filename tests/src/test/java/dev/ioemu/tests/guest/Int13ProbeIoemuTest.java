@@ -39,7 +39,9 @@ class Int13ProbeIoemuTest {
         GuestKit.Run r = GuestKit.run(GuestKit.ioemuSoft(run.resolve(image.file), out), dir, image.name() + "-ioemu", 120);
         assertFalse(r.timedOut(), "ioemu did not finish the probe within 120 s");
         List<ProbeLine> ioemu = ProbeLine.read(out);
-        List<String> divergences = ProbeComparison.divergences(qemu, ioemu);
+        ProbeComparison.Summary summary = ProbeComparison.compare(qemu, ioemu, ProbeComparison.DEFAULT_RAM_BYTES);
+        System.out.println("int13probe " + image.name() + ": " + summary);
+        List<String> divergences = summary.divergences();
         assertTrue(divergences.isEmpty(), divergences.size() + " divergences from QEMU + SeaBIOS:\n" + String.join("\n", divergences));
         assertAllowedValuesAreRight(qemu, ioemu);
         assertEquals(Int13ProbeTest.EXIT_STATUS, r.exitStatus(), "ioemu exit status (isa-debug-exit) — stderr: " + r.stderr());

@@ -151,6 +151,18 @@ final class ProbeAllowedDifferences {
         return map;
     }
 
+    /** How many {@link #E820} rewrites change SeaBIOS's map (for the comparison's summary). */
+    static int e820RewritesApplied(List<ProbeE820Chain.Entry> seabios) {
+        int applied = 0;
+        List<ProbeE820Chain.Entry> map = seabios;
+        for (E820Allowance a : E820) {
+            List<ProbeE820Chain.Entry> next = a.rewrite().apply(map);
+            applied += next.equals(map) ? 0 : 1;
+            map = next;
+        }
+        return applied;
+    }
+
     private static List<ProbeE820Chain.Entry> withoutSeaBiosHighTable(List<ProbeE820Chain.Entry> map) {
         List<ProbeE820Chain.Entry> out = new ArrayList<>(map);
         for (int i = 0; i + 1 < out.size(); i++) {

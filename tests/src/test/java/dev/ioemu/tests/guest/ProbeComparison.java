@@ -21,19 +21,37 @@ final class ProbeComparison {
         return divergences(qemu, ioemu, DEFAULT_RAM_BYTES);
     }
 
+    /**
+     * The outcome of one comparison: lines compared (those both captures have), differing fields a
+     * listed allowance explains (plus the E820 rewrites that changed SeaBIOS's map), divergences.
+     */
+    record Summary(int linesCompared, int allowed, List<String> divergences) {
+        @Override
+        public String toString() {
+            return linesCompared + " lines compared, " + allowed + " allowed differences, " + divergences.size() + " diverging";
+        }
+    }
+
     static List<String> divergences(List<ProbeLine> qemu, List<ProbeLine> ioemu, long ramBytes) {
+        return compare(qemu, ioemu, ramBytes).divergences();
+    }
+
+    static Summary compare(List<ProbeLine> qemu, List<ProbeLine> ioemu, long ramBytes) {
         List<String> out = new ArrayList<>();
+        int[] allowed = {0};
         List<ProbeLine> qemuChain = qemu.stream().filter(ProbeE820Chain::isChainLine).toList();
         List<ProbeLine> ioemuChain = ioemu.stream().filter(ProbeE820Chain::isChainLine).toList();
         if (!qemuChain.isEmpty() || !ioemuChain.isEmpty()) {
             out.addAll(ProbeE820Chain.divergences(qemuChain, ioemuChain, ramBytes));
+            allowed[0] += ProbeAllowedDifferences.e820RewritesApplied(qemuChain.stream().map(ProbeE820Chain.Entry::of).toList());
         }
         List<Integer> qemuNumbers = lineNumbersOutsideChain(qemu);
         List<Integer> ioemuNumbers = lineNumbersOutsideChain(ioemu);
         List<ProbeLine> q = qemuNumbers.stream().map(k -> qemu.get(k - 1)).toList();
         List<ProbeLine> i = ioemuNumbers.stream().map(k -> ioemu.get(k - 1)).toList();
-        compareLines(q, qemuNumbers, i, ioemuNumbers, out);
-        return out;
+        compareLines(q, qemuNumbers, i, ioemuNumbers, out, allowed);
+        int compared = Math.min(qemuChain.size(), ioemuChain.size()) + Math.min(q.size(), i.size());
+        return new Summary(compared, allowed[0], List.copyOf(out));
     }
 
     /** 1-based numbers of the lines that are not part of the E820 chain. */
@@ -48,7 +66,7 @@ final class ProbeComparison {
     }
 
     private static void compareLines(List<ProbeLine> qemu, List<Integer> qemuNumbers, List<ProbeLine> ioemu,
-                                     List<Integer> ioemuNumbers, List<String> out) {
+                                     List<Integer> ioemuNumbers, List<String> out, int[] allowed) {
         int n = Math.max(qemu.size(), ioemu.size());
         for (int i = 0; i < n; i++) {
             if (i >= ioemu.size()) {
@@ -69,8 +87,12 @@ final class ProbeComparison {
                 String mine = m.fields().get(f.getKey());
                 if (mine == null) {
                     out.add(q.name() + ": " + f.getKey() + " missing in ioemu");
-                } else if (!mine.equals(f.getValue()) && !ProbeAllowedDifferences.explained(q.name(), f.getKey(), f.getValue(), mine)) {
-                    out.add(q.name() + ": " + f.getKey() + " QEMU=" + f.getValue() + " ioemu=" + mine);
+                } else if (!mine.equals(f.getValue())) {
+                    if (ProbeAllowedDifferences.explained(q.name(), f.getKey(), f.getValue(), mine)) {
+                        allowed[0]++;
+                    } else {
+                        out.add(q.name() + ": " + f.getKey() + " QEMU=" + f.getValue() + " ioemu=" + mine);
+                    }
                 }
             }
             for (String key : m.fields().keySet()) {
