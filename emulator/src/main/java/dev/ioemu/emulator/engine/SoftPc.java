@@ -17,6 +17,7 @@ import dev.ioemu.devices.bus.RamBlock;
 import dev.ioemu.devices.ide.IdeDevice;
 import dev.ioemu.devices.ide.IdeDriveKind;
 import dev.ioemu.devices.ide.PiixIde;
+import dev.ioemu.devices.isa.I8042;
 import dev.ioemu.devices.isa.SerialBackend;
 import dev.ioemu.devices.isa.Uart16550;
 import dev.ioemu.emulator.cli.PlatformOptions;
@@ -122,10 +123,12 @@ public final class SoftPc {
                         /*
                          * INT 15h AX=2400h/2401h. The gate ORs the keyboard controller's output port
                          * (A20 set at power-on) with port 92h, so closing it through port 92h alone
-                         * left A20 open; the BIOS drives both, as SeaBIOS's answer on QEMU shows.
+                         * left A20 open. The BIOS drives both, the controller with its own DDh/DFh
+                         * command so its output port (read back with D0h) stays in step.
                          */
                         @Override public void setEnabled(boolean on) {
-                            platform.a20Gate().setKeyboardController(on);
+                            platform.keyboardController().commandPort().write(0, 1,
+                                    on ? I8042.KBD_CCMD_ENABLE_A20 : I8042.KBD_CCMD_DISABLE_A20);
                             platform.a20Gate().setPort92(on);
                         }
                     },
