@@ -193,10 +193,9 @@ public final class IdeSequenceGenerator {
     }
 
     /**
-     * A driver that reads too far: right after a block of a multi-sector PIO READ ends (the drive
-     * fetches the next block: BSY, no DRQ) it reads and writes the data port and reads the status,
-     * then writes a command while DRQ is set. Deterministic on both: the fetch completes before
-     * the next qtest line runs (emulator/QTEST.md "Deterministic replies").
+     * A driver that reads too far: after a block of a multi-sector PIO READ ends and the drive has
+     * fetched the next one, it reads and writes the data port and reads the status, then writes a
+     * command while DRQ is set.
      */
     private void dataPortWhileBusy() {
         long lba = rnd.nextLong(0, SECTORS - 3);
@@ -204,10 +203,11 @@ public final class IdeSequenceGenerator {
         command(0x20);
         status();
         readData(256);
-        // Two harmless PCI reads first: QEMU's own answer depends on its I/O thread finishing the
-        // fetch within the client's round trips (on a host at load 30 one read in ~50 came too early).
-        pciRead(AtaScript.DEVFN_IDE, 0, "w");
-        pciRead(AtaScript.DEVFN_IDE, 2, "w");
+        // Wait for the next block's fetch (poll the alternate status until BSY clears): QEMU's
+        // answer right after a block depends on its I/O thread winning a race with the client (a
+        // QEMU-against-QEMU run differed even after two padding requests), while ioemu settles
+        // before every line (QTEST.md; IdePioDeterminismTest checks ioemu against itself).
+        waitNotBusy(CTL);
         send("inw " + hex(CMD));
         send("outw " + hex(CMD) + " " + hex(rnd.nextInt(1 << 16)));
         status();
