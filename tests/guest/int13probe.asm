@@ -667,6 +667,10 @@ dap_flat64:     db 0x18, 0          ; EDD-3 64-bit flat buffer form
                 dw 1, 0xffff, 0xffff
                 dq 0
                 dq FLAT_BUF
+dap_flat_high:  db 0x18, 0          ; 64-bit flat buffer above guest RAM (hostile)
+                dw 1, 0xffff, 0xffff
+                dq 0
+                dq 0xfffffffffff00000
 dap_size0:      db 0x00, 0          ; packet size 0
                 dw 1, 0, RBUF_SEG
                 dq 0
@@ -751,6 +755,7 @@ cases:
     DAPCALL "13/42 LBA 2^63", 0x4200, 0x0080, dap_huge, 16, 0, 1
     DAPCALL "13/42 packet size 0", 0x4200, 0x0080, dap_size0, 16, 0, 1
     CASE "13/42 flat 64-bit buffer", 0x13, F_DUMP_DAP | F_PREFILL, 0x4200, 0, 0, 0x0080, DAP_BUF, 0, 0, 0, dap_flat64, 24, DAP_BUF, D_SUM, FLAT_BUF >> 4, 0, 1, 0
+    CASE "13/42 flat buffer above RAM", 0x13, F_DUMP_DAP, 0x4200, 0, 0, 0x0080, DAP_BUF, 0, 0, 0, dap_flat_high, 24, DAP_BUF, D_NONE, 0, 0, 0, 0
     DAPCALL "13/43 LBA 40 n=4 write", 0x4300, 0x0080, dap_w40_4, 16, 0, 1
     DAPCALL "13/43 AL=02 LBA 44 n=1 write+verify", 0x4302, 0x0080, dap_w44_1, 16, 0, 1
     DAPCALL "13/43 last LBA n=1 write", 0x4300, 0x0080, dap_wlast_1, 16, F_LBA_TOTAL, 1

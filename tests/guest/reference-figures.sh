@@ -6,14 +6,19 @@
 #     iteration included; the lines are counted from a pipe, never stored. "BIOS" = linear
 #     addresses C0000-FFFFF, FFF00000+ and the range SeaBIOS relocates its init code to (its
 #     0x402 log says where); "POST" = instructions before the first one at 0x7C00.
-#   * wall time of the whole QEMU process to the workload's own exit (isa-debug-exit), median
-#     of RUNS runs without logging.
-# Usage: tests/guest/reference-figures.sh [OUTDIR] [RUNS]   (prints a Markdown table)
+#   * wall time of the whole QEMU process to the workload's own exit (isa-debug-exit), and its
+#     CPU time (user + system, less sensitive to a loaded machine), medians of RUNS runs without
+#     logging; grub-linux (build-linux-workload.sh) is timed too when its package can be fetched.
+# Usage: tests/guest/reference-figures.sh [OUTDIR] [RUNS] [times]   (prints a Markdown table;
+# "times" skips the instruction counts)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-reference-out}"
 runs="${2:-5}"
+mode="${3:-all}"
 bash "$here/build-workloads.sh" "$out" >/dev/null
+linux=grub-linux
+bash "$here/build-linux-workload.sh" "$out" >/dev/null 2>&1 || linux=
 out="$(cd "$out" && pwd)"
 
 qemu() {   # qemu IMAGE EXTRA...   (an hour at most: counting single-steps on a loaded machine is slow)
@@ -52,25 +57,28 @@ count() {
     END { printf "%d %d %d\n", total, post, bios }' "$out/pages.txt"
 }
 
-# seconds IMAGE: median wall time of RUNS runs
+# seconds IMAGE: "wall cpu", the medians of RUNS runs
 seconds() {
-  local img="$1" i t
+  local img="$1" i
   for i in $(seq "$runs"); do
     cp --sparse=always "$img" "$out/timing.img"
-    t=$( { /usr/bin/time -f %e bash -c "$(declare -f qemu); qemu '$out/timing.img'" >/dev/null; } 2>&1 | tail -1 )
-    echo "$t"
-  done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    { /usr/bin/time -f "%e %U %S" bash -c "$(declare -f qemu); qemu '$out/timing.img'" >/dev/null; } 2>&1 | tail -1
+  done | awk '{ w[NR] = $1; c[NR] = $2 + $3 }
+    function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return a[int((n + 1) / 2)] }
+    END { printf "%.2f %.2f\n", median(w, NR), median(c, NR) }'
 }
 
 fmt() { printf "%'d" "$1"; }
-echo "| workload (to its exit) | instructions, total | SeaBIOS POST (before 0x7C00) | BIOS code, total | guest code | wall time, median of $runs |"
+echo "| workload (to its exit) | instructions, total | SeaBIOS POST (before 0x7C00) | BIOS code, total | guest code | wall / CPU time, medians of $runs |"
 echo "| --- | --- | --- | --- | --- | --- |"
-for w in demo syslinux grub-marker grub; do
-  s=$(seconds "$out/$w.img")
-  if [ "$w" = grub ]; then
-    # GRUB's md5sum reads 4 MiB through SeaBIOS's PIO loop: hundreds of millions of
-    # single-stepped instructions, too slow to count this way; wall time only.
-    echo "| $w | – | – | – | – | $s s |"
+for w in demo hook syslinux grub-marker grub $linux; do
+  read -r wall cpu < <(seconds "$out/$w.img")
+  s="$wall s / $cpu s"
+  if [ "$mode" = times ] || [ "$w" = grub ] || [ "$w" = grub-linux ]; then
+    # GRUB's md5sum and its kernel load read MiBs through SeaBIOS's PIO loop: hundreds of
+    # millions of single-stepped instructions, too slow to count this way; times only.
+    echo "| $w | – | – | – | – | $s |"
     continue
   fi
   cp --sparse=always "$out/$w.img" "$out/count.img"
