@@ -94,6 +94,25 @@ final class ProbeAllowedDifferences {
                             + "is LBA 0's is checked against QEMU's '13/42 LBA 0 n=1' in Int13ProbeIoemuTest",
                     Pattern.compile("13/42 flat 64-bit buffer"), "sum", 0, 8, Pattern.compile("00019800"),
                     Pattern.compile("(?!00019800)[0-9A-F]{8}")),
+            // issue 9: "a hostile packet (... 64-bit buffer above RAM) is answered with an error status
+            // and writes nothing outside guest RAM"; SeaBIOS ignores the flat field and reads to FFFF:FFFF.
+            new Allowance("flat-buffer-above-ram-status",
+                    "AH=42h with the 64-bit flat buffer FFFFFFFF00000000h, far above RAM: the HLE refuses it with "
+                            + "AH=01h (invalid parameter) and moves nothing (issue 9); SeaBIOS ignores the flat field "
+                            + "and succeeds into FFFF:FFFF",
+                    Pattern.compile("13/42 flat buffer above RAM"), "EAX", 4, 8, Pattern.compile("0000"),
+                    Pattern.compile("0100")),
+            new Allowance("flat-buffer-above-ram-cf",
+                    "the same refusal's carry flag (FLAGS bit 0)",
+                    Pattern.compile("13/42 flat buffer above RAM"), "FL", 3, 4, Pattern.compile("0"), Pattern.compile("1")),
+            new Allowance("flat-buffer-above-ram-bda",
+                    "the same refusal's last status at 40:74",
+                    Pattern.compile("13/42 flat buffer above RAM"), "40:74", 0, 2, Pattern.compile("00"),
+                    Pattern.compile("01")),
+            new Allowance("flat-buffer-above-ram-count",
+                    "the same refusal writes 0 blocks transferred back into the packet; SeaBIOS reports its 1",
+                    Pattern.compile("13/42 flat buffer above RAM"), "dap", 4, 8, Pattern.compile("0100"),
+                    Pattern.compile("0000")),
             bytes("edd3-phoenix-reserved-and-checksum",
                     "AH=48h with a 42h-byte buffer (Phoenix layout): the HLE writes the reserved byte at 40h as 0 "
                             + "(int13.md §3.11 table), SeaBIOS leaves it unwritten (CCh); the checksum at 41h covers it "
