@@ -9,6 +9,7 @@ import dev.ioemu.bios.RegisterFile.Gpr;
 import dev.ioemu.bios.RegisterFile.Segment;
 import dev.ioemu.devices.block.BlockAio;
 import dev.ioemu.devices.block.BlockDevice;
+import dev.ioemu.devices.block.BlockStats;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.DriveOptions;
 
@@ -614,6 +615,53 @@ class Int13DiskServicesTest {
                 assertFail(0xCC);
                 extended(0x42, 1, BUF_SEG << 16, 2001, 0x80);
                 assertOk();
+            } finally {
+                aio.close();
+                dev.close();
+            }
+        }
+
+        /** Issue 11: an INT 13h write returns only after the drive's flush; a failed flush is CCh, and sticky. */
+        @Test
+        void firmwareWritesAreFlushedBeforeTheCallReturnsAndAFailedFlushIsCc() throws Exception {
+            kit.close();
+            BlockDevice dev = BlockDevices.open(DriveOptions.parse("file=" + small
+                    + ",inject-error.0.iotype=flush,inject-error.0.errno=EIO,inject-error.0.after=1"));
+            BlockAio aio = new BlockAio(dev, "test-aio-sync");
+            kit = new GuestKit(List.of(Int13Disk.attach(aio, AtaLocation.piix3(0, 0), null,
+                    DiskGeometry.Policy.PARTITION_TABLE_FIRST, Int13Disk.FirmwareWrites.SYNC)));
+            try {
+                kit.powerOn();
+                long flushes = dev.stats().operations(BlockStats.Kind.FLUSH);
+                extended(0x42, 1, BUF_SEG << 16, 10, 0x80);
+                assertOk();
+                assertEquals(flushes, dev.stats().operations(BlockStats.Kind.FLUSH), "a read does not flush");
+                extended(0x43, 1, BUF_SEG << 16, 10, 0x80);
+                assertOk();
+                assertEquals(flushes + 1, dev.stats().operations(BlockStats.Kind.FLUSH), "the write was flushed");
+                extended(0x43, 1, BUF_SEG << 16, 11, 0x80);
+                assertFail(0xCC);   // the second flush fails (injected EIO)
+                extended(0x43, 1, BUF_SEG << 16, 12, 0x80);
+                assertFail(0xCC);   // flush errors are sticky: never reported as durable again
+            } finally {
+                aio.close();
+                dev.close();
+            }
+        }
+
+        @Test
+        void firmwareWritesCacheLeavesTheWriteInTheCache() throws Exception {
+            kit.close();
+            BlockDevice dev = BlockDevices.open(DriveOptions.parse("file=" + small
+                    + ",inject-error.0.iotype=flush,inject-error.0.errno=EIO"));
+            BlockAio aio = new BlockAio(dev, "test-aio-cache");
+            kit = new GuestKit(List.of(Int13Disk.attach(aio, AtaLocation.piix3(0, 0), null,
+                    DiskGeometry.Policy.PARTITION_TABLE_FIRST, Int13Disk.FirmwareWrites.CACHE)));
+            try {
+                kit.powerOn();
+                extended(0x43, 1, BUF_SEG << 16, 10, 0x80);
+                assertOk();
+                assertEquals(0, dev.stats().operations(BlockStats.Kind.FLUSH));
             } finally {
                 aio.close();
                 dev.close();

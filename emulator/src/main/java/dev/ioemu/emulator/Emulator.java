@@ -127,7 +127,7 @@ public final class Emulator {
     private void runSoftCpu(PciIdeWiring ideWiring) throws UsageException {
         SoftPc pc;
         try {
-            pc = SoftPc.build(machine, ideWiring.controller(), config.platform(),
+            pc = SoftPc.build(machine, ideWiring, config.platform(),
                     config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000), err);
         } catch (UsageException | RuntimeException e) {
             machine.shutdown();

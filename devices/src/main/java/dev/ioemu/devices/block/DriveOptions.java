@@ -38,7 +38,7 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
 
     /** -drive keys the IDE/INT 13h front end consumes; the block layer ignores them. */
     public static final Set<String> FRONTEND_KEYS = Set.of("if", "index", "id", "media", "werror", "rerror", "bus",
-            "unit", "serial", "model", "ver", "wwn", "cyls", "heads", "secs", "trans", "share-rw");
+            "unit", "serial", "model", "ver", "wwn", "cyls", "heads", "secs", "trans", "share-rw", "firmware-writes");
 
     /**
      * Prefix of the keys of a blkdebug node over the image ({@link BlkDebug}):

@@ -25,6 +25,7 @@ import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.machine.MachineComponent;
 import dev.ioemu.emulator.machine.PcMachine;
 import dev.ioemu.emulator.machine.PcPlatformWiring;
+import dev.ioemu.emulator.machine.PciIdeWiring;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -78,7 +79,7 @@ public final class SoftPc {
      * @param rtcBaseSeconds the guest's wall time at start (from {@code -rtc}), for INT 1Ah
      * @throws UsageException when a -bios file or a console file cannot be opened
      */
-    public static SoftPc build(PcMachine machine, PiixIde ide, PlatformOptions options, long rtcBaseSeconds,
+    public static SoftPc build(PcMachine machine, PciIdeWiring ideWiring, PlatformOptions options, long rtcBaseSeconds,
                                PrintStream err) throws UsageException {
         AddressSpace space = machine.addressSpace();
         CpuMemory memory = new CpuMemory(new AddressSpaceBus(space));
@@ -115,7 +116,7 @@ public final class SoftPc {
             if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
                 startStdinReader(engineRef, com1, keyboard);
             }
-            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ide), bootDrive(options),
+            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring), bootDrive(options),
                     com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
                     new dev.ioemu.bios.A20Gate() {
                         @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
@@ -180,13 +181,14 @@ public final class SoftPc {
     }
 
     /** Hard disks in IDE index order (80h, 81h, …), each on its drive's own request queue. */
-    private static List<BiosDrive> disks(PiixIde ide) {
+    private static List<BiosDrive> disks(PciIdeWiring wiring) {
+        PiixIde ide = wiring.controller();
         List<BiosDrive> disks = new ArrayList<>();
         for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
             IdeDevice d = ide.drive(i);
             if (d != null && d.kind() == IdeDriveKind.DISK && d.requestQueue() != null) {
                 disks.add(Int13Disk.attach(d.requestQueue(), AtaLocation.piix3(i / 2, i % 2), null,
-                        DiskGeometry.Policy.PARTITION_TABLE_FIRST));
+                        DiskGeometry.Policy.PARTITION_TABLE_FIRST, wiring.firmwareWrites(i)));
             }
         }
         return disks;

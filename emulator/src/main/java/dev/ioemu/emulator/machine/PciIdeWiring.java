@@ -1,5 +1,6 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.bios.Int13Disk;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
@@ -47,6 +48,8 @@ public final class PciIdeWiring implements MachineComponent {
 
     private final PiixIde ide;
     private final List<Attached> drives;
+    /** {@code -drive firmware-writes=} by IDE index (absent: the default, sync). */
+    private final Map<Integer, Int13Disk.FirmwareWrites> firmwareWrites = new HashMap<>();
 
     private PciIdeWiring(PiixIde ide, List<Attached> drives) {
         this.ide = ide;
@@ -56,6 +59,11 @@ public final class PciIdeWiring implements MachineComponent {
     @Override
     public String name() {
         return "pci-ide";
+    }
+
+    /** How INT 13h writes to the drive at IDE index {@code index} are completed (issue 11). */
+    public Int13Disk.FirmwareWrites firmwareWrites(int index) {
+        return firmwareWrites.getOrDefault(index, Int13Disk.FirmwareWrites.SYNC);
     }
 
     /** The PIIX3 IDE function, e.g. to find a drive by IDE index ({@link PiixIde#drive}). */
@@ -78,8 +86,9 @@ public final class PciIdeWiring implements MachineComponent {
                 machine.irq(IRQ_SECONDARY), machine.runState());
         host.attach(DEVFN_IDE, ide);
         List<Attached> opened = new ArrayList<>();
+        List<Map<String, String>> placed = new ArrayList<>(java.util.Collections.nCopies(PiixIde.MAX_DRIVES, null));
         try {
-            placeDrives(config, ide, opened);
+            placeDrives(config, ide, opened, placed);
         } catch (UsageException | RuntimeException e) {
             for (Attached a : opened) {
                 a.block().close();
@@ -88,11 +97,32 @@ public final class PciIdeWiring implements MachineComponent {
             throw e;
         }
         PciIdeWiring wiring = new PciIdeWiring(ide, opened);
+        for (DriveSpec d : config.drives()) {
+            String fw = d.options().get("firmware-writes");
+            if (fw != null) {
+                try {
+                    Int13Disk.FirmwareWrites.parse(fw);
+                } catch (IllegalArgumentException e) {
+                    for (Attached a : opened) {
+                        a.block().close();
+                    }
+                    ide.close();
+                    throw new UsageException(d.source() + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
+            String fw = placed.get(i) == null ? null : placed.get(i).get("firmware-writes");
+            if (fw != null) {
+                wiring.firmwareWrites.put(i, Int13Disk.FirmwareWrites.parse(fw));
+            }
+        }
         machine.addComponent(wiring);
         return wiring;
     }
 
-    private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened) throws UsageException {
+    private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened,
+                                    List<Map<String, String>> placed) throws UsageException {
         String[] taken = new String[4];
         Map<String, DriveSpec> byId = new HashMap<>();
         List<DriveSpec> legacy = new ArrayList<>();
@@ -118,6 +148,7 @@ public final class PciIdeWiring implements MachineComponent {
             Map<String, String> g = config.ideGlobals().getOrDefault(
                     kind == IdeDriveKind.CDROM ? "ide-cd" : "ide-hd", Map.of());
             String device = "ide" + index / 2 + (kind == IdeDriveKind.CDROM ? "-cd" : "-hd") + index % 2;
+            placed.set(index, d.options());
             attachOne(ide, opened, d, kind, index / 2, index % 2, g.get("model"), g.get("serial"), g.get("ver"),
                     d.id() != null ? d.id() : device);
         }
@@ -133,6 +164,7 @@ public final class PciIdeWiring implements MachineComponent {
             taken[index] = dev.source();
             DriveSpec d = dev.drive() == null ? null : byId.get(dev.drive());
             IdeDriveKind kind = dev.kind() == IdeDeviceSpec.Kind.CD ? IdeDriveKind.CDROM : IdeDriveKind.DISK;
+            placed.set(index, d == null ? null : d.options());
             attachOne(ide, opened, d, kind, index / 2, index % 2, dev.model(), dev.serial(), dev.version(),
                     dev.drive() != null ? dev.drive() : "ide" + index / 2 + "-cd" + index % 2);
         }

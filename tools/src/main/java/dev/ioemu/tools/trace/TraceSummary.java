@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * {@code ioemu-trace summary FILE}: reads an ioemu trace log (QEMU's "log" backend lines,
  * {@code PID@SEC.USEC:event fields}) and tells the seed's story: which path — INT 13h, IDE PIO,
  * IDE DMA — wrote which sectors, and whether each write reached a successful flush, by the guest
- * or by the host when the VM ended. Also counts BIOS calls by interrupt and function.
+ * by the BIOS before an INT 13h call returned (firmware-writes=sync), or by the host when the VM ended. Also counts BIOS calls by interrupt and function.
  */
 public final class TraceSummary {
     private static final Pattern LINE = Pattern.compile("^\\d+@(\\d+)\\.(\\d{6}):(\\S+) ?(.*)$");
@@ -26,6 +26,7 @@ public final class TraceSummary {
     private static final Pattern IDE_PIO = Pattern.compile("bus (\\d+) unit (\\d+) sector (\\d+) nsectors (\\d+)");
     private static final Pattern IDE_DMA = Pattern.compile("bus (\\d+) ret (-?\\d+) sector (\\d+) nsectors (\\d+) write (\\d)");
     private static final Pattern BLK_FLUSH = Pattern.compile("image (\\S+) mode (\\S+) ret (-?\\d+) lat_ns (\\d+)");
+    private static final Pattern INT13_SYNC = Pattern.compile("lba (\\d+) bytes \\d+ synced (\\d) ret");
     private static final Pattern BIOS_CALL = Pattern.compile("int 0x(\\p{XDigit}+) ax 0x(\\p{XDigit}{2})");
 
     /** One write the guest made, and what became of it. */
@@ -61,6 +62,7 @@ public final class TraceSummary {
         Map<String, Integer> events = new TreeMap<>();
         boolean vmStopped = false;
         boolean guestFlushSeen = false;
+        Map<Long, Long> syncedLba = new java.util.HashMap<>();   // int13_sync not yet matched to its call
         int flushes = 0;
         int failedFlushes = 0;
         long first = -1;
@@ -85,9 +87,15 @@ public final class TraceSummary {
                         int ah = Integer.parseInt(f.group(2), 16);
                         long done = Long.parseLong(f.group(6));
                         if ((ah == 0x03 || ah == 0x43) && done > 0) {
-                            pending.add(writes.size());
-                            writes.add(new Write(micros, "INT 13h AH=" + hex2(ah), "drive " + f.group(1) + "h",
-                                    Long.parseLong(f.group(3)), done, null, 0));
+                            long lba = Long.parseLong(f.group(3));
+                            Long synced = syncedLba.remove(lba);
+                            if (synced == null) {
+                                pending.add(writes.size());
+                            }
+                            writes.add(new Write(synced != null ? synced : micros, "INT 13h AH=" + hex2(ah),
+                                    "drive " + f.group(1) + "h", lba, done,
+                                    synced != null ? "the BIOS, before INT 13h returned" : null,
+                                    synced != null ? synced : 0));
                         }
                     }
                 }
@@ -106,6 +114,12 @@ public final class TraceSummary {
                     }
                 }
                 case "ide_flush" -> guestFlushSeen = true;
+                case "int13_sync" -> {
+                    // The BIOS's flush of one INT 13h write, logged before that call's int13_disk_op.
+                    if ((f = INT13_SYNC.matcher(fields)).find() && f.group(2).equals("1")) {
+                        syncedLba.put(Long.parseLong(f.group(1)), micros);
+                    }
+                }
                 case "vm_state_change" -> vmStopped |= fields.startsWith("running 0");
                 case "blk_flush" -> {
                     if ((f = BLK_FLUSH.matcher(fields)).find()) {
@@ -142,6 +156,7 @@ public final class TraceSummary {
         for (Write w : writes) {
             String range = w.count == 1 ? "LBA " + w.lba : "LBA " + w.lba + "-" + (w.lba + w.count - 1);
             String fate = w.flushedBy == null ? "NOT FLUSHED"
+                    : w.flushMicros == w.micros ? "flushed by " + w.flushedBy
                     : String.format("flushed by %s after %.3f ms", w.flushedBy, (w.flushMicros - w.micros) / 1000.0);
             out.printf("  %+10.3f ms  %-14s %-10s %-16s %s%n", (w.micros - first) / 1000.0, w.path, w.drive, range, fate);
             totals.computeIfAbsent(w.path, k -> new long[2])[0] += w.count;
