@@ -93,4 +93,19 @@ class PciIdeWiringTest {
                 () -> machine("-drive file=" + dir.resolve("missing.img") + ",if=ide"));
         assertTrue(e.getMessage().startsWith("-drive file=" + dir.resolve("missing.img") + ",if=ide: "), e.getMessage());
     }
+
+    /** Issue 11: firmware-writes is a -drive option per IDE position, sync unless said otherwise. */
+    @Test
+    void firmwareWritesIsPerDriveAndCheckedAtStart() throws Exception {
+        VmConfig config = CommandLine.parse(("-drive file=" + image("c") + ",if=ide,index=0 -drive file=" + image("d")
+                + ",if=ide,index=2,firmware-writes=cache").split(" "));
+        PcMachine m2 = new PcMachine(config.ramSize(), false);
+        PciIdeWiring w2 = PciIdeWiring.attach(m2, config);
+        assertEquals(dev.ioemu.bios.Int13Disk.FirmwareWrites.SYNC, w2.firmwareWrites(0));
+        assertEquals(dev.ioemu.bios.Int13Disk.FirmwareWrites.CACHE, w2.firmwareWrites(2));
+        m2.shutdown();
+        UsageException e = assertThrows(UsageException.class,
+                () -> machine("-drive file=" + image("e") + ",if=ide,firmware-writes=later"));
+        assertTrue(e.getMessage().endsWith("firmware-writes=later (expected: sync or cache)"), e.getMessage());
+    }
 }
