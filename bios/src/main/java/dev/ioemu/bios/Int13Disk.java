@@ -75,6 +75,9 @@ public final class Int13Disk implements BiosDrive {
                     g.physical().sectors(), g.logical().cylinders(), g.logical().heads(), g.logical().sectors(),
                     g.translation());
         }
+        if (TraceEvent.INT13_DRIVE.enabled) {
+            Trace.emit(TraceEvent.INT13_DRIVE, queue.device().name(), firmwareWrites.name().toLowerCase());
+        }
         return new Int13Disk(queue, location, g, firmwareWrites);
     }
 

@@ -77,6 +77,7 @@ public enum TraceEvent {
     INT13_GUEST_ERROR("int13_guest_error", "dl 0x%02x ah 0x%02x status 0x%02x %s"),
     INT13_IO_ERROR("int13_io_error", "dl 0x%02x op %s lba %d errno %d status 0x%02x"),
     INT13_GEOMETRY("int13_geometry", "image %s pchs %d/%d/%d lchs %d/%d/%d translation %s"),
+    INT13_DRIVE("int13_drive", "image %s firmware_writes %s"),
     INT13_SYNC("int13_sync", "image %s lba %d bytes %d synced %d ret %d lat_ns %d"),
 
     // ---- ISA platform chips (devices.isa) ----

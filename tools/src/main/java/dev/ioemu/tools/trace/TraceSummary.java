@@ -62,7 +62,8 @@ public final class TraceSummary {
         Map<String, Integer> events = new TreeMap<>();
         boolean vmStopped = false;
         boolean guestFlushSeen = false;
-        Map<Long, Long> syncedLba = new java.util.HashMap<>();   // int13_sync not yet matched to its call
+        Map<Long, Long> syncedLba = new java.util.HashMap<>();
+        List<String> cachedFirmwareWrites = new ArrayList<>();   // int13_sync not yet matched to its call
         int flushes = 0;
         int failedFlushes = 0;
         long first = -1;
@@ -114,6 +115,12 @@ public final class TraceSummary {
                     }
                 }
                 case "ide_flush" -> guestFlushSeen = true;
+                case "int13_drive" -> {
+                    int at = fields.indexOf(" firmware_writes cache");
+                    if (at > 0 && fields.startsWith("image ")) {
+                        cachedFirmwareWrites.add(fields.substring("image ".length(), at));
+                    }
+                }
                 case "int13_sync" -> {
                     // The BIOS's flush of one INT 13h write, logged before that call's int13_disk_op.
                     if ((f = INT13_SYNC.matcher(fields)).find() && f.group(2).equals("1")) {
@@ -164,6 +171,16 @@ public final class TraceSummary {
         }
         totals.forEach((path, t) -> out.printf("  total %-14s %d sectors in %d requests%n", path, t[0], t[1]));
         out.printf("flushes: %d (%d failed)%n", flushes, failedFlushes);
+        long firmware = writes.stream().filter(w -> w.path.startsWith("INT 13h")).count();
+        long durable = writes.stream().filter(w -> w.path.startsWith("INT 13h") && w.flushedBy != null
+                && !w.flushedBy.startsWith("host")).count();
+        if (firmware > 0) {
+            out.printf("firmware writes: %d, durable before the guest went on: %d%n", firmware, durable);
+        }
+        for (String image : cachedFirmwareWrites) {
+            out.printf("warning: %s has firmware-writes=cache: INT 13h writes stay in the host page cache until"
+                    + " someone flushes, invisible to a reader below it (the 2007 story)%n", image);
+        }
         if (!biosCalls.isEmpty()) {
             out.println("BIOS calls:");
             biosCalls.forEach((k, v) -> out.printf("  %-20s %d%n", k, v));

@@ -47,7 +47,17 @@ class TraceSummaryTest {
                 "1@5.001000:vm_state_change running 0 reason guest-shutdown",
                 "1@5.001500:blk_flush image d.img mode writeback ret 0 lat_ns 10");
         assertTrue(s.contains("flushes: 2 (1 failed)"), s);
+        assertTrue(s.contains("firmware writes: 1, durable before the guest went on: 0"), s);
         assertTrue(s.matches("(?s).*LBA 40-41 +flushed by host, at VM exit after 1\\.500 ms\n.*"), s);
+    }
+
+    @Test
+    void cachedFirmwareWritesAreWarnedAbout() {
+        String s = summary(
+                "1@5.000000:int13_drive image a.img firmware_writes sync",
+                "1@5.000000:int13_drive image b.img firmware_writes cache");
+        assertTrue(s.contains("warning: b.img has firmware-writes=cache"), s);
+        assertTrue(!s.contains("warning: a.img"), s);
     }
 
     @Test
