@@ -40,7 +40,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * counts as parked for {@link InFlightIo}. The rule state is guarded by {@link #lock}, never held
  * during I/O or while suspended.
  */
-public final class BlkDebug implements BlockDevice {
+public final class BlkDebug extends ForwardingBlockDevice {
     /** Filename protocol prefix. */
     public static final String PROTOCOL = "blkdebug:";
 
@@ -73,7 +73,6 @@ public final class BlkDebug implements BlockDevice {
         }
     }
 
-    private final BlockDevice inner;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     /** Per event, newest first (QEMU's QLIST_INSERT_HEAD). Guarded by lock. */
@@ -88,7 +87,7 @@ public final class BlkDebug implements BlockDevice {
 
     /** Takes ownership of {@code inner}: closing this closes it. */
     public BlkDebug(BlockDevice inner, BlkDebugConfig config) {
-        this.inner = inner;
+        super(inner);
         for (BlkDebugConfig.InjectError r : config.injectErrors()) {
             add(new Rule(r.event(), r.state(), r, -1, null));
         }
@@ -99,11 +98,6 @@ public final class BlkDebug implements BlockDevice {
 
     private void add(Rule r) {
         rules.computeIfAbsent(r.event, e -> new LinkedList<>()).addFirst(r);
-    }
-
-    /** The decorated device. */
-    public BlockDevice inner() {
-        return inner;
     }
 
     /** The blkdebug node in a chain of decorators, or null. */
@@ -390,56 +384,6 @@ public final class BlkDebug implements BlockDevice {
             }
         }
         return r;
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public long size() {
-        return inner.size();
-    }
-
-    @Override
-    public BlockStatus blockStatus(long offset, long length) {
-        return inner.blockStatus(offset, length);
-    }
-
-    @Override
-    public long allocatedSize() {
-        return inner.allocatedSize();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return inner.isReadOnly();
-    }
-
-    @Override
-    public CacheMode cacheMode() {
-        return inner.cacheMode();
-    }
-
-    @Override
-    public int requestAlignment() {
-        return inner.requestAlignment();
-    }
-
-    @Override
-    public boolean isWriteCacheEnabled() {
-        return inner.isWriteCacheEnabled();
-    }
-
-    @Override
-    public void setWriteCacheEnabled(boolean enabled) {
-        inner.setWriteCacheEnabled(enabled);
-    }
-
-    @Override
-    public BlockStats stats() {
-        return inner.stats();
     }
 
     /** Resumes every suspended request (QEMU's close drains them), then closes the image. */

@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread safety: any thread, as the inner device.
  */
-public final class FaultInjection implements BlockDevice {
+public final class FaultInjection extends ForwardingBlockDevice {
     /** Prefix of the drive option keys this class reads. */
     public static final String OPTION_PREFIX = "inject-error.";
 
@@ -187,22 +187,16 @@ public final class FaultInjection implements BlockDevice {
         }
     }
 
-    private final BlockDevice inner;
     private final List<RuleState> rules = new ArrayList<>();
     private final Map<IoType, Pause> pauses = new ConcurrentHashMap<>();
     private final AtomicLong injected = new AtomicLong();
 
     /** Takes ownership of {@code inner}: closing this closes it. */
     public FaultInjection(BlockDevice inner, List<Rule> rules) {
-        this.inner = inner;
+        super(inner);
         for (Rule r : rules) {
             this.rules.add(new RuleState(r));
         }
-    }
-
-    /** The decorated device. */
-    public BlockDevice inner() {
-        return inner;
     }
 
     /** Errors injected so far. */
@@ -276,60 +270,5 @@ public final class FaultInjection implements BlockDevice {
     public int writeZeroes(long offset, long length) {
         int r = intercept(IoType.WRITE_ZEROES, offset, length);
         return r < 0 ? r : inner.writeZeroes(offset, length);
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public long size() {
-        return inner.size();
-    }
-
-    @Override
-    public BlockStatus blockStatus(long offset, long length) {
-        return inner.blockStatus(offset, length);
-    }
-
-    @Override
-    public long allocatedSize() {
-        return inner.allocatedSize();
-    }
-
-    @Override
-    public boolean isReadOnly() {
-        return inner.isReadOnly();
-    }
-
-    @Override
-    public CacheMode cacheMode() {
-        return inner.cacheMode();
-    }
-
-    @Override
-    public int requestAlignment() {
-        return inner.requestAlignment();
-    }
-
-    @Override
-    public boolean isWriteCacheEnabled() {
-        return inner.isWriteCacheEnabled();
-    }
-
-    @Override
-    public void setWriteCacheEnabled(boolean enabled) {
-        inner.setWriteCacheEnabled(enabled);
-    }
-
-    @Override
-    public BlockStats stats() {
-        return inner.stats();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }

@@ -47,6 +47,9 @@ import java.util.function.IntConsumer;
  * queues, the serial and debug consoles, isa-debug-exit, and the A20 gate.
  */
 public final class SoftPc {
+    /** INT 19h's drive for {@code -boot c}; floppy and CD-ROM boot are not modelled. */
+    private static final int FIRST_HARD_DISK = 0x80;
+
     private final SoftCpuEngine engine;
     private final List<OutputStream> outputs;
 
@@ -116,7 +119,7 @@ public final class SoftPc {
             if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
                 startStdinReader(engineRef, com1, keyboard);
             }
-            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring), bootDrive(options),
+            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring), FIRST_HARD_DISK,
                     com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
                     new dev.ioemu.bios.A20Gate() {
                         @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
@@ -192,10 +195,6 @@ public final class SoftPc {
             }
         }
         return disks;
-    }
-
-    private static int bootDrive(PlatformOptions options) {
-        return 0x80;   // -boot c; floppies and CD-ROM boot are not modelled
     }
 
     private static InstantSource rtc(long baseSeconds, PcPlatformWiring platform) {

@@ -48,12 +48,13 @@ public final class PciIdeWiring implements MachineComponent {
 
     private final PiixIde ide;
     private final List<Attached> drives;
-    /** {@code -drive firmware-writes=} by IDE index (absent: the default, sync). */
-    private final Map<Integer, Int13Disk.FirmwareWrites> firmwareWrites = new HashMap<>();
+    /** {@code -drive firmware-writes=} by IDE index. */
+    private final Int13Disk.FirmwareWrites[] firmwareWrites;
 
-    private PciIdeWiring(PiixIde ide, List<Attached> drives) {
+    private PciIdeWiring(PiixIde ide, List<Attached> drives, Int13Disk.FirmwareWrites[] firmwareWrites) {
         this.ide = ide;
         this.drives = drives;
+        this.firmwareWrites = firmwareWrites;
     }
 
     @Override
@@ -63,7 +64,7 @@ public final class PciIdeWiring implements MachineComponent {
 
     /** How INT 13h writes to the drive at IDE index {@code index} are completed (issue 11). */
     public Int13Disk.FirmwareWrites firmwareWrites(int index) {
-        return firmwareWrites.getOrDefault(index, Int13Disk.FirmwareWrites.SYNC);
+        return firmwareWrites[index];
     }
 
     /** The PIIX3 IDE function, e.g. to find a drive by IDE index ({@link PiixIde#drive}). */
@@ -86,9 +87,10 @@ public final class PciIdeWiring implements MachineComponent {
                 machine.irq(IRQ_SECONDARY), machine.runState());
         host.attach(DEVFN_IDE, ide);
         List<Attached> opened = new ArrayList<>();
-        List<Map<String, String>> placed = new ArrayList<>(java.util.Collections.nCopies(PiixIde.MAX_DRIVES, null));
+        Int13Disk.FirmwareWrites[] firmwareWrites = new Int13Disk.FirmwareWrites[PiixIde.MAX_DRIVES];
+        java.util.Arrays.fill(firmwareWrites, Int13Disk.FirmwareWrites.SYNC);
         try {
-            placeDrives(config, ide, opened, placed);
+            placeDrives(config, ide, opened, firmwareWrites);
         } catch (UsageException | RuntimeException e) {
             for (Attached a : opened) {
                 a.block().close();
@@ -96,33 +98,13 @@ public final class PciIdeWiring implements MachineComponent {
             ide.close();
             throw e;
         }
-        PciIdeWiring wiring = new PciIdeWiring(ide, opened);
-        for (DriveSpec d : config.drives()) {
-            String fw = d.options().get("firmware-writes");
-            if (fw != null) {
-                try {
-                    Int13Disk.FirmwareWrites.parse(fw);
-                } catch (IllegalArgumentException e) {
-                    for (Attached a : opened) {
-                        a.block().close();
-                    }
-                    ide.close();
-                    throw new UsageException(d.source() + ": " + e.getMessage(), e);
-                }
-            }
-        }
-        for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
-            String fw = placed.get(i) == null ? null : placed.get(i).get("firmware-writes");
-            if (fw != null) {
-                wiring.firmwareWrites.put(i, Int13Disk.FirmwareWrites.parse(fw));
-            }
-        }
+        PciIdeWiring wiring = new PciIdeWiring(ide, opened, firmwareWrites);
         machine.addComponent(wiring);
         return wiring;
     }
 
     private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened,
-                                    List<Map<String, String>> placed) throws UsageException {
+                                    Int13Disk.FirmwareWrites[] firmwareWrites) throws UsageException {
         String[] taken = new String[4];
         Map<String, DriveSpec> byId = new HashMap<>();
         List<DriveSpec> legacy = new ArrayList<>();
@@ -148,7 +130,7 @@ public final class PciIdeWiring implements MachineComponent {
             Map<String, String> g = config.ideGlobals().getOrDefault(
                     kind == IdeDriveKind.CDROM ? "ide-cd" : "ide-hd", Map.of());
             String device = "ide" + index / 2 + (kind == IdeDriveKind.CDROM ? "-cd" : "-hd") + index % 2;
-            placed.set(index, d.options());
+            firmwareWrites[index] = firmwareWrites(d);
             attachOne(ide, opened, d, kind, index / 2, index % 2, g.get("model"), g.get("serial"), g.get("ver"),
                     d.id() != null ? d.id() : device);
         }
@@ -164,7 +146,7 @@ public final class PciIdeWiring implements MachineComponent {
             taken[index] = dev.source();
             DriveSpec d = dev.drive() == null ? null : byId.get(dev.drive());
             IdeDriveKind kind = dev.kind() == IdeDeviceSpec.Kind.CD ? IdeDriveKind.CDROM : IdeDriveKind.DISK;
-            placed.set(index, d == null ? null : d.options());
+            firmwareWrites[index] = firmwareWrites(d);
             attachOne(ide, opened, d, kind, index / 2, index % 2, dev.model(), dev.serial(), dev.version(),
                     dev.drive() != null ? dev.drive() : "ide" + index / 2 + "-cd" + index % 2);
         }
@@ -177,6 +159,15 @@ public final class PciIdeWiring implements MachineComponent {
             }
         }
         throw new UsageException(source + ": no free IDE unit (expected: at most 4 drives, 2 per bus)");
+    }
+
+    /** {@code firmware-writes=} of a drive (sync when absent or for an empty drive). */
+    private static Int13Disk.FirmwareWrites firmwareWrites(DriveSpec d) throws UsageException {
+        try {
+            return Int13Disk.FirmwareWrites.parse(d == null ? null : d.options().get("firmware-writes"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(d.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Opens {@code d}'s image (none for an empty CD-ROM) and attaches it at (bus, unit). */
