@@ -5,6 +5,7 @@ import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.emulator.chardev.Chardevs;
 import dev.ioemu.emulator.cli.ChardevSpec;
+import dev.ioemu.emulator.cli.IdeDrivePlacement;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
 import dev.ioemu.emulator.engine.SoftCpuEngine;
@@ -81,7 +82,7 @@ public final class Emulator {
         PciIdeWiring ideWiring;
         List<ChardevEndpoint> monitors = new ArrayList<>();
         try {
-            ideWiring = PciIdeWiring.attach(machine, config);
+            ideWiring = IdeDrivePlacement.attach(machine, config);
             try {
                 qtestLog = QtestLog.forOption(config.qtestLog());
             } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.ioemu.emulator.machine;
 
 import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.IoPortBus;
+import dev.ioemu.devices.time.VirtualClock;
 
 import java.util.List;
 
@@ -20,7 +21,10 @@ public interface Machine {
     /** The guest-physical address space: the same map CPUs and every DMA engine see. */
     AddressSpace addressSpace();
 
-    /** QEMU_CLOCK_VIRTUAL, advanced by qtest's clock commands. */
+    /**
+     * QEMU_CLOCK_VIRTUAL: advanced by qtest's clock commands or the software CPU's instruction
+     * count; the same clock the devices' timers are armed on.
+     */
     VirtualClock clock();
 
     /** Devices a qtest client may name, with their GPIO pins. */

@@ -8,6 +8,7 @@ import dev.ioemu.devices.isa.DmaPageRegisters;
 import dev.ioemu.devices.isa.FwCfg;
 import dev.ioemu.devices.isa.I8257Dma;
 import dev.ioemu.devices.isa.PostCodePort;
+import dev.ioemu.devices.time.VirtualClock;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -55,7 +55,7 @@ public final class PcPlatformWiring implements MachineComponent {
     private PcPlatformWiring(PcMachine machine, GpioPins ioapic, long ramSize) {
         this.machine = machine;
         this.ramSize = ramSize;
-        this.clock = new MachineClock(machine.clock());
+        this.clock = machine.clock();
         for (int i = 0; i < isaIrqs.length; i++) {
             IrqLine pin = ioapic.line(i);
             IrqLine pic = pics.input(i);
@@ -159,64 +159,6 @@ public final class PcPlatformWiring implements MachineComponent {
         port92.reset();
         if (com1 != null) {
             com1.reset();
-        }
-    }
-
-    /**
-     * The devices' {@link Clock} over the machine's virtual clock (advanced by qtest). The machine
-     * clock cannot cancel a callback, so each arm carries a generation and a stale one does nothing.
-     */
-    private static final class MachineClock implements Clock {
-        private final VirtualClock clock;
-
-        MachineClock(VirtualClock clock) {
-            this.clock = clock;
-        }
-
-        @Override
-        public long nanos() {
-            return clock.now();
-        }
-
-        @Override
-        public Timer newTimer(String name, Runnable action) {
-            return new Timer() {
-                private long generation;
-                private boolean armed;
-
-                @Override
-                public synchronized void arm(long deadlineNanos) {
-                    long g = ++generation;
-                    armed = true;
-                    clock.schedule(deadlineNanos, () -> fire(g));
-                }
-
-                private void fire(long g) {
-                    synchronized (this) {
-                        if (g != generation || !armed) {
-                            return;
-                        }
-                        armed = false;
-                    }
-                    action.run();
-                }
-
-                @Override
-                public synchronized void cancel() {
-                    generation++;
-                    armed = false;
-                }
-
-                @Override
-                public synchronized boolean armed() {
-                    return armed;
-                }
-
-                @Override
-                public String toString() {
-                    return name;
-                }
-            };
         }
     }
 }

@@ -5,20 +5,15 @@ import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.DriveOptions;
-import dev.ioemu.devices.ide.ErrorPolicy;
 import dev.ioemu.devices.ide.IdeDriveConfig;
 import dev.ioemu.devices.ide.IdeDriveKind;
 import dev.ioemu.devices.ide.PiixIde;
 import dev.ioemu.devices.pci.I440fxHostBridge;
 import dev.ioemu.devices.pci.PciHostBridge;
 import dev.ioemu.devices.pci.Piix3IsaBridge;
-import dev.ioemu.emulator.cli.DriveSpec;
-import dev.ioemu.emulator.cli.IdeDeviceSpec;
-import dev.ioemu.emulator.cli.UsageException;
-import dev.ioemu.emulator.cli.VmConfig;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +21,8 @@ import java.util.Map;
 /**
  * The pc machine's PCI and IDE wiring: the configuration-mechanism-#1 host bridge on
  * 0xCF8-0xCFF with the i440FX (00.0), the PIIX3 ISA bridge (01.0) and the PIIX3 IDE function
- * (01.1) on IOAPIC pins 14/15, and the drives of {@code -drive}/{@code -hdX}/{@code -cdrom}/
- * {@code -device ide-hd|ide-cd}, opened through the block layer.
- *
- * <p>Placement follows QEMU: {@code -drive if=ide} without {@code index=} takes the next free
- * position (0 = primary master … 3 = secondary slave), {@code -cdrom} is index 2, a
- * {@code -device} without {@code bus=}/{@code unit=} takes the first free unit. {@code -global}
- * model/serial/ver defaults apply to disks and CD-ROMs from {@code -drive} too.
+ * (01.1) on IOAPIC pins 14/15, and the configured drives ({@link IdeDriveSetup}, placed by the
+ * front end), opened through the block layer.
  */
 public final class PciIdeWiring implements MachineComponent {
 
@@ -73,12 +63,12 @@ public final class PciIdeWiring implements MachineComponent {
     }
 
     /**
-     * Plugs PCI, IDE and the configured drives into {@code machine}.
+     * Plugs PCI, IDE and {@code drives} into {@code machine}.
      *
-     * @throws UsageException naming the option of a drive that cannot be placed or opened (the
-     *                        drives opened before it are closed again)
+     * @throws MachineSetupException naming the source of a drive that cannot be opened (the
+     *                               drives opened before it are closed again)
      */
-    public static PciIdeWiring attach(PcMachine machine, VmConfig config) throws UsageException {
+    public static PciIdeWiring attach(PcMachine machine, List<IdeDriveSetup> drives) throws MachineSetupException {
         PciHostBridge host = new PciHostBridge();
         machine.ioBus().map(PCI_CONFIG_PORT, 8, host);
         host.attach(DEVFN_HOST_BRIDGE, new I440fxHostBridge());
@@ -88,10 +78,13 @@ public final class PciIdeWiring implements MachineComponent {
         host.attach(DEVFN_IDE, ide);
         List<Attached> opened = new ArrayList<>();
         Int13Disk.FirmwareWrites[] firmwareWrites = new Int13Disk.FirmwareWrites[PiixIde.MAX_DRIVES];
-        java.util.Arrays.fill(firmwareWrites, Int13Disk.FirmwareWrites.SYNC);
+        Arrays.fill(firmwareWrites, Int13Disk.FirmwareWrites.SYNC);
         try {
-            placeDrives(config, ide, opened, firmwareWrites);
-        } catch (UsageException | RuntimeException e) {
+            for (IdeDriveSetup d : drives) {
+                firmwareWrites[d.index()] = d.firmwareWrites();
+                attachOne(ide, opened, d);
+            }
+        } catch (MachineSetupException | RuntimeException e) {
             for (Attached a : opened) {
                 a.block().close();
             }
@@ -103,97 +96,33 @@ public final class PciIdeWiring implements MachineComponent {
         return wiring;
     }
 
-    private static void placeDrives(VmConfig config, PiixIde ide, List<Attached> opened,
-                                    Int13Disk.FirmwareWrites[] firmwareWrites) throws UsageException {
-        String[] taken = new String[4];
-        Map<String, DriveSpec> byId = new HashMap<>();
-        List<DriveSpec> legacy = new ArrayList<>();
-        for (DriveSpec d : config.drives()) {
-            if (d.iface() == DriveSpec.Interface.NONE) {
-                byId.put(d.id(), d);
-            } else {
-                legacy.add(d);
-                if (d.index() >= 0) {
-                    taken[d.index()] = d.source();
-                }
-            }
-        }
-        for (IdeDeviceSpec dev : config.ideDevices()) {
-            if (dev.bus() >= 0 && dev.unit() >= 0) {
-                taken[dev.bus() * 2 + dev.unit()] = dev.source();
-            }
-        }
-        for (DriveSpec d : legacy) {
-            int index = d.index() >= 0 ? d.index() : firstFree(taken, 0, 4, d.source());
-            taken[index] = d.source();
-            IdeDriveKind kind = d.media() == DriveSpec.Media.CDROM ? IdeDriveKind.CDROM : IdeDriveKind.DISK;
-            Map<String, String> g = config.ideGlobals().getOrDefault(
-                    kind == IdeDriveKind.CDROM ? "ide-cd" : "ide-hd", Map.of());
-            String device = "ide" + index / 2 + (kind == IdeDriveKind.CDROM ? "-cd" : "-hd") + index % 2;
-            firmwareWrites[index] = firmwareWrites(d);
-            attachOne(ide, opened, d, kind, index / 2, index % 2, g.get("model"), g.get("serial"), g.get("ver"),
-                    d.id() != null ? d.id() : device);
-        }
-        for (IdeDeviceSpec dev : config.ideDevices()) {
-            int index;
-            if (dev.bus() >= 0 && dev.unit() >= 0) {
-                index = dev.bus() * 2 + dev.unit();
-            } else if (dev.bus() >= 0) {
-                index = firstFree(taken, dev.bus() * 2, dev.bus() * 2 + 2, dev.source());
-            } else {
-                index = firstFree(taken, 0, 4, dev.source());
-            }
-            taken[index] = dev.source();
-            DriveSpec d = dev.drive() == null ? null : byId.get(dev.drive());
-            IdeDriveKind kind = dev.kind() == IdeDeviceSpec.Kind.CD ? IdeDriveKind.CDROM : IdeDriveKind.DISK;
-            firmwareWrites[index] = firmwareWrites(d);
-            attachOne(ide, opened, d, kind, index / 2, index % 2, dev.model(), dev.serial(), dev.version(),
-                    dev.drive() != null ? dev.drive() : "ide" + index / 2 + "-cd" + index % 2);
-        }
-    }
-
-    private static int firstFree(String[] taken, int from, int to, String source) throws UsageException {
-        for (int i = from; i < to; i++) {
-            if (taken[i] == null) {
-                return i;
-            }
-        }
-        throw new UsageException(source + ": no free IDE unit (expected: at most 4 drives, 2 per bus)");
-    }
-
-    /** {@code firmware-writes=} of a drive (sync when absent or for an empty drive). */
-    private static Int13Disk.FirmwareWrites firmwareWrites(DriveSpec d) throws UsageException {
-        try {
-            return Int13Disk.FirmwareWrites.parse(d == null ? null : d.options().get("firmware-writes"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(d.source() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Opens {@code d}'s image (none for an empty CD-ROM) and attaches it at (bus, unit). */
-    private static void attachOne(PiixIde ide, List<Attached> opened, DriveSpec d, IdeDriveKind kind, int bus,
-                                  int unit, String model, String serial, String version, String device)
-            throws UsageException {
+    /** Opens {@code d}'s image (none for an empty CD-ROM) and attaches it at its position. */
+    private static void attachOne(PiixIde ide, List<Attached> opened, IdeDriveSetup d) throws MachineSetupException {
         BlockDevice block = null;
-        String source = d != null ? d.source() : "ide" + bus + " unit " + unit;
-        if (d != null && d.file() != null) {
+        if (d.blockOptions() != null) {
             try {
-                Map<String, String> options = new LinkedHashMap<>(d.options());
-                if (kind == IdeDriveKind.CDROM) {
+                Map<String, String> options = new LinkedHashMap<>(d.blockOptions());
+                if (d.kind() == IdeDriveKind.CDROM) {
                     options.putIfAbsent("readonly", "on");
                 }
                 block = BlockDevices.open(DriveOptions.fromMap(options));
             } catch (IllegalArgumentException | BlockOpenException e) {
-                throw new UsageException(source + ": " + e.getMessage(), e);
+                throw new MachineSetupException(d.source() + ": " + e.getMessage(), e);
             }
         }
-        ErrorPolicy rerror = ErrorPolicy.parse(d != null ? d.rerror() : "report");
-        ErrorPolicy werror = ErrorPolicy.parse(d != null ? d.werror() : "enospc");
-        ide.attach(bus, unit, new IdeDriveConfig(block, kind, model, serial, version, rerror, werror, null));
+        try {
+            ide.attach(d.bus(), d.unit(), new IdeDriveConfig(block, d.kind(), d.model(), d.serial(), d.version(),
+                    d.rerror(), d.werror(), null));
+        } catch (IllegalArgumentException e) {
+            if (block != null) {
+                block.close();
+            }
+            throw new MachineSetupException(d.source() + ": " + e.getMessage(), e);
+        }
         if (block != null) {
-            String format = d.options().getOrDefault("format", "raw");
-            opened.add(new Attached(new BlockInfo(device, "/machine/unattached/ide" + bus + "-" + unit,
-                    kind == IdeDriveKind.CDROM, block.name(), block.isReadOnly(), format, block.cacheMode(),
+            String format = d.blockOptions().getOrDefault("format", "raw");
+            opened.add(new Attached(new BlockInfo(d.deviceName(), "/machine/unattached/ide" + d.bus() + "-" + d.unit(),
+                    d.kind() == IdeDriveKind.CDROM, block.name(), block.isReadOnly(), format, block.cacheMode(),
                     block.size(), block.stats(), block), block));
         }
     }

@@ -549,11 +549,11 @@ public final class QtestServer {
         long now;
         if (w.count() > 1) {
             long ns = QtestNumbers.i64(w.word(1), "NS");
-            long target = machine.clock().now() + ns;
+            long target = machine.clock().nanos() + ns;
             now = machine.clock().advanceTo(target);
         } else {
             long deadline = machine.clock().nextDeadline();
-            now = deadline < 0 ? machine.clock().now() : machine.clock().advanceTo(deadline);
+            now = deadline < 0 ? machine.clock().nanos() : machine.clock().advanceTo(deadline);
         }
         drainAndReportIrqs();
         return "OK " + now;

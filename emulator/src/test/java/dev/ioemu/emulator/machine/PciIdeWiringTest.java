@@ -1,14 +1,22 @@
 package dev.ioemu.emulator.machine;
 
 import dev.ioemu.emulator.cli.CommandLine;
+import dev.ioemu.emulator.cli.IdeDrivePlacement;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
+import dev.ioemu.bios.Int13Disk;
+import dev.ioemu.devices.ide.ErrorPolicy;
+import dev.ioemu.devices.ide.IdeDriveKind;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,7 +40,7 @@ class PciIdeWiringTest {
     private PcMachine machine(String commandLine) throws Exception {
         VmConfig config = CommandLine.parse(commandLine.split(" "));
         PcMachine m = new PcMachine(config.ramSize(), config.startPaused());
-        PciIdeWiring.attach(m, config);
+        IdeDrivePlacement.attach(m, config);
         return m;
     }
 
@@ -100,12 +108,41 @@ class PciIdeWiringTest {
         VmConfig config = CommandLine.parse(("-drive file=" + image("c") + ",if=ide,index=0 -drive file=" + image("d")
                 + ",if=ide,index=2,firmware-writes=cache").split(" "));
         PcMachine m2 = new PcMachine(config.ramSize(), false);
-        PciIdeWiring w2 = PciIdeWiring.attach(m2, config);
+        PciIdeWiring w2 = IdeDrivePlacement.attach(m2, config);
         assertEquals(dev.ioemu.bios.Int13Disk.FirmwareWrites.SYNC, w2.firmwareWrites(0));
         assertEquals(dev.ioemu.bios.Int13Disk.FirmwareWrites.CACHE, w2.firmwareWrites(2));
         m2.shutdown();
         UsageException e = assertThrows(UsageException.class,
                 () -> machine("-drive file=" + image("e") + ",if=ide,firmware-writes=later"));
         assertTrue(e.getMessage().endsWith("firmware-writes=later (expected: sync or cache)"), e.getMessage());
+    }
+
+    /** The machine takes its own config values: an image that cannot be opened is named by its source. */
+    @Test
+    void anUnopenableImageIsRefusedNamingItsSource() throws Exception {
+        PcMachine m = new PcMachine(16L << 20, false);
+        IdeDriveSetup missing = new IdeDriveSetup(0, IdeDriveKind.DISK, Map.of("file", dir.resolve("absent").toString()),
+                null, null, null, ErrorPolicy.REPORT, ErrorPolicy.ENOSPC, Int13Disk.FirmwareWrites.SYNC, "ide0-hd0",
+                "-hda absent");
+        MachineSetupException e = assertThrows(MachineSetupException.class, () -> PciIdeWiring.attach(m, List.of(missing)));
+        assertTrue(e.getMessage().startsWith("-hda absent: "), e.getMessage());
+        m.shutdown();
+    }
+
+    /** Machine wiring reads its own config values, never the command line's types. */
+    @Test
+    void machineSourcesNeverImportTheCommandLine() throws Exception {
+        Path sources = Path.of("src/main/java/dev/ioemu/emulator/machine");
+        Assumptions.assumeTrue(Files.isDirectory(sources), "skipped: machine sources not found from " + Path.of("").toAbsolutePath());
+        try (Stream<Path> files = Files.list(sources)) {
+            List<String> offenders = files.filter(f -> {
+                try {
+                    return Files.readString(f).contains("dev.ioemu.emulator.cli");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).map(f -> f.getFileName().toString()).sorted().toList();
+            assertEquals(List.of(), offenders);
+        }
     }
 }

@@ -192,8 +192,8 @@ class QtestServerTest {
         @Test
         void clockStepRunsExpiredTimersInOrderAndDrains() {
             List<String> ran = new ArrayList<>();
-            machine.clock().schedule(300, () -> ran.add("b"));
-            machine.clock().schedule(100, () -> ran.add("a"));
+            machine.clock().newTimer("b", () -> ran.add("b")).arm(300);
+            machine.clock().newTimer("a", () -> ran.add("a")).arm(100);
             assertEquals("OK 50", reply("clock_step 50"));
             assertEquals(List.of(), ran);
             assertEquals("OK 100", reply("clock_step"));   // to the next deadline

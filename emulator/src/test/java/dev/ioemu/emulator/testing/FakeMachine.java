@@ -9,7 +9,7 @@ import dev.ioemu.emulator.machine.Machine;
 import dev.ioemu.emulator.machine.PcMemoryMap;
 import dev.ioemu.emulator.machine.QomDevice;
 import dev.ioemu.emulator.machine.RunStateControl;
-import dev.ioemu.emulator.machine.VirtualClock;
+import dev.ioemu.devices.time.VirtualClock;
 
 import java.util.ArrayList;
 import java.util.List;
