@@ -180,7 +180,7 @@ public final class Emulator {
 
     private ChardevEndpoint open(String option, ChardevSpec spec) throws UsageException {
         try {
-            ChardevEndpoint ep = Chardevs.open(spec);
+            ChardevEndpoint ep = Chardevs.backend(spec).open();
             synchronized (endpoints) {
                 endpoints.add(ep);
             }

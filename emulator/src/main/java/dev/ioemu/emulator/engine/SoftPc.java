@@ -14,12 +14,14 @@ import dev.ioemu.cpu.CpuModel;
 import dev.ioemu.cpu.MemoryBus;
 import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.RamBlock;
+import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.devices.ide.IdeDevice;
 import dev.ioemu.devices.ide.IdeDriveKind;
 import dev.ioemu.devices.ide.PiixIde;
 import dev.ioemu.devices.isa.I8042;
 import dev.ioemu.devices.isa.SerialBackend;
 import dev.ioemu.devices.isa.Uart16550;
+import dev.ioemu.emulator.chardev.Chardevs;
 import dev.ioemu.emulator.cli.PlatformOptions;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.machine.MachineComponent;
@@ -51,25 +53,23 @@ public final class SoftPc {
     private static final int FIRST_HARD_DISK = 0x80;
 
     private final SoftCpuEngine engine;
-    private final List<OutputStream> outputs;
+    private final List<Connection> consoles;
 
-    private SoftPc(SoftCpuEngine engine, List<OutputStream> outputs) {
+    private SoftPc(SoftCpuEngine engine, List<Connection> consoles) {
         this.engine = engine;
-        this.outputs = outputs;
+        this.consoles = consoles;
     }
 
     public SoftCpuEngine engine() {
         return engine;
     }
 
-    /** Flushes and closes the console files (stdout is flushed, not closed). */
+    /** Flushes and closes the consoles' character devices (stdio stays open). */
     public void closeOutputs() {
-        for (OutputStream o : outputs) {
+        for (Connection c : consoles) {
             try {
-                o.flush();
-                if (o != System.out) {
-                    o.close();
-                }
+                c.out().flush();
+                c.close();
             } catch (IOException ignored) {
                 // Exiting: a console file that cannot be flushed loses only console text.
             }
@@ -93,19 +93,20 @@ public final class SoftPc {
         memory.setA20(platform.a20Gate().enabled());
         Cpu cpu = new Cpu(CpuModel.I386, memory);
 
-        List<OutputStream> outputs = new ArrayList<>();
+        List<Connection> consoles = new ArrayList<>();
         SoftCpuEngine[] engineRef = new SoftCpuEngine[1];
-        OutputStream serialOut = options.serial() == null ? null : open("-serial", options.serial(), outputs);
+        Connection serial = options.serial() == null ? null : open("-serial", options.serial(), consoles);
+        OutputStream serialOut = serial == null ? null : serial.out();
         Uart16550 com1 = serialOut == null ? null : platform.attachCom1(backend(serialOut));
         if (options.debugcon() != null) {
-            platform.attachDebugCon(0xe9, backend(open("-debugcon", options.debugcon(), outputs)));
+            platform.attachDebugCon(0xe9, backend(open("-debugcon", options.debugcon(), consoles).out()));
         }
         for (PlatformOptions.IsaDevice d : options.isaDevices()) {
             switch (d.driver()) {
                 case "isa-debug-exit" -> platform.attachDebugExit(d.iobase(), d.iosize(),
                         status -> engineRef[0].requestExit(new SoftCpuEngine.Exit.Status(status)));
                 case "isa-debugcon" -> platform.attachDebugCon(d.iobase(),
-                        d.output() == null ? b -> { } : backend(open("-chardev", d.output(), outputs)));
+                        d.output() == null ? b -> { } : backend(open("-chardev", d.output(), consoles).out()));
                 default -> throw new IllegalStateException("ISA driver " + d.driver());
             }
         }
@@ -117,7 +118,7 @@ public final class SoftPc {
             ConsoleOutput console = serialOut != null ? ch -> write(serialOut, ch) : ch -> write(System.out, ch);
             ConsoleInput keyboard = new ConsoleInput();
             if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
-                startStdinReader(engineRef, com1, keyboard);
+                startStdinReader(engineRef, com1, keyboard, serial.in());
             }
             bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring), FIRST_HARD_DISK,
                     com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
@@ -156,7 +157,7 @@ public final class SoftPc {
             @Override public void reset() { engine.machineWasReset(); }
         });
         cpu.reset();
-        return new SoftPc(engine, outputs);
+        return new SoftPc(engine, consoles);
     }
 
     /** RAM and ROM below 4 GiB go to the CPU's fast path, chunk by chunk. */
@@ -214,21 +215,17 @@ public final class SoftPc {
         }
     }
 
-    private static OutputStream open(String option, PlatformOptions.CharTarget target, List<OutputStream> outputs)
+    /** Opens a console's character device (devices.chardev), as QEMU's {@code -serial}/{@code -debugcon}. */
+    private static Connection open(String option, PlatformOptions.CharTarget target, List<Connection> consoles)
             throws UsageException {
-        OutputStream out = switch (target.kind()) {
-            case STDIO -> System.out;
-            case NULL -> OutputStream.nullOutputStream();
-            case FILE -> {
-                try {
-                    yield new java.io.BufferedOutputStream(Files.newOutputStream(target.file()));
-                } catch (IOException e) {
-                    throw new UsageException(option + " file:" + target.file() + ": could not open: " + e.getMessage(), e);
-                }
-            }
-        };
-        outputs.add(out);
-        return out;
+        Connection c;
+        try {
+            c = Chardevs.backend(target).open().next();
+        } catch (IOException e) {
+            throw new UsageException(option + " " + Chardevs.spelling(target) + ": could not open: " + e.getMessage(), e);
+        }
+        consoles.add(c);
+        return c;
     }
 
     private static SerialBackend backend(OutputStream out) {
@@ -247,9 +244,8 @@ public final class SoftPc {
     }
 
     /** Console input: bytes typed on stdin reach COM1 and the BIOS keyboard on the engine thread. */
-    private static void startStdinReader(SoftCpuEngine[] engine, Uart16550 com1, ConsoleInput keyboard) {
+    private static void startStdinReader(SoftCpuEngine[] engine, Uart16550 com1, ConsoleInput keyboard, InputStream in) {
         Thread t = new Thread(() -> {
-            InputStream in = System.in;
             byte[] buf = new byte[256];
             try {
                 int n;

@@ -42,8 +42,8 @@ class ChardevEndpointTest {
     @Test
     void unixServerAcceptsOneClientAfterAnotherAndUnlinksOnClose() throws Exception {
         Path sock = dir.resolve("qmp.sock");
-        ChardevEndpoint ep = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
-                true, false));
+        ChardevEndpoint ep = Chardevs.backend(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
+                true, false)).open();
         for (int i = 0; i < 2; i++) {
             CompletableFuture<Connection> accepted = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -71,8 +71,8 @@ class ChardevEndpointTest {
     @Test
     void tcpClientConnectsOnceThenHasNoMoreConnections() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            ChardevEndpoint ep = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.TCP, null, null,
-                    InetAddress.getLoopbackAddress().getHostAddress(), server.getLocalPort(), false, true));
+            ChardevEndpoint ep = Chardevs.backend(new ChardevSpec(ChardevSpec.Kind.TCP, null, null,
+                    InetAddress.getLoopbackAddress().getHostAddress(), server.getLocalPort(), false, true)).open();
             try (Socket peer = server.accept()) {
                 Connection c = ep.next();
                 peer.getOutputStream().write("ping\n".getBytes(StandardCharsets.US_ASCII));
@@ -90,8 +90,8 @@ class ChardevEndpointTest {
         Path sock = dir.resolve("q.sock");
         try (var listener = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             listener.bind(UnixDomainSocketAddress.of(sock));
-            Connection c = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
-                    false, true)).next();
+            Connection c = Chardevs.backend(new ChardevSpec(ChardevSpec.Kind.UNIX, null, sock.toString(), null, 0,
+                    false, true)).open().next();
             try (SocketChannel peer = listener.accept()) {
                 // A thread blocked reading must not stop another thread writing (IRQ lines are
                 // written by I/O threads while the qtest thread waits for the next request).
@@ -117,8 +117,8 @@ class ChardevEndpointTest {
 
     @Test
     void clientToAMissingSocketFailsNamingThePath() {
-        IOException e = assertThrows(IOException.class, () -> Chardevs.open(new ChardevSpec(
-                ChardevSpec.Kind.UNIX, null, dir.resolve("none.sock").toString(), null, 0, false, true)));
+        IOException e = assertThrows(IOException.class, () -> Chardevs.backend(new ChardevSpec(
+                ChardevSpec.Kind.UNIX, null, dir.resolve("none.sock").toString(), null, 0, false, true)).open());
         assertTrue(e.getMessage().startsWith("Failed to connect to '" + dir.resolve("none.sock") + "'"), e.getMessage());
     }
 }

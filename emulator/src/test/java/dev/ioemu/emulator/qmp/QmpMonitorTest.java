@@ -49,8 +49,8 @@ class QmpMonitorTest {
         Path sock = dir.resolve("qtest.qmp");
         listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         listener.bind(UnixDomainSocketAddress.of(sock), 1);
-        Connection conn = Chardevs.open(new ChardevSpec(ChardevSpec.Kind.UNIX, "char0", sock.toString(),
-                null, 0, false, true)).next();
+        Connection conn = Chardevs.backend(new ChardevSpec(ChardevSpec.Kind.UNIX, "char0", sock.toString(),
+                null, 0, false, true)).open().next();
         QmpMonitor monitor = new QmpMonitor(machine, quitReason::set);
         monitorThread = new Thread(() -> {
             try (conn) {
