@@ -5,7 +5,7 @@ package dev.ioemu.devices.ide;
  * is active, else when the guest sets Start): QEMU's registered {@code dma_cb}. One value, set by
  * {@code arm}, cleared in one place ({@link BusMasterDma#disarm}).
  */
-sealed interface ArmedCommand permits ArmedCommand.Ata, ArmedCommand.Atapi {
+sealed interface ArmedCommand permits ArmedCommand.Ata, ArmedCommand.AtapiRead, ArmedCommand.AtapiReply {
     IdeDevice device();
 
     DmaKind kind();
@@ -19,15 +19,22 @@ sealed interface ArmedCommand permits ArmedCommand.Ata, ArmedCommand.Atapi {
         }
     }
 
-    /**
-     * An ATAPI packet command's data phase: {@code length} bytes of the disc at
-     * {@code diskOffset}, or (when {@code reply} is not null) the first {@code length} bytes of a
-     * command's reply.
-     */
-    record Atapi(IdeDevice device, long diskOffset, long length, byte[] reply) implements ArmedCommand {
+    /** An ATAPI READ's data phase: {@code length} bytes of the disc at {@code diskOffset}. */
+    record AtapiRead(IdeDevice device, long diskOffset, long length) implements ArmedCommand {
         @Override
         public DmaKind kind() {
-            return reply != null ? DmaKind.ATAPI_REPLY : DmaKind.ATAPI_READ;
+            return DmaKind.ATAPI_READ;
+        }
+    }
+
+    /**
+     * A packet command's reply of {@code length} bytes as one DMA chunk; the bytes stay with the
+     * ATAPI command, which hands them over when the engine runs ({@link Atapi#sendReplyByDma}).
+     */
+    record AtapiReply(IdeDevice device, long length) implements ArmedCommand {
+        @Override
+        public DmaKind kind() {
+            return DmaKind.ATAPI_REPLY;
         }
     }
 }

@@ -83,6 +83,9 @@ public final class Ata {
     public static final int FEATURE_ENABLE_WRITE_CACHE = 0x02;
     public static final int FEATURE_SET_TRANSFER_MODE = 0x03;
     public static final int FEATURE_DISABLE_WRITE_CACHE = 0x82;
+    /** The next reset keeps the current CHS translation / restores the native one. */
+    public static final int FEATURE_DISABLE_REVERT = 0x66;
+    public static final int FEATURE_ENABLE_REVERT = 0xCC;
     public static final int DSM_TRIM = 0x01;
 
     // IDENTIFY DEVICE words (§4)

@@ -1,14 +1,14 @@
 package dev.ioemu.devices.ide;
 
 /**
- * The ATA command table as data (shared/spec/ide.md §3): opcode, handler and flags. The table has
- * a 256-entry lookup; {@link IdeBus#executeCommand} is the one gate that applies the BSY rule,
+ * The ATA command table as data (shared/spec/ide.md §3): opcode, handler (in {@link AtaCommandSet})
+ * and flags. The table has a 256-entry lookup; {@link IdeBus#executeCommand} is the one gate that applies the BSY rule,
  * the permission check and completion.
  */
 enum AtaCommand {
-    DATA_SET_MANAGEMENT(0x06, IdeDevice::dataSetManagement, Flags.DISK),
-    DEVICE_RESET(0x08, IdeDevice::deviceReset, Flags.CD | Flags.CD_ALLOWED_WHILE_BUSY),
-    RECALIBRATE(0x10, IdeDevice::noOperation, Flags.DISK | Flags.SET_DSC),
+    DATA_SET_MANAGEMENT(0x06, AtaCommandSet::dataSetManagement, Flags.DISK),
+    DEVICE_RESET(0x08, AtaCommandSet::deviceReset, Flags.CD | Flags.CD_ALLOWED_WHILE_BUSY),
+    RECALIBRATE(0x10, AtaCommandSet::noOperation, Flags.DISK | Flags.SET_DSC),
     READ_SECTORS(0x20, d -> d.readSectorsPio(false, false), Flags.DISK | Flags.CD),
     READ_SECTORS_NO_RETRY(0x21, d -> d.readSectorsPio(false, false), Flags.DISK),
     READ_SECTORS_EXT(0x24, d -> d.readSectorsPio(true, false), Flags.DISK),
@@ -24,36 +24,36 @@ enum AtaCommand {
     READ_VERIFY_SECTORS(0x40, d -> d.readVerify(false), Flags.DISK | Flags.SET_DSC),
     READ_VERIFY_SECTORS_NO_RETRY(0x41, d -> d.readVerify(false), Flags.DISK | Flags.SET_DSC),
     READ_VERIFY_SECTORS_EXT(0x42, d -> d.readVerify(true), Flags.DISK | Flags.SET_DSC),
-    SEEK(0x70, IdeDevice::noOperation, Flags.DISK | Flags.SET_DSC),
-    EXECUTE_DEVICE_DIAGNOSTIC(0x90, IdeDevice::executeDeviceDiagnostic, Flags.DISK | Flags.CD),
-    INITIALIZE_DEVICE_PARAMETERS(0x91, IdeDevice::initializeDeviceParameters, Flags.DISK | Flags.SET_DSC),
-    STANDBY_IMMEDIATE_OLD(0x94, IdeDevice::noOperation, Flags.DISK),
-    IDLE_IMMEDIATE_OLD(0x95, IdeDevice::noOperation, Flags.DISK),
-    STANDBY_OLD(0x96, IdeDevice::noOperation, Flags.DISK),
-    IDLE_OLD(0x97, IdeDevice::noOperation, Flags.DISK),
-    CHECK_POWER_MODE_OLD(0x98, IdeDevice::checkPowerMode, Flags.DISK | Flags.SET_DSC),
-    SLEEP_OLD(0x99, IdeDevice::noOperation, Flags.DISK),
-    PACKET(0xA0, IdeDevice::packet, Flags.CD),
-    IDENTIFY_PACKET_DEVICE(0xA1, IdeDevice::identifyPacketDevice, Flags.CD),
-    SMART(0xB0, IdeDevice::smart, Flags.DISK | Flags.SET_DSC),
+    SEEK(0x70, AtaCommandSet::noOperation, Flags.DISK | Flags.SET_DSC),
+    EXECUTE_DEVICE_DIAGNOSTIC(0x90, AtaCommandSet::executeDeviceDiagnostic, Flags.DISK | Flags.CD),
+    INITIALIZE_DEVICE_PARAMETERS(0x91, AtaCommandSet::initializeDeviceParameters, Flags.DISK | Flags.SET_DSC),
+    STANDBY_IMMEDIATE_OLD(0x94, AtaCommandSet::noOperation, Flags.DISK),
+    IDLE_IMMEDIATE_OLD(0x95, AtaCommandSet::noOperation, Flags.DISK),
+    STANDBY_OLD(0x96, AtaCommandSet::noOperation, Flags.DISK),
+    IDLE_OLD(0x97, AtaCommandSet::noOperation, Flags.DISK),
+    CHECK_POWER_MODE_OLD(0x98, AtaCommandSet::checkPowerMode, Flags.DISK | Flags.SET_DSC),
+    SLEEP_OLD(0x99, AtaCommandSet::noOperation, Flags.DISK),
+    PACKET(0xA0, AtaCommandSet::packet, Flags.CD),
+    IDENTIFY_PACKET_DEVICE(0xA1, AtaCommandSet::identifyPacketDevice, Flags.CD),
+    SMART(0xB0, AtaCommandSet::smart, Flags.DISK | Flags.SET_DSC),
     READ_MULTIPLE(0xC4, d -> d.readSectorsPio(false, true), Flags.DISK),
     WRITE_MULTIPLE(0xC5, d -> d.writeSectorsPio(false, true), Flags.DISK),
-    SET_MULTIPLE_MODE(0xC6, IdeDevice::setMultipleMode, Flags.DISK | Flags.SET_DSC),
+    SET_MULTIPLE_MODE(0xC6, AtaCommandSet::setMultipleMode, Flags.DISK | Flags.SET_DSC),
     READ_DMA(0xC8, d -> d.startDmaCommand(false, DmaKind.READ), Flags.DISK),
     READ_DMA_NO_RETRY(0xC9, d -> d.startDmaCommand(false, DmaKind.READ), Flags.DISK),
     WRITE_DMA(0xCA, d -> d.startDmaCommand(false, DmaKind.WRITE), Flags.DISK),
     WRITE_DMA_NO_RETRY(0xCB, d -> d.startDmaCommand(false, DmaKind.WRITE), Flags.DISK),
-    STANDBY_IMMEDIATE(0xE0, IdeDevice::noOperation, Flags.DISK),
-    IDLE_IMMEDIATE(0xE1, IdeDevice::noOperation, Flags.DISK),
-    STANDBY(0xE2, IdeDevice::noOperation, Flags.DISK),
-    IDLE(0xE3, IdeDevice::noOperation, Flags.DISK),
-    CHECK_POWER_MODE(0xE5, IdeDevice::checkPowerMode, Flags.DISK | Flags.SET_DSC),
-    SLEEP(0xE6, IdeDevice::noOperation, Flags.DISK),
-    FLUSH_CACHE(0xE7, IdeDevice::flushCache, Flags.DISK | Flags.CD),
-    FLUSH_CACHE_EXT(0xEA, IdeDevice::flushCache, Flags.DISK),
-    IDENTIFY_DEVICE(0xEC, IdeDevice::identifyDevice, Flags.DISK | Flags.CD),
-    SET_FEATURES(0xEF, IdeDevice::setFeatures, Flags.DISK | Flags.CD | Flags.SET_DSC),
-    SECURITY_FREEZE_LOCK(0xF5, IdeDevice::securityFreezeLock, Flags.DISK | Flags.SET_DSC),
+    STANDBY_IMMEDIATE(0xE0, AtaCommandSet::noOperation, Flags.DISK),
+    IDLE_IMMEDIATE(0xE1, AtaCommandSet::noOperation, Flags.DISK),
+    STANDBY(0xE2, AtaCommandSet::noOperation, Flags.DISK),
+    IDLE(0xE3, AtaCommandSet::noOperation, Flags.DISK),
+    CHECK_POWER_MODE(0xE5, AtaCommandSet::checkPowerMode, Flags.DISK | Flags.SET_DSC),
+    SLEEP(0xE6, AtaCommandSet::noOperation, Flags.DISK),
+    FLUSH_CACHE(0xE7, AtaCommandSet::flushCache, Flags.DISK | Flags.CD),
+    FLUSH_CACHE_EXT(0xEA, AtaCommandSet::flushCache, Flags.DISK),
+    IDENTIFY_DEVICE(0xEC, AtaCommandSet::identifyDevice, Flags.DISK | Flags.CD),
+    SET_FEATURES(0xEF, AtaCommandSet::setFeatures, Flags.DISK | Flags.CD | Flags.SET_DSC),
+    SECURITY_FREEZE_LOCK(0xF5, AtaCommandSet::securityFreezeLock, Flags.DISK | Flags.SET_DSC),
     READ_NATIVE_MAX_ADDRESS(0xF8, d -> d.readNativeMaxAddress(false), Flags.DISK | Flags.SET_DSC);
 
     /** Flag bits of a table entry. */
@@ -74,7 +74,7 @@ enum AtaCommand {
     /** A command handler; see {@link Outcome} for what it may return. */
     @FunctionalInterface
     interface Handler {
-        Outcome run(IdeDevice device);
+        Outcome run(AtaCommandSet commands);
     }
 
     private static final AtaCommand[] BY_OPCODE = new AtaCommand[256];

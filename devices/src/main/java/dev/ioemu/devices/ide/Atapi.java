@@ -6,6 +6,7 @@ import dev.ioemu.devices.trace.TraceEvent;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * The ATAPI packet layer of a CD/DVD-ROM unit (shared/spec/ide.md §9): the PACKET protocol with
@@ -56,6 +57,8 @@ final class Atapi {
     private long position;
     private long remaining;
     private int chunk;
+    /** The reply of a DMA packet command, until the engine runs it. */
+    private ByteBuffer dmaReply;
 
     Atapi(IdeDevice device) {
         this.device = device;
@@ -67,6 +70,7 @@ final class Atapi {
         senseKey = SENSE_NONE;
         asc = 0;
         reply = null;
+        dmaReply = null;
         readLba = -1;
         remaining = 0;
     }
@@ -150,7 +154,7 @@ final class Atapi {
         int bclExempt = PacketCommand.Flags.NON_DATA | PacketCommand.Flags.CONDITIONAL_DATA;
         if ((c.flags & bclExempt) == 0 && !dma && byteCountLimit() == 0) {
             // A PIO data command with BCL 0 is refused at the ATA level, without an interrupt.
-            device.abortCommand();
+            device.errors.abortCommand();
             return;
         }
         c.handler.run(this, cdb);
@@ -207,7 +211,8 @@ final class Atapi {
         int size = Math.min(length, maxLength);
         if (dma) {
             regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC | Ata.STATUS_DRQ;
-            device.bus.dma.armAtapi(new ArmedCommand.Atapi(device, -1, size, data));
+            dmaReply = ByteBuffer.wrap(data, 0, size).slice();
+            device.bus.dma.armAtapi(new ArmedCommand.AtapiReply(device, size));
             return;
         }
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
@@ -222,7 +227,7 @@ final class Atapi {
     private void readSectors(long lba, long count) {
         if (dma) {
             regs.status = Ata.STATUS_BSY | Ata.STATUS_DRDY | Ata.STATUS_DSC | Ata.STATUS_DRQ;
-            device.bus.dma.armAtapi(new ArmedCommand.Atapi(device, lba * CD_SECTOR_SIZE, count * CD_SECTOR_SIZE, null));
+            device.bus.dma.armAtapi(new ArmedCommand.AtapiRead(device, lba * CD_SECTOR_SIZE, count * CD_SECTOR_SIZE));
             return;
         }
         regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
@@ -289,6 +294,19 @@ final class Atapi {
         position += chunk;
         remaining -= chunk;
         nextChunk();
+    }
+
+    /**
+     * The engine runs the armed reply (QEMU's rw_buf from the ATAPI DMA callback): the reply
+     * bytes go to {@code toGuest} as one chunk, and are then dropped.
+     */
+    void sendReplyByDma(Consumer<ByteBuffer> toGuest) {
+        ByteBuffer data = dmaReply;
+        dmaReply = null;
+        if (data == null) {
+            throw new IllegalStateException("ATAPI DMA reply armed without reply data");
+        }
+        toGuest.accept(data);
     }
 
     /** End of an ATAPI DMA transfer (data moved, or a report-policy error). */
@@ -443,7 +461,7 @@ final class Atapi {
             return;
         }
         if (!dma && byteCountLimit() == 0) {
-            device.abortCommand();
+            device.errors.abortCommand();
             return;
         }
         if (request == 0x10) {

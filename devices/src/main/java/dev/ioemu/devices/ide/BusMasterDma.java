@@ -12,7 +12,9 @@ import java.util.List;
 /**
  * One channel's PIIX bus-master IDE engine (shared/spec/ide.md §8.2-§8.4): the Command, Status
  * and PRD Table Address registers at BAR4+0 (primary) / +8 (secondary), and the transfer of an
- * armed ATA DMA command between the drive and guest memory.
+ * armed DMA command between the drive and guest memory. The engine walks the PRD table and moves
+ * bytes; what the bytes are is the command's business (TRIM's range list is parsed by
+ * {@link TrimRange}, an ATAPI reply comes from {@link Atapi}).
  *
  * <p>Data moves straight between the block layer and guest RAM: each PRD region inside RAM is
  * handed to the drive's {@link dev.ioemu.devices.block.BlockAio} as a zero-copy view
@@ -208,7 +210,10 @@ final class BusMasterDma {
     }
 
     /** An ATAPI packet command moves its data by DMA (§9.2 step 8). */
-    void armAtapi(ArmedCommand.Atapi command) {
+    void armAtapi(ArmedCommand command) {
+        if (!command.kind().isAtapi()) {
+            throw new IllegalStateException("ATAPI DMA with an ATA command of kind " + command.kind());
+        }
         armed = command;
         table.newCommand();
         if ((status & STATUS_ACTIVE) != 0) {
@@ -217,8 +222,12 @@ final class BusMasterDma {
     }
 
     private void run() {
-        if (armed instanceof ArmedCommand.Atapi atapi) {
-            runAtapi(atapi);
+        if (armed instanceof ArmedCommand.AtapiRead read) {
+            runAtapi(read.kind(), read.diskOffset(), read.length());
+            return;
+        }
+        if (armed instanceof ArmedCommand.AtapiReply reply) {
+            runAtapi(reply.kind(), 0, reply.length());
             return;
         }
         IdeDevice device = armed.device();
@@ -227,49 +236,48 @@ final class BusMasterDma {
         int sectors = regs.nsector;
         if (sectors == 0) {
             // TRIM with a block count of 0: done as soon as the engine starts.
-            device.dmaCompleted(0, 0, false);
+            device.commands.dmaCompleted(0, 0, false);
             return;
         }
         long needed = (long) sectors * Ata.SECTOR_SIZE;
         boolean busMaster = bus.controller.busMasterEnabled();
         PrdTable.Scatter scatter = table.walk(bus.controller.memory(), busMaster, tableAddress & 0xFFFF_FFFFL,
                 needed, bus.index);
-        long sector = device.currentAddress();
+        long sector = device.commands.currentAddress();
         if (TraceEvent.IDE_DMA_CB.enabled) {
             Trace.emit(TraceEvent.IDE_DMA_CB, bus.index, (int) scatter.size(), sector, sectors,
                     kind == DmaKind.READ ? 0 : 1);
         }
         if (scatter.size() < needed) {
             // PRDs too short for the request: Active cleared, no interrupt, no error (§8.4).
-            device.guestError("PRD table shorter than the transfer");
+            device.errors.guestError("PRD table shorter than the transfer");
             regs.status = Ata.STATUS_DRDY | Ata.STATUS_DSC;
             setInactive(false);
             return;
         }
         boolean stayActive = scatter.described() > needed;
         if (kind != DmaKind.TRIM && !device.rangeOk(sector, sectors)) {
-            device.guestError("DMA out of range");
-            device.dmaError();
+            device.errors.guestError("DMA out of range");
+            device.errors.dmaError();
             return;
         }
         running = new Transfer(device, kind, sector, sectors, sector * Ata.SECTOR_SIZE, scatter.regions(),
-                stayActive, busMaster, null);
+                stayActive, busMaster);
         running.start();
     }
 
     /** ATAPI: a table too short ends the transfer silently — Active cleared, no IRQ, status kept. */
-    private void runAtapi(ArmedCommand.Atapi data) {
-        IdeDevice device = data.device();
+    private void runAtapi(DmaKind kind, long diskOffset, long length) {
+        IdeDevice device = armed.device();
         boolean busMaster = bus.controller.busMasterEnabled();
         PrdTable.Scatter scatter = table.walk(bus.controller.memory(), busMaster, tableAddress & 0xFFFF_FFFFL,
-                data.length(), bus.index);
-        if (scatter.size() < data.length()) {
-            device.guestError("PRD table shorter than the ATAPI transfer");
+                length, bus.index);
+        if (scatter.size() < length) {
+            device.errors.guestError("PRD table shorter than the ATAPI transfer");
             setInactive(false);
             return;
         }
-        running = new Transfer(device, data.kind(), 0, 0, data.diskOffset(), scatter.regions(), false, busMaster,
-                data.reply());
+        running = new Transfer(device, kind, 0, 0, diskOffset, scatter.regions(), false, busMaster);
         running.start();
     }
 
@@ -284,7 +292,6 @@ final class BusMasterDma {
         private final long sector;
         private final int sectors;
         private final long diskOffset;
-        private final byte[] reply;
         private final List<PrdTable.Region> regions;
         private final boolean stayActive;
         private final boolean busMaster;
@@ -297,13 +304,12 @@ final class BusMasterDma {
         private int nextRange;
 
         Transfer(IdeDevice device, DmaKind kind, long sector, int sectors, long diskOffset,
-                 List<PrdTable.Region> regions, boolean stayActive, boolean busMaster, byte[] reply) {
+                 List<PrdTable.Region> regions, boolean stayActive, boolean busMaster) {
             this.device = device;
             this.kind = kind;
             this.sector = sector;
             this.sectors = sectors;
             this.diskOffset = diskOffset;
-            this.reply = reply;
             this.regions = regions;
             this.stayActive = stayActive;
             this.busMaster = busMaster;
@@ -316,19 +322,8 @@ final class BusMasterDma {
                 nextRange = 0;
                 nextDiscard();
             } else if (kind == DmaKind.ATAPI_REPLY) {
-                int at = 0;
-                for (PrdTable.Region region : regions) {
-                    ByteBuffer piece = ByteBuffer.wrap(reply, at, region.length()).slice();
-                    ByteBuffer target = directView(region);
-                    if (target != null) {
-                        target.put(piece);
-                    } else {
-                        byte[] copy = new byte[region.length()];
-                        piece.get(copy);
-                        copyToGuest(region, ByteBuffer.wrap(copy));
-                    }
-                    at += region.length();
-                }
+                // QEMU's rw_buf: the command owns the bytes, the engine moves them.
+                device.atapi().sendReplyByDma(this::scatterToGuest);
                 finish(0);
             } else {
                 submitRegions();
@@ -377,7 +372,7 @@ final class BusMasterDma {
                 long lba = range.lba();
                 int count = range.count();
                 if (!device.rangeOk(lba, count)) {
-                    device.guestError("TRIM range out of bounds");
+                    device.errors.guestError("TRIM range out of bounds");
                     finish(-Errno.EINVAL);
                     return;
                 }
@@ -419,21 +414,21 @@ final class BusMasterDma {
             }
             if (result == -Errno.EINVAL) {
                 // Invalid requests (TRIM range, write past the end) abort without consulting werror.
-                device.dmaError();
+                device.errors.dmaError();
                 return;
             }
             if (result < 0) {
                 String op = kind.name().toLowerCase();
-                if (device.handleIoError(-result, kind.usesReadPolicy(), "dma-" + op, this::retry, device::dmaError)) {
+                if (device.errors.handleIoError(-result, kind.usesReadPolicy(), "dma-" + op, this::retry, device.errors::dmaError)) {
                     return;
                 }
             }
-            device.dmaCompleted(sector, sectors, stayActive);
+            device.commands.dmaCompleted(sector, sectors, stayActive);
         }
 
         private void finishAtapi(int result) {
             Atapi atapi = device.atapi();
-            if (result < 0 && device.handleIoError(-result, true, "atapi-dma", this::retry, () -> {
+            if (result < 0 && device.errors.handleIoError(-result, true, "atapi-dma", this::retry, () -> {
                 atapi.dmaFinished(result);
                 setInactive(false);
             })) {
@@ -450,6 +445,23 @@ final class BusMasterDma {
                 nextDiscard();
             } else {
                 submitRegions();
+            }
+        }
+
+        /** Device to memory: {@code data} fills the regions in table order. */
+        private void scatterToGuest(ByteBuffer data) {
+            int at = data.position();
+            for (PrdTable.Region region : regions) {
+                ByteBuffer piece = data.slice(at, region.length());
+                at += region.length();
+                ByteBuffer target = directView(region);
+                if (target != null) {
+                    target.put(piece);
+                } else {
+                    byte[] copy = new byte[region.length()];
+                    piece.get(copy);
+                    copyToGuest(region, ByteBuffer.wrap(copy));
+                }
             }
         }
 

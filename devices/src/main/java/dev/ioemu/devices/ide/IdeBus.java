@@ -182,17 +182,17 @@ final class IdeBus {
         }
         AtaCommand command = AtaCommand.forOpcode(opcode);
         if (command == null || !command.permittedOn(s.kind())) {
-            s.abortCommand();
+            s.errors.abortCommand();
             setIrq();
             return;
         }
         r.status = Ata.STATUS_DRDY | Ata.STATUS_BSY;
         r.error = 0;
-        Outcome outcome = command.handler.run(s);
+        Outcome outcome = command.handler.run(s.commands);
         switch (outcome) {
             case COMPLETED, ABORTED -> {
                 if (outcome == Outcome.ABORTED) {
-                    s.abortCommand();
+                    s.errors.abortCommand();
                 }
                 r.status &= ~Ata.STATUS_BSY;
                 assert (r.error != 0) == ((r.status & Ata.STATUS_ERR) != 0)
@@ -243,7 +243,7 @@ final class IdeBus {
             d.transferHalt();
             dma.forget(d);
             d.resetRegisters();
-            d.executeDeviceDiagnostic();
+            d.commands.executeDeviceDiagnostic();
         }
         control &= ~Ata.CONTROL_SRST;
     }
