@@ -6,8 +6,9 @@ package dev.ioemu.devices.bus;
  * glue code are written against; the machine's address space (RAM, ROM, MMIO, unassigned space)
  * implements it.
  *
- * <p>Guest addresses are hostile input: callers check {@link #isRam} (or catch nothing and let an
- * implementation drop/all-ones an unassigned access, as hardware does) before they trust a range.
+ * <p>Guest addresses are hostile input: callers check {@link #isRam} before they trust a range, or
+ * let the implementation answer an unassigned access as QEMU 7.2 does: reads 0, writes dropped
+ * (all-ones is the I/O port bus's answer, not memory's).
  * Multi-byte accessors are little-endian and may cross region boundaries; each byte then goes
  * where its own address leads.
  */

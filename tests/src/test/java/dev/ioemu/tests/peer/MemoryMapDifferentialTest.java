@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * run): the drive reads into and writes from ROM (the BIOS at 0xf0000), unassigned space
  * (option-ROM space 0xc0000 and above RAM) and buffers that straddle the end of RAM. QEMU drops
  * the device's writes to ROM and unassigned space and feeds it the ROM's bytes or zeros; ioemu
- * must do the same through its one address space.
+ * must do the same through its one address space. The CPU side over qtest too: unassigned memory
+ * reads 0, an unassigned I/O port all-ones.
  *
  * <p>The only allowed difference is the BIOS's content ("bios-rom": QEMU shows SeaBIOS, ioemu's
  * ROM is zero-filled); {@link #romWritesAreDroppedInIoemu} checks those steps on ioemu alone.
@@ -30,6 +31,8 @@ class MemoryMapDifferentialTest {
     private static final long LOW_RAM_END = 0xbff00;        // 256 bytes of RAM, then the option-ROM space
     private static final long RAM_END = (128L << 20) - 256;  // 256 bytes of RAM, then unassigned space
     private static final String ROM_TAG = "memory:bios-rom";
+    /** LPT2's base: nothing decodes it on the pc machine without default devices. */
+    private static final long UNASSIGNED_PORT = 0x278;
 
     @TempDir
     Path dir;
@@ -77,7 +80,26 @@ class MemoryMapDifferentialTest {
         if (writeFromRom) {
             writeFrom(ata, 11, ROM, ROM_TAG);
         }
+        cpuSideUnassignedAccesses(ata);
         return s;
+    }
+
+    /**
+     * The CPU side of the same map, over qtest: unassigned memory reads 0 and drops writes, while
+     * an unassigned I/O port reads all-ones at every width and drops writes — QEMU 7.2's
+     * unassigned memory and I/O answer differently, and the peer is what ioemu follows.
+     */
+    private static void cpuSideUnassignedAccesses(AtaScript ata) {
+        ata.send("read " + AtaScript.hex(ABOVE_RAM) + " 0x10");
+        ata.send("writel " + AtaScript.hex(ABOVE_RAM) + " 0x12345678");
+        ata.send("readl " + AtaScript.hex(ABOVE_RAM));
+        ata.send("readb " + AtaScript.hex(OPTION_ROM_SPACE + 0x10));
+        ata.send("writew " + AtaScript.hex(OPTION_ROM_SPACE + 0x10) + " 0xabcd");
+        ata.send("readw " + AtaScript.hex(OPTION_ROM_SPACE + 0x10));
+        ata.send("outb " + AtaScript.hex(UNASSIGNED_PORT) + " 0x55");
+        ata.send("inb " + AtaScript.hex(UNASSIGNED_PORT));
+        ata.send("inw " + AtaScript.hex(UNASSIGNED_PORT));
+        ata.send("inl " + AtaScript.hex(UNASSIGNED_PORT));
     }
 
     @Test
