@@ -30,14 +30,8 @@ final class ZeroingFallbacks {
         void wrote(long offset, long length);
     }
 
-    private final String file;
-    private final int fd;
-    private final long size;
-    private final CacheMode mode;
-    private final boolean readOnly;
-    private final boolean blockDevice;
-    private final int logicalBlockSize;
-    private final DiscardMode discardMode;
+    /** What opening found out: descriptor, size, device or file, discard mode. */
+    private final RawImageOpener.OpenedImage image;
     private final AlignedFileIo io;
     private final AlignedBufferPool pool;
     private final WriteListener written;
@@ -46,27 +40,20 @@ final class ZeroingFallbacks {
     private volatile boolean zeroRangeUnsupported;
 
     ZeroingFallbacks(RawImageOpener.OpenedImage image, AlignedFileIo io, AlignedBufferPool pool, WriteListener written) {
-        this.file = image.file();
-        this.fd = image.fd();
-        this.size = image.size();
-        this.mode = image.mode();
-        this.readOnly = image.readOnly();
-        this.blockDevice = image.blockDevice();
-        this.logicalBlockSize = image.logicalBlockSize();
-        this.discardMode = image.discardMode();
+        this.image = image;
         this.io = io;
         this.pool = pool;
         this.written = written;
     }
 
     int discard(long offset, long length) {
-        if (discardMode == DiscardMode.IGNORE) {
+        if (image.discardMode() == DiscardMode.IGNORE) {
             return 0;
         }
-        if (readOnly) {
+        if (image.readOnly()) {
             return -Errno.EROFS;
         }
-        if (offset < 0 || length < 0 || offset > size - length) {
+        if (offset < 0 || length < 0 || offset > image.size() - length) {
             return -Errno.EINVAL;
         }
         if (length == 0 || discardUnsupported) {
@@ -75,10 +62,10 @@ final class ZeroingFallbacks {
         RangeTracker.Request req = io.track(io.alignDown(offset), io.alignUp(offset + length), false);
         int r;
         try {
-            if (blockDevice) {
+            if (image.blockDevice()) {
                 // BLKDISCARD needs logical-block units; discard is advisory, so shrink to whole blocks.
-                long start = AlignedFileIo.roundUp(offset, logicalBlockSize);
-                long end = (offset + length) & -(long) logicalBlockSize;
+                long start = AlignedFileIo.roundUp(offset, image.logicalBlockSize());
+                long end = (offset + length) & -(long) image.logicalBlockSize();
                 r = end > start ? blockRangeIoctl(LinuxFs.BLKDISCARD, start, end - start) : 0;
             } else {
                 r = fallocate(Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, length);
@@ -88,7 +75,7 @@ final class ZeroingFallbacks {
         }
         if (isUnsupported(r)) {
             discardUnsupported = true;
-            LOG.info("{}: discard not supported ({}); later discards are ignored", file, Errno.name(r));
+            LOG.info("{}: discard not supported ({}); later discards are ignored", image.file(), Errno.name(r));
             return 0;
         }
         if (r >= 0) {
@@ -98,10 +85,10 @@ final class ZeroingFallbacks {
     }
 
     int writeZeroes(long offset, long length) {
-        if (readOnly) {
+        if (image.readOnly()) {
             return -Errno.EROFS;
         }
-        if (offset < 0 || length < 0 || offset > size - length) {
+        if (offset < 0 || length < 0 || offset > image.size() - length) {
             return -Errno.EINVAL;
         }
         if (length == 0) {
@@ -151,7 +138,7 @@ final class ZeroingFallbacks {
     private int zeroAligned(long offset, long length) {
         RangeTracker.Request req = io.track(offset, offset + length, false);
         try {
-            if (!blockDevice) {
+            if (!image.blockDevice()) {
                 if (!zeroRangeUnsupported) {
                     int r = fallocate(Fcntl.FALLOC_FL_ZERO_RANGE, offset, length);
                     if (r == 0) {
@@ -168,11 +155,11 @@ final class ZeroingFallbacks {
                     // Re-allocate so a zero-write does not leave a hole; the range reads zeros either way.
                     int realloc = fallocate(0, offset, length);
                     if (realloc < 0) {
-                        LOG.debug("{}: re-allocating zeroed range failed with {}", file, Errno.name(realloc));
+                        LOG.debug("{}: re-allocating zeroed range failed with {}", image.file(), Errno.name(realloc));
                     }
                     return 0;
                 }
-            } else if (mode.direct) {
+            } else if (image.mode().direct) {
                 // Buffered block devices are excluded: BLKZEROOUT left stale page-cache data (§6.3).
                 if (blockRangeIoctl(LinuxFs.BLKZEROOUT, offset, length) == 0) {
                     return 0;
@@ -208,7 +195,7 @@ final class ZeroingFallbacks {
     private int fallocate(int fallocMode, long offset, long length) {
         while (true) {
             try {
-                return LibC.fallocate(fd, fallocMode, offset, length);
+                return LibC.fallocate(image.fd(), fallocMode, offset, length);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {
                     return -e.getErrorCode();
@@ -222,7 +209,7 @@ final class ZeroingFallbacks {
         range.setLong(0, offset);
         range.setLong(8, length);
         try {
-            return LibC.ioctl(fd, request, Pointer.nativeValue(range));
+            return LibC.ioctl(image.fd(), request, Pointer.nativeValue(range));
         } catch (LastErrorException e) {
             return -e.getErrorCode();
         }

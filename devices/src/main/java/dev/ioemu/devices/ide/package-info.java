@@ -9,16 +9,22 @@
  *       the machine a drive by IDE index.</li>
  *   <li>{@code IdeBus} — one channel: ports, register routing to both units, the command gate,
  *       Device Control, SRST, IRQ (§1, §2).</li>
- *   <li>{@link dev.ioemu.devices.ide.IdeDevice} — one unit: register file ({@code AtaRegisters}),
- *       the ATA command handlers (§5) and the error policy applied to failed requests (§6.5);
- *       {@code AtaCommand} is the command table (§3). Public: the drive's kind, size, default
- *       geometry and ordered request queue, which the BIOS's INT 13h shares.</li>
+ *   <li>{@link dev.ioemu.devices.ide.IdeDevice} — one unit: register file ({@code AtaRegisters})
+ *       and dispatch. Public: the drive's kind, size, default geometry and ordered request
+ *       queue, which the BIOS's INT 13h shares.</li>
+ *   <li>{@code AtaCommand} — the command table as data (§3), 256-entry lookup by opcode; its
+ *       handlers and the state they keep (CHS translation, multiple count, IDENTIFY cache,
+ *       SMART) are in {@code AtaCommandSet} (§5).</li>
+ *   <li>{@code DriveErrorPolicy} — ABRT/ERR status, the abort of a DMA command, and the
+ *       rerror/werror action (report, ignore, stop and retry) for a failed request (§6.4, §6.5);
+ *       {@code ErrorPolicy} is the option's value.</li>
  *   <li>{@code PioTransfer} — the PIO data phase: buffer, DRQ block window, data-port accesses
  *       and what the end of a block leads to (§7).</li>
  *   <li>{@code BusMasterDma}, {@code PrdTable}, {@code PrdEntry} — the bus-master engine, which
  *       only walks PRDs and moves bytes through the machine's address space (§8.2–§8.4);
  *       {@code ArmedCommand} is the one value for the command it will run; {@code TrimRange}
- *       parses a DATA SET MANAGEMENT range list.</li>
+ *       parses a DATA SET MANAGEMENT range list, and an ATAPI reply's bytes stay with
+ *       {@code Atapi} until the engine moves them.</li>
  *   <li>{@code Identify}, {@code Geometry}, {@code Smart} — IDENTIFY data, default CHS, SMART
  *       (§4, §6.2, §5.15).</li>
  *   <li>{@code Atapi} — the PACKET layer of a CD-ROM unit (§9).</li>
