@@ -200,6 +200,30 @@ class AtapiTest {
             assertArrayEquals(Arrays.copyOfRange(media.bytes(), 5 * 2048, 6 * 2048), got);
         }
 
+        /** A packet command's reply by DMA: the ATAPI layer's bytes go out over two PRDs, equal to the PIO reply. */
+        @Test
+        void inquiryReplyByDmaIsScatteredOverThePrdTable() {
+            ata.writePrdTable(TABLE, new long[]{BUFFER, 20, 0}, new long[]{BUFFER + 0x1000, 16, 1});
+            ata.outb(ata.bm, 0x00);
+            ata.outb(ata.bm + 2, 0x04);
+            ata.outl(ata.bm + 4, (int) TABLE);
+            sendPacket(0, 1, new byte[]{0x12, 0, 0, 0, 36});
+            ata.outb(ata.bm, 0x09);
+            ata.ide.drain();
+            assertEquals(BM_STATUS_INTERRUPT, ata.inb(ata.bm + 2));
+            assertEquals(0x50, ata.status());
+            byte[] first = new byte[20];
+            byte[] second = new byte[16];
+            ata.memory.read(BUFFER, first, 0, first.length);
+            ata.memory.read(BUFFER + 0x1000, second, 0, second.length);
+
+            sendPacket(0xFFFE, 0, new byte[]{0x12, 0, 0, 0, 36});
+            byte[] pio = pioReply(36, 0xFFFE);
+            assertEquals(0x05, pio[0], "INQUIRY: a CD-ROM");
+            assertArrayEquals(Arrays.copyOfRange(pio, 0, 20), first);
+            assertArrayEquals(Arrays.copyOfRange(pio, 20, 36), second);
+        }
+
         @Test
         void byteCountLimitZeroAbortsWithoutIrq() {
             sendPacket(0, 0, read10(0, 1));
