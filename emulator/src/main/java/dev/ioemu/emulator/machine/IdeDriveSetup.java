@@ -3,6 +3,7 @@ package dev.ioemu.emulator.machine;
 import dev.ioemu.bios.Int13Disk;
 import dev.ioemu.devices.ide.ErrorPolicy;
 import dev.ioemu.devices.ide.IdeDriveKind;
+import dev.ioemu.devices.ide.PiixIde;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ public record IdeDriveSetup(int index, IdeDriveKind kind, Map<String, String> bl
                             String serial, String version, ErrorPolicy rerror, ErrorPolicy werror,
                             Int13Disk.FirmwareWrites firmwareWrites, String deviceName, String source) {
     public IdeDriveSetup {
-        if (index < 0 || index >= dev.ioemu.devices.ide.PiixIde.MAX_DRIVES) {
+        if (index < 0 || index >= PiixIde.MAX_DRIVES) {
             throw new IllegalArgumentException("IDE index: " + index + " (expected: 0-3)");
         }
         // Command-line order is kept: the block layer reads keys such as inject-error.N.* in order.
