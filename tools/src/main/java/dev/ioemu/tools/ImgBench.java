@@ -75,8 +75,8 @@ final class ImgBench {
     }
 
     static Settings settings(ImgTool.Arguments a) {
-        int count = (int) number(a, "-c", 75000, Integer.MAX_VALUE, "Invalid request count specified");
-        int depth = (int) number(a, "-d", 64, Integer.MAX_VALUE, "Invalid queue depth specified");
+        int count = (int) number(a, "-c", 75000, Integer.MAX_VALUE, "a request count");
+        int depth = (int) number(a, "-d", 64, Integer.MAX_VALUE, "a queue depth");
         if (depth == 0) {
             throw new IllegalArgumentException("-d: 0 (expected: a queue depth of at least 1)");
         }
@@ -86,9 +86,8 @@ final class ImgBench {
             throw new IllegalArgumentException("-s: 0 (expected: a buffer size of at least 1 byte)");
         }
         int step = (int) size(a, "-S", 0, "step_size");
-        int pattern = (int) number(a, "--pattern", 0, 0xff, "Invalid pattern byte specified");
-        int flushInterval = (int) number(a, "--flush-interval", 0, Integer.MAX_VALUE,
-                "Invalid flush interval specified");
+        int pattern = (int) number(a, "--pattern", 0, 0xff, "a pattern byte");
+        int flushInterval = (int) number(a, "--flush-interval", 0, Integer.MAX_VALUE, "a flush interval");
         boolean write = a.has("-w");
         String aio = a.values().getOrDefault("-i", "threads");
         if (a.has("-n") || !aio.equals("threads")) {
@@ -106,8 +105,8 @@ final class ImgBench {
                 flushInterval, !a.has("--no-drain"), cache, a.has("-U"));
     }
 
-    /** qemu_strtoul's forms (decimal, 0x hex, 0 octal) within [0, max], else qemu-img's message. */
-    private static long number(ImgTool.Arguments a, String option, long fallback, long max, String message) {
+    /** qemu_strtoul's forms (decimal, 0x hex, 0 octal) within [0, max]. */
+    private static long number(ImgTool.Arguments a, String option, long fallback, long max, String what) {
         String v = a.values().get(option);
         if (v == null) {
             return fallback;
@@ -120,7 +119,7 @@ final class ImgBench {
             }
             return n;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(message + ": " + option + " '" + v + "'");
+            throw new IllegalArgumentException(option + ": '" + v + "' (expected: " + what + " from 0 to " + max + ")");
         }
     }
 

@@ -57,8 +57,8 @@ final class ImgResize {
             return Preallocation.OFF;
         }
         if (value.equals("metadata")) {
-            throw new IllegalArgumentException("--preallocation: 'metadata' (Unsupported preallocation mode: "
-                    + "metadata; expected: off, falloc, full)");
+            throw new IllegalArgumentException("--preallocation: 'metadata' is a qcow2 mode (expected: off, falloc, "
+                    + "full)");
         }
         try {
             return Preallocation.parse(value);
