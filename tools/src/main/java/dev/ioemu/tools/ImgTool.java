@@ -29,9 +29,15 @@ import java.util.Set;
  * ioemu-img create [-f raw] [-o preallocation=off|falloc|full] FILE SIZE
  * ioemu-img info [-f raw] [-U] [--output=human|json] FILE
  * ioemu-img map [-f raw] [-U] [--output=human|json] FILE
- * ioemu-img convert [-f raw] [-U] [-O raw] [-n] [-t CACHE] SRC DST
- * ioemu-img compare [-f raw] [-U] A B
+ * ioemu-img convert [-f raw] [-U] [-O raw] [-n] [-p] [-t CACHE] SRC DST
+ * ioemu-img compare [-f raw] [-U] [-p] A B
+ * ioemu-img resize [-f raw] [--preallocation=off|falloc|full] [-q] [--shrink] FILE [+|-]SIZE
+ * ioemu-img bench [-c COUNT] [-d DEPTH] [-f raw] [--flush-interval=N] [--no-drain] [-o OFFSET]
+ *                 [--pattern=BYTE] [-q] [-s SIZE] [-S STEP] [-t CACHE] [-w] [-U] FILE
  * </pre>
+ * info also says what qemu-img does not, when there is something to say: the MBR boot signature
+ * and partition table or GPT ({@link PartitionTable}), and which processes hold the image's
+ * lock bytes and with which permissions ({@link ImageLockHolders}).
  * Every image is opened through the block layer ({@link BlockDevices}), so QEMU's lock bytes
  * apply (§7.1): info, map and compare open read-only and share everything, so they work while a
  * VM writes the image; a convert source refuses to share WRITE (x-no-share), so a running writer
@@ -48,10 +54,15 @@ public final class ImgTool {
             "Usage: ioemu-img create [-f raw] [-o preallocation=off|falloc|full] FILE SIZE",
             "       ioemu-img info [-f raw] [-U] [--output=human|json] FILE",
             "       ioemu-img map [-f raw] [-U] [--output=human|json] FILE",
-            "       ioemu-img convert [-f raw] [-U] [-O raw] [-n] [-t CACHE] SRC DST",
-            "       ioemu-img compare [-f raw] [-U] A B",
+            "       ioemu-img convert [-f raw] [-U] [-O raw] [-n] [-p] [-t CACHE] SRC DST",
+            "       ioemu-img compare [-f raw] [-U] [-p] A B",
+            "       ioemu-img resize [-f raw] [--preallocation=off|falloc|full] [-q] [--shrink] FILE [+|-]SIZE",
+            "       ioemu-img bench [-c COUNT] [-d DEPTH] [-f raw] [--flush-interval=N] [--no-drain] [-o OFFSET]",
+            "                       [--pattern=BYTE] [-q] [-s SIZE] [-S STEP] [-t CACHE] [-w] [-U] FILE",
             "Sizes: 512, 64K, 1M, 2G (rounded up to a multiple of 512)",
             "Cache modes (-t): unsafe (default for convert), writeback, none, writethrough, directsync, fadvise");
+
+    static final String COMMANDS = "create, info, map, convert, compare, resize, bench";
 
     /** qemu-img's sector: create rounds sizes up to it, compare reports mismatches at its granularity. */
     static final int SECTOR = 512;
@@ -76,7 +87,7 @@ public final class ImgTool {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
             if (args.length == 0) {
-                throw new IllegalArgumentException("command: missing (expected: create, info, map, convert, compare)");
+                throw new IllegalArgumentException("command: missing (expected: " + COMMANDS + ")");
             }
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             return switch (args[0]) {
@@ -88,10 +99,16 @@ public final class ImgTool {
                 case "info" -> info(Arguments.parse("info", rest, Set.of("-f", "--output"), Set.of("-U"), 1), out, err);
                 case "map" -> map(Arguments.parse("map", rest, Set.of("-f", "--output"), Set.of("-U"), 1), out, err);
                 case "convert" -> convert(Arguments.parse("convert", rest, Set.of("-f", "-O", "-t"),
-                        Set.of("-U", "-n"), 2), out, err);
-                case "compare" -> compare(Arguments.parse("compare", rest, Set.of("-f"), Set.of("-U"), 2), out, err);
+                        Set.of("-U", "-n", "-p"), 2), out, err);
+                case "compare" -> compare(Arguments.parse("compare", rest, Set.of("-f"), Set.of("-U", "-p"), 2),
+                        out, err);
+                case "resize" -> ImgResize.run(Arguments.parse("resize", rest, Set.of("-f", "--preallocation"),
+                        Set.of("-q", "--shrink"), 2), out, err);
+                case "bench" -> ImgBench.run(Arguments.parse("bench", rest, Set.of("-c", "-d", "-f", "-i", "-o", "-s",
+                        "-S", "-t", "--pattern", "--flush-interval"), Set.of("-n", "-q", "-w", "-U", "--no-drain"), 1),
+                        out, err);
                 default -> throw new IllegalArgumentException("command: '" + args[0]
-                        + "' (expected: create, info, map, convert, compare)");
+                        + "' (expected: " + COMMANDS + ")");
             };
         } catch (IllegalArgumentException e) {
             err.println("ioemu-img: " + e.getMessage());
@@ -106,8 +123,17 @@ public final class ImgTool {
             Map<String, String> values = new HashMap<>();
             Set<String> flags = new HashSet<>();
             List<String> positional = new ArrayList<>();
+            boolean optionsEnded = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
+                if (optionsEnded) {
+                    positional.add(a);
+                    continue;
+                }
+                if (a.equals("--")) {
+                    optionsEnded = true;
+                    continue;
+                }
                 String name = a;
                 String value = null;
                 if (a.startsWith("--") && a.contains("=")) {
@@ -149,6 +175,7 @@ public final class ImgTool {
                 case "create" -> "FILE SIZE";
                 case "convert" -> "SRC DST";
                 case "compare" -> "A B";
+                case "resize" -> "FILE [+|-]SIZE";
                 default -> "FILE";
             };
         }
@@ -225,13 +252,16 @@ public final class ImgTool {
                 if (allocated >= 0) {
                     out.println("    \"actual-size\": " + allocated + ",");
                 }
-                out.println("    \"dirty-flag\": false");
+                DiskContents contents = DiskContents.of(dev, file);
+                out.println("    \"dirty-flag\": false" + (contents.isEmpty() ? "" : ","));
+                contents.printJson(out);
                 out.println("}");
             } else {
                 out.println("image: " + file);
                 out.println("file format: raw");
                 out.println("virtual size: " + sizeToStr(virtualSize(dev)) + " (" + virtualSize(dev) + " bytes)");
                 out.println("disk size: " + (allocated >= 0 ? sizeToStr(allocated) : "unavailable"));
+                DiskContents.of(dev, file).printHuman(out);
             }
             return 0;
         }
@@ -336,7 +366,8 @@ public final class ImgTool {
                             + virtualSize(src) + " (expected: a target at least as large as the source with -n)");
                     return 1;
                 }
-                String failure = copy(src, dst, existing);
+                Progress progress = new Progress(a.has("-p"), 1.0, out);
+                String failure = copy(src, dst, existing, progress);
                 if (failure == null) {
                     int r = dst.flush();
                     failure = r < 0 ? "flush: " + Errno.strerror(r) : null;
@@ -345,6 +376,8 @@ public final class ImgTool {
                     err.println("ioemu-img: error while writing " + dstFile + ": " + failure);
                     return 1;
                 }
+                progress.finish();
+                progress.end();
                 return 0;
             }
         }
@@ -355,7 +388,8 @@ public final class ImgTool {
      * is new (it reads zeros already); into an existing target (-n) they become write-zeroes.
      * Returns null, or what failed.
      */
-    private static String copy(BlockDevice src, BlockDevice dst, boolean existingTarget) {
+    private static String copy(BlockDevice src, BlockDevice dst, boolean existingTarget, Progress progress) {
+        long total = virtualSize(src);
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
         for (BlockStatus extent : allocationMap(src)) {
             if (extent.zero()) {
@@ -366,6 +400,7 @@ public final class ImgTool {
                         return "write zeroes at " + extent.offset() + ": " + Errno.strerror(r);
                     }
                 }
+                progress.at(extent.end(), total);
                 continue;
             }
             long dataEnd = Math.min(extent.end(), src.size());
@@ -390,7 +425,9 @@ public final class ImgTool {
                         return "write at " + (offset + block) + ": " + Errno.strerror(r);
                     }
                 }
+                progress.at(offset + n, total);
             }
+            progress.at(extent.end(), total);
         }
         return null;
     }
@@ -422,17 +459,20 @@ public final class ImgTool {
                     out.println("Warning: Image size mismatch!");
                 }
                 long mismatch;
+                Progress progress = new Progress(a.has("-p"), 2.0, out);
                 try {
-                    mismatch = firstDifference(first, second);
+                    mismatch = firstDifference(first, second, progress);
                 } catch (ReadFailure e) {
                     err.println("ioemu-img: " + e.getMessage());
                     return COMPARE_ERROR;
                 }
                 if (mismatch >= 0) {
                     out.println("Content mismatch at offset " + mismatch + "!");
+                    progress.end();
                     return 1;
                 }
                 out.println("Images are identical.");
+                progress.end();
                 return 0;
             }
         }
@@ -448,7 +488,8 @@ public final class ImgTool {
      * The first differing sector's offset, or -1. Past the shorter image the longer must read as
      * zeros, as qemu-img compare treats it; ranges both report as holes are not read.
      */
-    private static long firstDifference(BlockDevice first, BlockDevice second) throws ReadFailure {
+    private static long firstDifference(BlockDevice first, BlockDevice second, Progress progress)
+            throws ReadFailure {
         long end = Math.max(virtualSize(first), virtualSize(second));
         ByteBuffer one = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
         ByteBuffer two = ByteBuffer.allocateDirect(CHUNK + 4096).alignedSlice(4096);
@@ -456,7 +497,8 @@ public final class ImgTool {
         while (offset < end) {
             long hole = Math.min(holeLength(first, offset), holeLength(second, offset));
             if (hole > 0) {
-                offset += hole;
+                offset = hole >= end - offset ? end : offset + hole;
+                progress.at(offset, end);
                 continue;
             }
             int n = (int) Math.min(CHUNK, end - offset);
@@ -467,6 +509,7 @@ public final class ImgTool {
                 return (offset + diff) / SECTOR * SECTOR;
             }
             offset += n;
+            progress.at(offset, end);
         }
         return -1;
     }
@@ -499,7 +542,7 @@ public final class ImgTool {
     // helpers
 
     /** Opens through the block layer; on failure prints qemu-img's "Could not open" line and returns null. */
-    private static BlockDevice open(DriveOptions options, PrintStream err) {
+    static BlockDevice open(DriveOptions options, PrintStream err) {
         try {
             return BlockDevices.open(options);
         } catch (BlockOpenException e) {
@@ -538,7 +581,7 @@ public final class ImgTool {
         return rounded.toPlainString() + " " + units[unit];
     }
 
-    private static String jsonString(String s) {
+    static String jsonString(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {

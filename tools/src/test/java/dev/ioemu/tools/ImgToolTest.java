@@ -290,7 +290,16 @@ class ImgToolTest {
         static Stream<Arguments> malformed() {
             return Stream.of(
                     Arguments.of((Object) new String[] {}),
-                    Arguments.of((Object) new String[] {"resize", "IMG", "1M"}),
+                    Arguments.of((Object) new String[] {"rebase", "IMG", "1M"}),
+                    Arguments.of((Object) new String[] {"resize", "IMG"}),
+                    Arguments.of((Object) new String[] {"resize", "IMG", "12Q"}),
+                    Arguments.of((Object) new String[] {"resize", "--preallocation=metadata", "IMG", "2M"}),
+                    Arguments.of((Object) new String[] {"resize", "--shrink", "IMG", "-1M"}),
+                    Arguments.of((Object) new String[] {"bench", "-c", "x", "IMG"}),
+                    Arguments.of((Object) new String[] {"bench", "-d", "0", "IMG"}),
+                    Arguments.of((Object) new String[] {"bench", "--pattern=0x100", "-w", "IMG"}),
+                    Arguments.of((Object) new String[] {"bench", "-i", "native", "-w", "IMG"}),
+                    Arguments.of((Object) new String[] {"bench", "-s", "2G", "-w", "IMG"}),
                     Arguments.of((Object) new String[] {"create", "NEW"}),
                     Arguments.of((Object) new String[] {"create", "NEW", "12Q"}),
                     Arguments.of((Object) new String[] {"create", "NEW", "-5"}),

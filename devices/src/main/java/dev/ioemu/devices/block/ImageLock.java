@@ -4,6 +4,7 @@ import dev.ioemu.devices.host.LibC;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.host.Fcntl;
 import com.sun.jna.LastErrorException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,8 @@ final class ImageLock {
     static final int BASE_HELD = 100;
     static final int BASE_UNSHARED = 200;
 
-    private static final String[] PERM_NAMES = {"consistent read", "write", "write unchanged", "resize"};
+    /** QEMU's permission names, by bit (its lock errors name them). */
+    static final List<String> PERM_NAMES = List.of("consistent read", "write", "write unchanged", "resize");
 
     private static volatile Boolean ofdSupported;
 
@@ -80,7 +82,7 @@ final class ImageLock {
         int setCmd = ofd ? Fcntl.F_OFD_SETLK : Fcntl.F_SETLK;
         int getCmd = ofd ? Fcntl.F_OFD_GETLK : Fcntl.F_GETLK;
         Fcntl.Flock flock = new Fcntl.Flock();
-        for (int bit = 0; bit < PERM_NAMES.length; bit++) {
+        for (int bit = 0; bit < PERM_NAMES.size(); bit++) {
             int perm = 1 << bit;
             if ((held & perm) != 0) {
                 lockByte(fd, setCmd, flock, BASE_HELD + bit);
@@ -90,16 +92,16 @@ final class ImageLock {
             }
         }
         String hint = "Is another process using the image [" + file + "]?";
-        for (int bit = 0; bit < PERM_NAMES.length; bit++) {
+        for (int bit = 0; bit < PERM_NAMES.size(); bit++) {
             int perm = 1 << bit;
             if ((held & perm) != 0 && lockedByOthers(fd, getCmd, flock, BASE_UNSHARED + bit)) {
-                throw new BlockOpenException("Failed to get \"" + PERM_NAMES[bit] + "\" lock", hint, Errno.EAGAIN);
+                throw new BlockOpenException("Failed to get \"" + PERM_NAMES.get(bit) + "\" lock", hint, Errno.EAGAIN);
             }
         }
-        for (int bit = 0; bit < PERM_NAMES.length; bit++) {
+        for (int bit = 0; bit < PERM_NAMES.size(); bit++) {
             int perm = 1 << bit;
             if ((unshared & perm) != 0 && lockedByOthers(fd, getCmd, flock, BASE_HELD + bit)) {
-                throw new BlockOpenException("Failed to get shared \"" + PERM_NAMES[bit] + "\" lock", hint,
+                throw new BlockOpenException("Failed to get shared \"" + PERM_NAMES.get(bit) + "\" lock", hint,
                         Errno.EAGAIN);
             }
         }
