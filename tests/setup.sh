@@ -26,6 +26,8 @@ command -v grub-mkimage >/dev/null 2>&1 || need+=(grub-common)
 command -v cpio >/dev/null 2>&1 || need+=(cpio)
 # sfdisk: the peer that checks ioemu-img info's partition tables (MBR, logical, GPT).
 command -v sfdisk >/dev/null 2>&1 || need+=(fdisk)
+# NBD servers the remote-disk tests run against (qemu-nbd comes with qemu-utils).
+command -v nbdkit >/dev/null 2>&1 || need+=(nbdkit)
 for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \
          libfdt-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
