@@ -164,8 +164,8 @@ class KvmEngineExitTest {
     @Test
     void haltWaitsForTheJavaPicAndInjectsItsVectorWhenTheGuestCanTakeIt() {
         KvmEngine e = engine(false);
-        // The BIOS's PIC set-up: master at vector 08h, everything unmasked.
-        int[][] icw = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0x00}};
+        // The BIOS's PIC set-up: master at vector 08h, only IRQ 1 (keyboard) open, not the PIT.
+        int[][] icw = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0xfd}};
         for (int[] w : icw) {
             machine.ioBus().write(w[0], 1, w[1]);
         }
@@ -190,7 +190,7 @@ class KvmEngineExitTest {
     @Test
     void pendingInterruptWhileTheGuestHasIfClearAsksForAnInterruptWindow() {
         KvmEngine e = engine(false);
-        int[][] icw = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0x00}};
+        int[][] icw = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0x21, 0xfd}};
         for (int[] w : icw) {
             machine.ioBus().write(w[0], 1, w[1]);
         }
