@@ -112,6 +112,7 @@ public final class Emulator {
         }
         Lifecycle.installSignalHandlers(this);
         QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
+        qmp.reportKvm(config.kvmAccelerator(), kvmHost.present());
         for (int i = 0; i < monitors.size(); i++) {
             ChardevEndpoint ep = monitors.get(i);
             Thread t = new Thread(() -> serveMonitor(qmp, ep), "qmp-" + i);
