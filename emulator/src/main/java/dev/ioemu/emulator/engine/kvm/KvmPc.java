@@ -8,6 +8,7 @@ import dev.ioemu.bios.ConsoleInput;
 import dev.ioemu.bios.ConsoleOutput;
 import dev.ioemu.bios.DiskGeometry;
 import dev.ioemu.bios.Int13Disk;
+import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.ide.IdeDevice;
 import dev.ioemu.devices.ide.IdeDriveKind;
 import dev.ioemu.devices.ide.PiixIde;
@@ -46,13 +47,18 @@ import java.util.List;
 public final class KvmPc implements AutoCloseable {
     private static final int FIRST_HARD_DISK = 0x80;
 
-    private final KvmVm vm;
-    private final KvmVcpu vcpu;
+    /** Where the vCPU comes from: /dev/kvm, or (tests) another keeper of the kvm_run contract. */
+    @FunctionalInterface
+    interface VcpuSource {
+        /** A vCPU over {@code space}'s RAM and ROM, created on the calling (vCPU) thread. */
+        Vcpu open(AddressSpace space) throws KvmException;
+    }
+
+    private final Vcpu vcpu;
     private final KvmEngine engine;
     private final List<OutputStream> outputs;
 
-    private KvmPc(KvmVm vm, KvmVcpu vcpu, KvmEngine engine, List<OutputStream> outputs) {
-        this.vm = vm;
+    private KvmPc(Vcpu vcpu, KvmEngine engine, List<OutputStream> outputs) {
         this.vcpu = vcpu;
         this.engine = engine;
         this.outputs = outputs;
@@ -70,6 +76,22 @@ public final class KvmPc implements AutoCloseable {
      */
     public static KvmPc build(PcMachine machine, PciIdeWiring ideWiring, PlatformOptions options, long rtcBaseSeconds,
                               PrintStream err) throws UsageException {
+        return build(machine, ideWiring, options, rtcBaseSeconds, err, KvmPc::openKvm);
+    }
+
+    /** vCPU 0 of a new /dev/kvm VM whose memory slots are {@code space}'s RAM and ROM. */
+    private static Vcpu openKvm(AddressSpace space) throws KvmException {
+        KvmVm vm = KvmVm.create(space);
+        try {
+            return vm.createVcpu();
+        } catch (KvmException | RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    static KvmPc build(PcMachine machine, PciIdeWiring ideWiring, PlatformOptions options, long rtcBaseSeconds,
+                       PrintStream err, VcpuSource source) throws UsageException {
         PcPlatformWiring platform = machine.platform();
         List<OutputStream> outputs = new ArrayList<>();
         KvmEngine[] engineRef = new KvmEngine[1];
@@ -99,8 +121,12 @@ public final class KvmPc implements AutoCloseable {
             bios = new Bios(machine.addressSpace(), new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring),
                     FIRST_HARD_DISK, com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
                     new dev.ioemu.bios.A20Gate() {
-                        // KVM has no A20 gate (kvm.md §6.3): the guest always sees A20 on, whatever is asked.
-                        @Override public boolean isEnabled() { return true; }
+                        /*
+                         * KVM cannot mask A20 (kvm.md §6.3), yet INT 15h reports the gate's state as
+                         * on the software CPU: QEMU + SeaBIOS under KVM answer from port 92h the
+                         * same way, and the probe's output stays engine-independent.
+                         */
+                        @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
 
                         @Override public void setEnabled(boolean on) {
                             platform.keyboardController().commandPort().write(0, 1,
@@ -117,17 +143,10 @@ public final class KvmPc implements AutoCloseable {
                     }));
             machine.memoryMap().loadBios(bios.romImage());
         }
-        KvmVm vm;
-        KvmVcpu vcpu;
+        Vcpu vcpu;
         try {
-            vm = KvmVm.create(machine.addressSpace());
+            vcpu = source.open(machine.addressSpace());
         } catch (KvmException e) {
-            throw new UsageException("-accel kvm: " + e.getMessage(), e);
-        }
-        try {
-            vcpu = vm.createVcpu();
-        } catch (KvmException e) {
-            vm.close();
             throw new UsageException("-accel kvm: " + e.getMessage(), e);
         }
         KvmEngine engine = new KvmEngine(vcpu, machine.ioBus(), machine.addressSpace(), bios == null ? null : bios.dispatcher(),
@@ -136,7 +155,7 @@ public final class KvmPc implements AutoCloseable {
         machine.addComponent(new MachineComponent() {
             @Override public void reset() { engine.machineWasReset(); }
         });
-        return new KvmPc(vm, vcpu, engine, outputs);
+        return new KvmPc(vcpu, engine, outputs);
     }
 
     /** Hard disks in IDE index order (80h, 81h, …), each on its drive's own request queue. */
@@ -225,7 +244,6 @@ public final class KvmPc implements AutoCloseable {
     @Override
     public void close() {
         vcpu.close();
-        vm.close();
         for (OutputStream o : outputs) {
             try {
                 o.flush();

@@ -25,9 +25,12 @@ final class KvmVcpu implements Vcpu {
     private final ByteBuffer run;
     private final Memory interrupt = new Memory(4);
     private final long thread;
+    private final Runnable closeVm;
     private volatile boolean closed;
 
-    KvmVcpu(int fd, long runAddress, int runSize) {
+    /** @param closeVm closes the VM once this, its only vCPU, is closed */
+    KvmVcpu(int fd, long runAddress, int runSize, Runnable closeVm) {
+        this.closeVm = closeVm;
         this.fd = fd;
         this.runAddress = runAddress;
         this.runSize = runSize;
@@ -79,5 +82,6 @@ final class KvmVcpu implements Vcpu {
         KvmSyscalls.munmap(runAddress, runSize);
         KvmSyscalls.close(fd);
         interrupt.close();
+        closeVm.run();
     }
 }

@@ -114,7 +114,8 @@ public final class KvmVm implements AutoCloseable {
 
     /**
      * Creates vCPU 0, maps its run area and gives it the host's supported CPUID (APIC ID 0), before
-     * its first KVM_RUN as KVM requires. Call on the thread that will run it (§5.7).
+     * its first KVM_RUN as KVM requires. Call on the thread that will run it (§5.7). Closing the
+     * vCPU closes this VM.
      */
     KvmVcpu createVcpu() throws KvmException {
         int fd = KvmSyscalls.ioctl(vmFd, KVM_CREATE_VCPU, 0);
@@ -131,7 +132,7 @@ public final class KvmVm implements AutoCloseable {
             if (run == KvmSyscalls.MAP_FAILED) {
                 throw KvmException.of("mmap of the vCPU run area", KvmSyscalls.errno());
             }
-            return new KvmVcpu(fd, run, size);
+            return new KvmVcpu(fd, run, size, this::close);
         } catch (KvmException | RuntimeException e) {
             KvmSyscalls.close(fd);
             throw e;

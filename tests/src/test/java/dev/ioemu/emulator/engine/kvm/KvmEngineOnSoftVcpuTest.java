@@ -1,0 +1,135 @@
+package dev.ioemu.emulator.engine.kvm;
+
+import dev.ioemu.emulator.Main;
+import dev.ioemu.emulator.cli.CommandLine;
+import dev.ioemu.emulator.cli.VmConfig;
+import dev.ioemu.emulator.engine.SoftCpuEngine.Exit;
+import dev.ioemu.emulator.machine.PcMachine;
+import dev.ioemu.emulator.machine.PciIdeWiring;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The KVM engine's whole exit path — BIOS traps through sync regs, port I/O, HLT with interrupts
+ * from the Java 8259 via KVM_INTERRUPT and interrupt windows, host-clock timers — running real
+ * guests on any host: {@link KvmSoftVcpu} keeps the kvm_run contract with the software CPU where
+ * /dev/kvm is absent. The INT 13h probe must print exactly what the software-CPU engine prints,
+ * and its writes must be in the image. (What KVM itself does is {@code KvmGuestTest}'s part.)
+ */
+@Timeout(240)
+class KvmEngineOnSoftVcpuTest {
+    @TempDir
+    static Path dir;
+    private static Path root;
+
+    @BeforeAll
+    static void build() throws Exception {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("tests/guest/build-probe.sh"))) {
+            p = p.getParent();
+        }
+        assumeTrue(p != null, "skipped: tests/guest/build-probe.sh not found");
+        root = p;
+        assumeTrue(onPath("nasm"), "skipped: nasm not installed");
+    }
+
+    private static boolean onPath(String command) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void script(String name, Path out) throws Exception {
+        Files.createDirectories(out);
+        Process p = new ProcessBuilder("bash", root.resolve("tests/guest").resolve(name).toString(), out.toString())
+                .redirectErrorStream(true).redirectOutput(out.resolve(name + ".log").toFile()).start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, name + ": " + Files.readString(out.resolve(name + ".log")));
+    }
+
+    private static List<String> args(Path image, Path debugcon, String... extra) {
+        List<String> a = new ArrayList<>(List.of("-machine", "pc", "-nodefaults", "-display", "none",
+                "-drive", "file=" + image + ",if=ide,format=raw", "-debugcon", "file:" + debugcon,
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    /** The machine of {@code ioemu ARGS} with the KVM engine over a {@link KvmSoftVcpu}; returns the exit. */
+    private static Exit runKvmEngine(List<String> args, ByteArrayOutputStream err) throws Exception {
+        VmConfig config = CommandLine.parse(args.toArray(new String[0]));
+        PcMachine machine = new PcMachine(config.ramSize(), false);
+        long rtc = config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000);
+        machine.platform().setRtcBase(rtc);
+        KvmPc pc = null;
+        try {
+            PciIdeWiring ide = PciIdeWiring.attach(machine, config);
+            pc = KvmPc.build(machine, ide, config.platform(), rtc, new PrintStream(err, true, StandardCharsets.UTF_8),
+                    KvmSoftVcpu::new);
+            return pc.engine().run();
+        } finally {
+            if (pc != null) {
+                pc.close();
+            }
+            machine.shutdown();
+        }
+    }
+
+    /** {@code ioemu -accel soft ARGS} in this JVM; returns its exit status. */
+    private static int runSoftEngine(List<String> args) {
+        List<String> a = new ArrayList<>(List.of("-accel", "soft"));
+        a.addAll(args);
+        int[] status = {-1};
+        Main.run(a.toArray(new String[0]), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                s -> status[0] = s);
+        return status[0];
+    }
+
+    private static String firstDifference(String expected, String got) {
+        List<String> a = expected.lines().toList();
+        List<String> b = got.lines().toList();
+        for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+            String x = i < a.size() ? a.get(i) : "<none>";
+            String y = i < b.size() ? b.get(i) : "<none>";
+            if (!x.equals(y)) {
+                return "line " + (i + 1) + ": software CPU engine: " + x + " | KVM engine: " + y;
+            }
+        }
+        return "equal lines";
+    }
+
+    @Test
+    void int13ProbeThroughTheKvmEnginePrintsWhatTheSoftwareCpuEnginePrints() throws Exception {
+        Path soft = dir.resolve("probe-soft");
+        Path kvm = dir.resolve("probe-kvm");
+        script("build-probe.sh", soft);
+        script("build-probe.sh", kvm);
+        assertEquals(1, runSoftEngine(args(soft.resolve("probe-64m.img"), soft.resolve("out.debugcon"))));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Exit exit = runKvmEngine(args(kvm.resolve("probe-64m.img"), kvm.resolve("out.debugcon")), err);
+        assertEquals(new Exit.Status(1), exit, "isa-debug-exit status; stderr: " + err);
+        String expected = Files.readString(soft.resolve("out.debugcon"), StandardCharsets.ISO_8859_1);
+        String got = Files.readString(kvm.resolve("out.debugcon"), StandardCharsets.ISO_8859_1);
+        assertTrue(expected.lines().count() > 20, expected);
+        assertEquals(expected, got, firstDifference(expected, got));
+        assertEquals(-1L, Files.mismatch(soft.resolve("probe-64m.img"), kvm.resolve("probe-64m.img")),
+                "the probe's INT 13h writes made the same image");
+    }
+}
