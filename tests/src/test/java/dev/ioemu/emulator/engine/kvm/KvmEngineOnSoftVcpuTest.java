@@ -132,4 +132,59 @@ class KvmEngineOnSoftVcpuTest {
         assertEquals(-1L, Files.mismatch(soft.resolve("probe-64m.img"), kvm.resolve("probe-64m.img")),
                 "the probe's INT 13h writes made the same image");
     }
+
+    private static Path workloads;
+
+    /** tests/guest/build-workloads.sh's images, built once for this class. */
+    private static synchronized Path workloads() throws Exception {
+        if (workloads == null) {
+            Path run = dir.resolve("workloads");
+            script("build-workloads.sh", run);
+            workloads = run;
+        }
+        return workloads;
+    }
+
+    private static void assumeWorkloadTools() {
+        for (String c : List.of("mcopy", "syslinux", "grub-mkimage")) {
+            assumeTrue(onPath(c), "skipped: " + c + " not installed");
+        }
+        assumeTrue(Files.exists(Path.of("/usr/lib/syslinux/mbr/mbr.bin")) && Files.exists(Path.of("/usr/lib/grub/i386-pc/boot.img")),
+                "skipped: Debian packages syslinux-common and grub-pc-bin not installed");
+    }
+
+    @Test
+    void syslinuxBootsThroughTheKvmEngineFromMbrAndFat16VbrToItsKernel() throws Exception {
+        assumeWorkloadTools();
+        Path run = workloads();
+        Path serial = run.resolve("syslinux.serial");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Exit exit = runKvmEngine(args(run.resolve("syslinux.img"), run.resolve("syslinux.debugcon"), "-serial", "file:" + serial), err);
+        String console = Files.readString(serial, StandardCharsets.ISO_8859_1);
+        assertEquals(new Exit.Status(0x43), exit, "exit.bs's status; stderr: " + err + " COM1: " + console);
+        assertTrue(console.contains("SYSLINUX 6."), "ldlinux's banner on COM1: " + console);
+        assertTrue(console.contains("IOEMU-EXIT-BS reached"), console);
+    }
+
+    @Test
+    void demoDiskWritesThroughTheKvmEngineLandInTheImage() throws Exception {
+        assumeWorkloadTools();
+        Path run = workloads();
+        Path serial = run.resolve("demo.serial");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Exit exit = runKvmEngine(args(run.resolve("demo.img"), run.resolve("demo.debugcon"), "-serial", "file:" + serial), err);
+        String console = Files.readString(serial, StandardCharsets.ISO_8859_1);
+        assertEquals(new Exit.Status(1), exit, "stderr: " + err + " COM1: " + console);
+        for (String line : List.of("demo: AH=03h wrote LBA 16", "demo: AH=43h wrote LBA 17-19", "demo: AH=42h read back equal",
+                "IOEMU-DEMO-DONE")) {
+            assertTrue(console.contains(line), line + " on COM1: " + console);
+        }
+        byte[] image = Files.readAllBytes(run.resolve("demo.img"));
+        String lba16 = new String(image, 16 * 512, 512, StandardCharsets.ISO_8859_1);
+        assertTrue(lba16.startsWith("IOEMU-DEMO CHS"), "LBA 16 in the image file: " + lba16.substring(0, 40));
+        for (int lba = 17; lba <= 19; lba++) {
+            String s = new String(image, lba * 512, 512, StandardCharsets.ISO_8859_1);
+            assertTrue(s.startsWith("IOEMU-DEMO EDD"), "LBA " + lba + " in the image file: " + s.substring(0, 40));
+        }
+    }
 }
