@@ -187,4 +187,47 @@ class KvmEngineOnSoftVcpuTest {
             assertTrue(s.startsWith("IOEMU-DEMO EDD"), "LBA " + lba + " in the image file: " + s.substring(0, 40));
         }
     }
+
+    /** Assembles a boot sector (org 7C00h, signature added) into an image of 1 MiB. */
+    private static Path bootSector(String name, String body) throws Exception {
+        Path asm = dir.resolve(name + ".asm");
+        Files.writeString(asm, "bits 16\norg 0x7c00\n" + body + "\ntimes 510-($-$$) db 0\ndw 0xaa55\n");
+        Path img = dir.resolve(name + ".img");
+        Process p = new ProcessBuilder("nasm", "-f", "bin", "-o", img.toString(), asm.toString()).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, new String(p.getInputStream().readAllBytes()));
+        try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), (1 << 20) - 1);
+        }
+        return img;
+    }
+
+    @Test
+    void tripleFaultUnderNoRebootEndsTheRunWithStatusZeroAndOneLine() throws Exception {
+        // An IDT of limit 0: INT 3 cannot be delivered, nor the #GP, nor the #DF.
+        Path img = bootSector("triple", "cli\nlidt [idt]\nint3\njmp $\nidt: dw 0\ndd 0\n");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Exit exit = runKvmEngine(args(img, dir.resolve("triple.debugcon"), "-no-reboot"), err);
+        assertEquals(new Exit.Status(0), exit, err.toString());
+        assertTrue(err.toString().matches("ioemu: triple fault at 0000:00007c0[0-9a-f]: exiting \\(-no-reboot\\)\n"), err.toString());
+    }
+
+    @Test
+    void stringOutOf64KiBReachesThePortBusAndTheGuestGoesOn() throws Exception {
+        Path img = bootSector("repouts", """
+                xor ax, ax
+                mov ds, ax
+                xor si, si
+                mov cx, 0x8000
+                mov dx, 0xe9
+                rep outsw
+                mov al, 7
+                out 0xf4, al
+                jmp $
+                """);
+        Path debugcon = dir.resolve("repouts.debugcon");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Exit exit = runKvmEngine(args(img, debugcon), err);
+        assertEquals(new Exit.Status(15), exit, err.toString());
+        assertEquals(0x10000, Files.size(debugcon), "all 32768 words (both bytes of each) reached the 0xE9 console");
+    }
 }
