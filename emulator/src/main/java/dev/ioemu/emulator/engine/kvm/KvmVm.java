@@ -3,7 +3,6 @@ package dev.ioemu.emulator.engine.kvm;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import dev.ioemu.devices.bus.AddressSpace;
-import dev.ioemu.devices.host.Errno;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +21,8 @@ public final class KvmVm implements AutoCloseable {
     private static final String DEV_KVM = "/dev/kvm";
     private static final int CPUID_ENTRY_SIZE = 40;
     private static final int CPUID_MAX_ENTRIES = 1024;
+    /** KVM_GET_SUPPORTED_CPUID's "nent too small" (§4 step 8). */
+    private static final int E2BIG = 7;
     private static final int[] REQUIRED_CAPS = {KVM_CAP_USER_MEMORY, KVM_CAP_SET_TSS_ADDR, KVM_CAP_EXT_CPUID,
             KVM_CAP_READONLY_MEM, KVM_CAP_IMMEDIATE_EXIT};
     private static final String[] REQUIRED_CAP_NAMES = {"KVM_CAP_USER_MEMORY", "KVM_CAP_SET_TSS_ADDR",
@@ -146,7 +147,7 @@ public final class KvmVm implements AutoCloseable {
                 cpuid.setInt(0, entries);
                 if (KvmSyscalls.ioctl(systemFd, KVM_GET_SUPPORTED_CPUID, Pointer.nativeValue(cpuid)) < 0) {
                     int errno = KvmSyscalls.errno();
-                    if (errno == 7 /* E2BIG */ && entries < CPUID_MAX_ENTRIES) {
+                    if (errno == E2BIG && entries < CPUID_MAX_ENTRIES) {
                         continue;
                     }
                     throw KvmException.of("KVM_GET_SUPPORTED_CPUID", errno);
@@ -171,9 +172,5 @@ public final class KvmVm implements AutoCloseable {
     public void close() {
         KvmSyscalls.close(vmFd);
         KvmSyscalls.close(systemFd);
-    }
-
-    static String errnoName(int errno) {
-        return Errno.name(errno);
     }
 }
