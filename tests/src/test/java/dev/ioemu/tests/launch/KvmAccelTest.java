@@ -34,6 +34,14 @@ class KvmAccelTest {
     @TempDir
     Path dir;
 
+    /** The launcher builds the jar when it is older than the sources: once, outside the timed runs. */
+    @org.junit.jupiter.api.BeforeAll
+    static void built() throws Exception {
+        Process p = new ProcessBuilder(ioemu().toString(), "-version").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assumeTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "skipped: emulator/bin/ioemu -version failed");
+    }
+
     private static Path ioemu() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("emulator/bin/ioemu"))) {
@@ -117,5 +125,22 @@ class KvmAccelTest {
         } finally {
             p.destroyForcibly();
         }
+    }
+
+    @Test
+    void theEngineChoiceIsATraceEvent() throws Exception {
+        byte[] sector = new byte[512];
+        byte[] exit = {(byte) 0xb0, 0x00, (byte) 0xe6, (byte) 0xf4, (byte) 0xeb, (byte) 0xfe};   // mov al,0; out 0xf4,al; jmp $
+        System.arraycopy(exit, 0, sector, 0, exit.length);
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xaa;
+        Path img = dir.resolve("exit.img");
+        Files.write(img, sector);
+        Path trace = dir.resolve("trace.log");
+        Result r = run(List.of("-nodefaults", "-display", "none", "-drive", "file=" + img + ",if=ide,format=raw",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-trace", "kvm_accel_selected", "-D", trace.toString()), 120);
+        assertEquals(1, r.status(), r.stderr());
+        String log = Files.readString(trace);
+        assertTrue(log.contains("kvm_accel_selected accel " + HOST.defaultAccelerator() + " kvm " + HOST.kind()), log);
     }
 }
