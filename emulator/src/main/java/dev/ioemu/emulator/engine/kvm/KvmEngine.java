@@ -117,9 +117,12 @@ public final class KvmEngine {
         }
     }
 
-    /** The machine's devices were reset: the vCPU follows before it runs again (vCPU thread only). */
+    /**
+     * The machine's devices were reset (i8042 pulse, port 92h, a triple fault, or QMP
+     * {@code system_reset} on a monitor thread): the vCPU follows before it runs again. Any thread.
+     */
     public void machineWasReset() {
-        resetRequested = true;
+        post(() -> resetRequested = true);
     }
 
     /** Userspace exits handled so far. */
