@@ -241,4 +241,18 @@ class KvmEngineExitTest {
         assertEquals(new Exit.Shutdown("host-qmp-quit"), e.run());
         assertEquals("ioemu: guest halted with interrupts disabled at 0000:00007c10\n", err());
     }
+
+    @Test
+    void machineResetFromAMonitorThreadKicksTheVcpuAndEndsTheRunUnderNoReboot() {
+        KvmEngine e = engine(true);
+        new Thread(() -> {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            machine.reset();   // QMP system_reset runs on the monitor's thread
+        }).start();
+        assertEquals(new Exit.Status(0), e.run());
+    }
 }
