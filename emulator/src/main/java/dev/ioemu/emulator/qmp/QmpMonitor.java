@@ -58,10 +58,11 @@ public final class QmpMonitor {
         this.humanMonitor = new HumanMonitor(machine);
     }
 
-    /** What {@code query-kvm} answers: KVM runs the guest / /dev/kvm is usable on this host. */
+    /** What {@code query-kvm} answers, as QEMU: KVM runs the guest / KVM support is built in. */
     public void reportKvm(boolean enabled, boolean present) {
         this.kvmEnabled = enabled;
         this.kvmPresent = present;
+        humanMonitor.reportKvm(enabled, present);
     }
 
     /** Serves one client until it disconnects. */
