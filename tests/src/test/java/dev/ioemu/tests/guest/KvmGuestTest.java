@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Guests under {@code -accel kvm} (issue 13's proof): the INT 13h probe prints exactly what it
  * prints on the software CPU, syslinux boots from its MBR and FAT16 VBR, the demo disk's INT 13h
- * writes are in the image, and hostile boot sectors (triple fault, a write to the BIOS ROM, a
+ * writes are in the image, GRUB hashes a 4 MiB file as the host does (hardware KVM only), and hostile boot sectors (triple fault, a write to the BIOS ROM, a
  * string OUT of 1 MiB) end or go on as documented — never a Java exception or a hang. Every test
  * skips with the reason when this host has no /dev/kvm. On kvm_pvm hosts guest code runs in KVM's
  * instruction emulator (shared/spec/kvm.md §0): seconds for these workloads.
@@ -114,6 +114,25 @@ class KvmGuestTest {
         for (int lba = 17; lba <= 19; lba++) {
             assertArrayEquals(WorkloadBootTest.demoSector("EDD", lba), GuestKit.readSector(img, lba), "AH=43h sector " + lba);
         }
+    }
+
+    @Test
+    void grubHashesA4MiBFileAsTheHostDoesUnderHardwareKvm() throws Exception {
+        assumeTrue(HOST.hardwareAssisted(), "skipped: " + HOST.detail()
+                + ": GRUB under KVM's instruction emulator is a long run (tools/bench/kvm-vs-qemu.sh --long), not CI");
+        GuestKit.assumeCommands("mcopy", "syslinux", "grub-mkimage");
+        GuestKit.assumeFiles("Debian packages syslinux-common and grub-pc-bin",
+                "/usr/lib/syslinux/mbr/mbr.bin", "/usr/lib/grub/i386-pc/boot.img");
+        Path run = dir.resolve("grub");
+        GuestKit.runScript("build-workloads.sh", run);
+        Path serial = run.resolve("grub.serial");
+        GuestKit.Run r = GuestKit.run(ioemuKvm(run.resolve("grub.img"), run.resolve("grub.debugcon"),
+                "-serial", "file:" + serial), run, "grub-kvm", 120);
+        String console = Files.exists(serial) ? Files.readString(serial, StandardCharsets.ISO_8859_1) : "";
+        assertFalse(r.timedOut(), "GRUB under KVM did not finish; COM1: " + console);
+        assertEquals(1, r.exitStatus(), "stderr: " + r.stderr());
+        String hostMd5 = Files.readString(run.resolve("big.md5")).trim();
+        assertTrue(console.contains(hostMd5 + "  /big.bin"), "GRUB's md5sum equals the host's " + hostMd5 + "; COM1: " + console);
     }
 
     /** Assembles a boot sector (org 7C00h, signature added) into an image of 1 MiB. */
