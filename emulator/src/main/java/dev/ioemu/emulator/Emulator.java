@@ -3,6 +3,7 @@ package dev.ioemu.emulator;
 import dev.ioemu.devices.chardev.ChardevEndpoint;
 import dev.ioemu.devices.chardev.Connection;
 import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.emulator.chardev.Chardevs;
 import dev.ioemu.emulator.cli.ChardevSpec;
 import dev.ioemu.emulator.cli.IdeDrivePlacement;
@@ -10,6 +11,8 @@ import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
 import dev.ioemu.emulator.engine.SoftCpuEngine;
 import dev.ioemu.emulator.engine.SoftPc;
+import dev.ioemu.emulator.engine.kvm.KvmHost;
+import dev.ioemu.emulator.engine.kvm.KvmPc;
 import dev.ioemu.emulator.machine.PcMachine;
 import dev.ioemu.emulator.machine.PciIdeWiring;
 import dev.ioemu.emulator.qmp.QmpMonitor;
@@ -42,6 +45,7 @@ public final class Emulator {
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile PcMachine machine;
     private volatile SoftPc softPc;
+    private volatile KvmPc kvmPc;
     private volatile Thread softEngineThread;   // read by signal and QMP threads in shutdown()
     private volatile QtestLog qtestLog = QtestLog.disabled();
     private boolean shuttingDown;
@@ -62,15 +66,23 @@ public final class Emulator {
      *                        drive errors): the caller prints it and exits 1
      */
     public void run() throws UsageException, IOException {
-        if (!config.qtestAccelerator() && !config.softAccelerator()) {
-            throw new UsageException("-accel " + config.accelerator() + ": accelerator '" + config.accelerator()
-                    + "' not available yet (expected: tcg (alias soft) or qtest)");
+        KvmHost kvmHost = KvmHost.probe();
+        if (config.kvmAccelerator()) {
+            if (!kvmHost.present()) {
+                throw new UsageException(kvmHost.absentError());
+            }
+            if (kvmHost.slownessWarning() != null) {
+                err.println(kvmHost.slownessWarning());
+            }
         }
         if (config.exitWithParent()) {
             // First, before the machine is built: a parent that dies during start-up is still seen.
             Lifecycle.exitWithParent(this);
         }
         setUpTracing();
+        if (TraceEvent.KVM_ACCEL_SELECTED.enabled) {
+            Trace.emit(TraceEvent.KVM_ACCEL_SELECTED, config.accelerator(), kvmHost.kind() + " " + kvmHost.detail());
+        }
         checkStdioUsedOnce();
         try {
             machine = new PcMachine(config.ramSize(), config.startPaused());
@@ -101,6 +113,8 @@ public final class Emulator {
         }
         Lifecycle.installSignalHandlers(this);
         QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
+        // QEMU's "present" says KVM support is built in (always, here), not that /dev/kvm exists.
+        qmp.reportKvm(config.kvmAccelerator(), true);
         for (int i = 0; i < monitors.size(); i++) {
             ChardevEndpoint ep = monitors.get(i);
             Thread t = new Thread(() -> serveMonitor(qmp, ep), "qmp-" + i);
@@ -109,6 +123,10 @@ public final class Emulator {
         }
         if (config.softAccelerator() && qtestEndpoint == null) {
             runSoftCpu(ideWiring);
+            return;
+        }
+        if (config.kvmAccelerator() && qtestEndpoint == null) {
+            runKvm(ideWiring);
             return;
         }
         if (qtestEndpoint != null) {
@@ -140,6 +158,29 @@ public final class Emulator {
         SoftCpuEngine.Exit exit = pc.engine().run();
         softEngineThread = null;
         pc.closeOutputs();
+        if (exit instanceof SoftCpuEngine.Exit.Status s) {
+            shutdown("guest-shutdown", s.code());
+        } else if (exit instanceof SoftCpuEngine.Exit.Shutdown s) {
+            shutdown(s.reason(), 0);
+        }
+    }
+
+    /** Runs the guest under KVM on this thread (it creates the vCPU) until it exits, as {@link #runSoftCpu}. */
+    private void runKvm(PciIdeWiring ideWiring) throws UsageException {
+        KvmPc pc;
+        try {
+            pc = KvmPc.build(machine, ideWiring, config.platform(),
+                    config.rtc().baseEpochSeconds(System.currentTimeMillis() / 1000), err);
+        } catch (UsageException | RuntimeException e) {
+            machine.shutdown();
+            closeEndpoints();
+            throw e;
+        }
+        kvmPc = pc;
+        softEngineThread = Thread.currentThread();
+        SoftCpuEngine.Exit exit = pc.engine().run();
+        softEngineThread = null;
+        pc.close();
         if (exit instanceof SoftCpuEngine.Exit.Status s) {
             shutdown("guest-shutdown", s.code());
         } else if (exit instanceof SoftCpuEngine.Exit.Shutdown s) {
@@ -226,6 +267,11 @@ public final class Emulator {
     public void shutdown(String reason) {
         Thread engineThread = softEngineThread;
         SoftPc pc = softPc;
+        KvmPc kvm = kvmPc;
+        if (engineThread != null && engineThread != Thread.currentThread() && kvm != null) {
+            kvm.engine().post(() -> kvm.engine().requestExit(new SoftCpuEngine.Exit.Shutdown(reason)));
+            return;
+        }
         if (engineThread != null && engineThread != Thread.currentThread() && pc != null) {
             // The guest runs on the engine thread: stop it there; it then comes back here.
             pc.engine().post(() -> pc.engine().requestExit(new SoftCpuEngine.Exit.Shutdown(reason)));

@@ -91,7 +91,16 @@ public enum TraceEvent {
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
     QMP_COMMAND("qmp_command", "%s"),
-    VM_STATE_CHANGE("vm_state_change", "running %d reason %s");
+    VM_STATE_CHANGE("vm_state_change", "running %d reason %s"),
+
+    // ---- KVM engine (emulator.engine.kvm, shared/spec/kvm.md), QEMU accel/kvm/trace-events names ----
+    KVM_ACCEL_SELECTED("kvm_accel_selected", "accel %s kvm %s"),
+    KVM_RUN_EXIT("kvm_run_exit", "cpu_index %d, reason %d"),
+    KVM_IO_EXIT("kvm_io_exit", "port 0x%x size %d count %d %s"),
+    KVM_MMIO_EXIT("kvm_mmio_exit", "addr 0x%x len %d %s"),
+    KVM_MMIO_ROM_WRITE("kvm_mmio_rom_write", "addr 0x%x len %d dropped"),
+    KVM_INTERRUPT("kvm_interrupt", "vector 0x%x"),
+    KVM_FAILURE("kvm_failure", "%s");
 
     /** The QEMU-style event name, e.g. {@code ide_ioport_read}. */
     public final String eventName;

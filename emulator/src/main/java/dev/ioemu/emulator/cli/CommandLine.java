@@ -1,5 +1,7 @@
 package dev.ioemu.emulator.cli;
 
+import dev.ioemu.emulator.engine.kvm.KvmHost;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,10 +61,10 @@ public final class CommandLine {
      * help text ({@link #usage}) all read this list, so adding an option is one row.
      */
     private static final List<CliOption> OPTIONS = List.of(
-            CliOption.value("-machine", "pc[,accel=qtest]", CommandLine::machine),
+            CliOption.value("-machine", "pc[,accel=qtest|tcg|kvm]", CommandLine::machine),
             CliOption.value("-M", "TYPE (same as -machine)", CommandLine::machine),
-            CliOption.value("-accel", "soft|tcg (the software CPU, the default) | qtest", CommandLine::accel),
-            CliOption.flag("-enable-kvm", "", (cl, opt, v) -> cl.setAccelerator(opt, "kvm")),
+            CliOption.value("-accel", "kvm (default where hardware-assisted) | soft|tcg (the software CPU, default otherwise) | qtest", CommandLine::accel),
+            CliOption.flag("-enable-kvm", "(same as -accel kvm)", (cl, opt, v) -> cl.setAccelerator(opt, "kvm")),
             CliOption.value("-m", "SIZE[,slots=N,maxmem=SIZE]", (cl, opt, v) -> cl.ramSize = memorySize(v)),
             CliOption.flag("-S", "(start paused: QMP status prelaunch until cont)",
                     (cl, opt, v) -> cl.startPaused = true),
@@ -171,9 +173,10 @@ public final class CommandLine {
         }
         checkDrives(ideDevices);
         if (accelerator == null) {
-            // QEMU's default is tcg, our software CPU; libqtest always names qtest, but a bare
-            // -qtest means a test client drives the machine, so qtest it is.
-            accelerator = qtest != null ? "qtest" : "tcg";
+            // KVM where it is hardware-assisted, else the software CPU (kvm_pvm interprets guest
+            // code slower than it); libqtest always names qtest, but a bare -qtest means a test
+            // client drives the machine, so qtest it is.
+            accelerator = qtest != null ? "qtest" : KvmHost.probe().defaultAccelerator();
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
                 List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
@@ -259,7 +262,7 @@ public final class CommandLine {
 
     /**
      * QEMU's legacy {@code accel=A:B:C} list: the first accelerator that exists wins. qtest and
-     * the software CPU (tcg, alias soft) exist; kvm does not yet.
+     * the software CPU (tcg, alias soft) always exist; kvm where /dev/kvm does.
      */
     private static String firstAvailable(String where, String list) throws UsageException {
         String[] names = list.split(":", -1);
@@ -269,7 +272,7 @@ public final class CommandLine {
             }
         }
         for (String n : names) {
-            if (!n.equals("kvm")) {
+            if (!n.equals("kvm") || KvmHost.probe().present()) {
                 return canonicalAccelerator(n);
             }
         }

@@ -50,6 +50,11 @@ public record VmConfig(
         return "tcg".equals(accelerator);
     }
 
+    /** KVM ({@code -accel kvm}, {@code -enable-kvm}, {@code -machine accel=kvm}). */
+    public boolean kvmAccelerator() {
+        return "kvm".equals(accelerator);
+    }
+
     public boolean qtestAccelerator() {
         return "qtest".equals(accelerator);
     }

@@ -29,9 +29,17 @@ public final class HumanMonitor {
     private static final long WAIT_BREAK_SECONDS = 60;
 
     private final Machine machine;
+    private volatile boolean kvmEnabled;
+    private volatile boolean kvmPresent;
 
     public HumanMonitor(Machine machine) {
         this.machine = machine;
+    }
+
+    /** What {@code info kvm} says (QEMU's hmp_info_kvm). */
+    public void reportKvm(boolean enabled, boolean present) {
+        this.kvmEnabled = enabled;
+        this.kvmPresent = present;
     }
 
     /** Runs one HMP command line and returns its output. */
@@ -45,6 +53,9 @@ public final class HumanMonitor {
             String detail = st == RunState.RUNNING ? "running"
                     : st == RunState.PAUSED ? "paused" : "paused (" + st.qmpName + ")";
             return "VM status: " + detail + "\r\n";
+        }
+        if (cmd.equals("info kvm")) {
+            return "kvm support: " + (kvmPresent ? (kvmEnabled ? "enabled" : "disabled") : "not compiled") + "\r\n";
         }
         String word = cmd.split("\\s+", 2)[0];
         if (word.equals("qemu-io")) {

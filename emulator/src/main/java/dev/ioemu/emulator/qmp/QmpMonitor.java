@@ -44,16 +44,25 @@ public final class QmpMonitor {
     /** The commands {@code execute} knows, in query-commands order. */
     private static final List<String> KNOWN_COMMANDS = List.of("qmp_capabilities", "query-status", "query-version",
             "query-commands", "query-block", "query-blockstats", "cont", "stop", "system_reset", "quit",
-            "human-monitor-command");
+            "human-monitor-command", "query-kvm");
 
     private final Machine machine;
     private final QuitHandler quitHandler;
     private final HumanMonitor humanMonitor;
+    private volatile boolean kvmEnabled;
+    private volatile boolean kvmPresent;
 
     public QmpMonitor(Machine machine, QuitHandler quitHandler) {
         this.machine = machine;
         this.quitHandler = quitHandler;
         this.humanMonitor = new HumanMonitor(machine);
+    }
+
+    /** What {@code query-kvm} answers, as QEMU: KVM runs the guest / KVM support is built in. */
+    public void reportKvm(boolean enabled, boolean present) {
+        this.kvmEnabled = enabled;
+        this.kvmPresent = present;
+        humanMonitor.reportKvm(enabled, present);
     }
 
     /** Serves one client until it disconnects. */
@@ -271,6 +280,9 @@ public final class QmpMonitor {
                     allowOnly(args);
                     machine.runState().shutdown("host-qmp-quit");
                     return Map.of();
+                case "query-kvm":
+                    allowOnly(args);
+                    return Json.object("enabled", kvmEnabled, "present", kvmPresent);
                 case "human-monitor-command":
                     required(args, "command-line", String.class, "string");
                     optional(args, "cpu-index", Long.class, "integer");
