@@ -11,7 +11,7 @@ import dev.ioemu.devices.time.MonotonicClock;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 import dev.ioemu.emulator.engine.SoftCpuEngine.Exit;
-import dev.ioemu.emulator.machine.VirtualClock;
+import dev.ioemu.devices.time.VirtualClock;
 
 import java.io.PrintStream;
 import java.nio.ByteBuffer;

@@ -5,6 +5,7 @@ import dev.ioemu.emulator.cli.CommandLine;
 import dev.ioemu.emulator.cli.VmConfig;
 import dev.ioemu.emulator.engine.SoftCpuEngine.Exit;
 import dev.ioemu.emulator.machine.PcMachine;
+import dev.ioemu.emulator.cli.IdeDrivePlacement;
 import dev.ioemu.emulator.machine.PciIdeWiring;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,7 +81,7 @@ class KvmEngineOnSoftVcpuTest {
         machine.platform().setRtcBase(rtc);
         KvmPc pc = null;
         try {
-            PciIdeWiring ide = PciIdeWiring.attach(machine, config);
+            PciIdeWiring ide = IdeDrivePlacement.attach(machine, config);
             pc = KvmPc.build(machine, ide, config.platform(), rtc, new PrintStream(err, true, StandardCharsets.UTF_8),
                     KvmSoftVcpu::new);
             return pc.engine().run();
