@@ -45,8 +45,19 @@ public final class PcMachine implements Machine {
      * @param startPaused {@code -S}
      */
     public PcMachine(long ramSize, boolean startPaused) {
-        this.memoryMap = new PcMemoryMap(ramSize);
-        this.fwCfg = new FwCfg(ramSize);
+        this(ramSize, startPaused, null);
+    }
+
+    /**
+     * @param firmware a {@code -bios} image placed at 4 GiB and shadowed below 1 MiB
+     *                 ({@link PcMemoryMap}), or null for the HLE BIOS
+     */
+    public PcMachine(long ramSize, boolean startPaused, FirmwareImage firmware) {
+        this.memoryMap = new PcMemoryMap(ramSize, firmware);
+        if (memoryMap.firmwareShadow() != null) {
+            addComponent(memoryMap.firmwareShadow());
+        }
+        this.fwCfg = new FwCfg(ramSize, memoryMap.ramBelowFourGib());
         this.runState = new RunStateControl(startPaused, this::resumeComponents);
         bus.map(0x00, dma1.portCount(), dma1);
         bus.map(0xc0, dma2.portCount(), dma2);
