@@ -116,6 +116,7 @@ public final class SoftPc {
             if (machine.memoryMap().firmwareShadow() == null) {
                 throw new IllegalStateException("-bios " + options.bios() + " given but the machine was built without it");
             }
+            dev.ioemu.emulator.machine.FirmwareCmos.describeDisks(machine, ideWiring);
         } else {
             ConsoleOutput console = serialOut != null ? ch -> write(serialOut, ch) : ch -> write(System.out, ch);
             ConsoleInput keyboard = new ConsoleInput();
