@@ -42,6 +42,76 @@ class FwCfgTest {
         assertEquals(0, readItem(0x1234, 4));
     }
 
+    /** The file directory as SeaBIOS walks it: u32 BE count, then 64-byte entries (seabios.md §6.2). */
+    private java.util.Map<String, int[]> directory() {
+        bus.write(0x510, 2, FwCfg.KEY_FILE_DIR);
+        int count = 0;
+        for (int i = 0; i < 4; i++) {
+            count = count << 8 | bus.read(0x511, 1);
+        }
+        java.util.Map<String, int[]> files = new java.util.LinkedHashMap<>();
+        for (int f = 0; f < count; f++) {
+            byte[] e = new byte[64];
+            for (int i = 0; i < 64; i++) {
+                e[i] = (byte) bus.read(0x511, 1);
+            }
+            var b = java.nio.ByteBuffer.wrap(e);
+            int size = b.getInt();
+            int key = b.getShort() & 0xffff;
+            String name = new String(e, 8, 56, java.nio.charset.StandardCharsets.US_ASCII).replaceAll("\\x00+$", "");
+            files.put(name, new int[] {size, key});
+        }
+        return files;
+    }
+
+    private byte[] readBytes(int key, int n) {
+        bus.write(0x510, 2, key);
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (byte) bus.read(0x511, 1);
+        }
+        return out;
+    }
+
+    @Test
+    void fileDirectoryListsTheFilesSeaBiosReadsInNameOrder() {
+        var files = directory();
+        assertEquals(java.util.List.of("bootorder", "etc/boot-fail-wait", "etc/e820"), java.util.List.copyOf(files.keySet()));
+        assertEquals(0x20, files.get("bootorder")[1], "keys from 0x20 in name order");
+        assertEquals(0, files.get("bootorder")[0], "an empty boot order: SeaBIOS's defaults");
+        int[] wait = files.get("etc/boot-fail-wait");
+        assertEquals(4, wait[0], "an integer file is 1, 2, 4 or 8 bytes");
+        assertEquals(0xffffffffL, readItem(wait[1], 4), "QEMU's default: wait forever");
+    }
+
+    @Test
+    void e820FileDescribesTheRam() {
+        int[] e820 = directory().get("etc/e820");
+        assertEquals(20, e820[0], "128 MiB: one 20-byte entry");
+        var b = java.nio.ByteBuffer.wrap(readBytes(e820[1], 20)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0, b.getLong());
+        assertEquals(128L << 20, b.getLong());
+        assertEquals(E820Table.TYPE_RAM, b.getInt());
+    }
+
+    @Test
+    void e820ListsRamAboveFourGibAsItsOwnEntry() {
+        var b = java.nio.ByteBuffer.wrap(E820Table.ram(6L << 30, 3L << 30).bytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(40, b.capacity());
+        assertEquals(0, b.getLong());
+        assertEquals(3L << 30, b.getLong());
+        assertEquals(E820Table.TYPE_RAM, b.getInt());
+        assertEquals(1L << 32, b.getLong());
+        assertEquals(3L << 30, b.getLong());
+        assertEquals(E820Table.TYPE_RAM, b.getInt());
+    }
+
+    @Test
+    void bootMenuIsOffSoSeaBiosDoesNotWait() {
+        assertEquals(0, readItem(FwCfg.KEY_BOOT_MENU, 2));
+        assertEquals(0, readItem(FwCfg.KEY_ARCH_E820_TABLE, 4), "no legacy e820 reservations");
+    }
+
     @Test
     void wideAccessesMatchQemu() {
         bus.write(0x510, 2, FwCfg.KEY_RAM_SIZE);
