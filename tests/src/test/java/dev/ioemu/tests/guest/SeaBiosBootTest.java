@@ -92,11 +92,18 @@ class SeaBiosBootTest {
 
     /** Boots a fresh copy of workload {@code name} with SeaBIOS on {@code peer}. */
     private static Boot boot(Peer peer, String name, int expectedExit) throws Exception {
+        return bootWithout(peer, name, expectedExit, null);
+    }
+
+    /** As {@link #boot}, with the option {@code dropped} (e.g. -no-reboot) left out of the command line. */
+    private static Boot bootWithout(Peer peer, String name, int expectedExit, String dropped) throws Exception {
         assumePeer(peer);
         Path run = Files.createTempDirectory(dir, name + "-" + peer + "-");
         Path image = run.resolve(name + ".img");
         Files.copy(workloads.resolve(name + ".img"), image);
-        GuestKit.Run r = GuestKit.run(peer.command(image, run, name), run, name + "-" + peer, 120);
+        List<String> command = new ArrayList<>(peer.command(image, run, name));
+        command.remove(dropped);
+        GuestKit.Run r = GuestKit.run(command, run, name + "-" + peer, 120);
         String log = read(run.resolve(name + "-" + peer + ".seabios"));
         String serial = read(run.resolve(name + "-" + peer + ".serial"));
         System.out.printf("SeaBIOS on %s, %s: exit %d after %.2f s%n", peer, name, r.exitStatus(), r.seconds());
@@ -169,6 +176,40 @@ class SeaBiosBootTest {
             Boot b = boot(peer, "grub-marker", 1);
             assertTrue(b.serial().contains("IOEMU-GRUB-MARKER"), peer + ": grub.cfg's marker on COM1; COM1:\n" + b.serial());
         }
+    }
+
+    /**
+     * A guest reboot (JMP FFFF:0000 after an INT 13h write): SeaBIOS takes its resume path, finds
+     * the pristine image at 4 GiB, asks for a hard reset and runs a clean second POST, which boots
+     * the disk again and finds the first boot's write (shared/spec/seabios.md §10).
+     */
+    @Test
+    void aGuestRebootRunsASecondCleanPostThatSeesTheFirstBootsWrite() throws Exception {
+        GuestKit.assumeCommands("nasm");
+        Path src = dir.resolve("SeaBiosReboot.asm");
+        try (InputStream in = SeaBiosBootTest.class.getResourceAsStream("/seabios/SeaBiosReboot.asm")) {
+            Files.copy(in, src, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path bin = dir.resolve("reboot.bin");
+        GuestKit.Run nasm = GuestKit.run(List.of("nasm", "-f", "bin", "-o", bin.toString(), src.toString()), dir, "nasm-reboot", 60);
+        assertEquals(0, nasm.exitStatus(), nasm.stderr());
+        byte[] disk = new byte[1 << 20];
+        byte[] mbr = Files.readAllBytes(bin);
+        System.arraycopy(mbr, 0, disk, 0, mbr.length);
+        Files.write(workloads.resolve("reboot.img"), disk);
+        java.util.Map<Peer, Boot> boots = new java.util.EnumMap<>(Peer.class);
+        for (Peer peer : Peer.values()) {
+            Boot b = bootWithout(peer, "reboot", 0x21, "-no-reboot");
+            assertEquals("RB", read(b.image().resolveSibling("reboot-" + peer + ".e9")), peer + ": one reboot, then the exit");
+            assertTrue(b.seabiosLog().contains("Attempting a hard reboot"), peer + ": SeaBIOS's reboot path");
+            assertEquals(1, GuestKit.readSector(b.image(), 1)[0], peer + ": the first boot's INT 13h write is in the image");
+            boots.put(peer, b);
+        }
+        List<String> expected = SeaBiosLogComparison.withoutRepeatedResume(
+                SeaBiosLogComparison.prepare(boots.get(Peer.QEMU).seabiosLog(), false));
+        List<String> actual = SeaBiosLogComparison.prepare(boots.get(Peer.IOEMU).seabiosLog(), true);
+        assertEquals(String.join("\n", SeaBiosLogComparison.ordered(expected)),
+                String.join("\n", SeaBiosLogComparison.ordered(actual)), "both POSTs and the reboot path, as on QEMU");
     }
 
     /**

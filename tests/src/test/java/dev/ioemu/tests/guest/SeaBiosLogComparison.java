@@ -51,16 +51,19 @@ final class SeaBiosLogComparison {
                     "Searching bootorder for: /rom@genroms/kvmvapic\\.bin|Running option rom at c000:0003"));
 
     /** A line whose numbers depend on table sizes or placement, and the tokens masked in it (both sides). */
-    private record Mask(Pattern line, Pattern token) {
+    private record Mask(Pattern line, Pattern token, String replacement) {
+        Mask(Pattern line, Pattern token) {
+            this(line, token, "#");
+        }
     }
 
     private static final Pattern ANY_NUMBER = Pattern.compile("\\b(0x)?[0-9a-f]*[0-9][0-9a-f]*\\b");
     private static final List<Mask> MASKS = List.of(
             new Mask(Pattern.compile("Copying (PIR|MPTABLE|SMBIOS) from .*"), ANY_NUMBER),
-            new Mask(Pattern.compile("drive 0x[0-9a-f]+: .*"), Pattern.compile("^drive 0x[0-9a-f]+")),
+            new Mask(Pattern.compile("drive 0x[0-9a-f]+: .*"), Pattern.compile("^drive 0x[0-9a-f]+"), "drive #"),
             new Mask(Pattern.compile("Space available for UMB: .*"), ANY_NUMBER),
             new Mask(Pattern.compile("Returned \\d+ bytes of ZoneHigh"), ANY_NUMBER),
-            new Mask(Pattern.compile("e820 map has \\d+ items:"), ANY_NUMBER));
+            new Mask(Pattern.compile("e820 map has \\d+ items:"), Pattern.compile("\\d+(?= items)")));
     /** An e820 entry: its index shifts when QEMU has more entries. */
     private static final Pattern E820_INDEX = Pattern.compile("^  \\d+: ");
     /** IDENTIFY's model string: "QEMU HARDDISK" in QEMU, ioemu's own in ioemu (ide.md). */
@@ -77,7 +80,7 @@ final class SeaBiosLogComparison {
         String l = line.replace("\r", "");
         for (Mask m : MASKS) {
             if (m.line().matcher(l).matches()) {
-                l = m.token().matcher(l).replaceAll("#");
+                l = m.token().matcher(l).replaceAll(m.replacement());
             }
         }
         l = E820_INDEX.matcher(l).replaceAll("  #: ");
@@ -99,6 +102,40 @@ final class SeaBiosLogComparison {
             }
         }
         return out;
+    }
+
+    private static final String HARD_REBOOT = "Attempting a hard reboot";
+    private static final String RESUME = "In resume (status=0)";
+
+    /**
+     * QEMU's log with its second pass through SeaBIOS's resume path removed. QEMU keeps PAM and
+     * the shadow RAM across its reset, so after SeaBIOS asks for a hard reboot the next start
+     * passes the resume path once more (banner, "In resume", "Attempting a hard reboot") before
+     * the cold POST; ioemu reloads the shadow on reset (seabios.md §10) and POSTs at once.
+     */
+    static List<String> withoutRepeatedResume(List<String> lines) {
+        List<String> out = new ArrayList<>(lines);
+        for (int i = out.indexOf(HARD_REBOOT); i >= 0 && i < out.size(); i = indexOf(out, HARD_REBOOT, i + 1)) {
+            int start = out.subList(0, i).lastIndexOf(RESUME);
+            int banner = start < 0 ? -1 : out.subList(0, start).lastIndexOf(out.get(0));
+            if (banner < 0) {
+                continue;
+            }
+            List<String> block = List.copyOf(out.subList(banner, i + 1));
+            if (i + 1 + block.size() <= out.size() && out.subList(i + 1, i + 1 + block.size()).equals(block)) {
+                out.subList(i + 1, i + 1 + block.size()).clear();
+            }
+        }
+        return out;
+    }
+
+    private static int indexOf(List<String> lines, String line, int from) {
+        for (int i = from; i < lines.size(); i++) {
+            if (lines.get(i).equals(line)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The ordered lines (threaded ones removed). */
