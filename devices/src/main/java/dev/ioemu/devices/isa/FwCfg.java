@@ -1,5 +1,6 @@
 package dev.ioemu.devices.isa;
 
+import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.bus.PortDevice;
 
 import java.nio.ByteBuffer;
@@ -20,8 +21,9 @@ import java.util.TreeMap;
  * rewinds it; an 8-bit read at 0x510 or 0x511 returns the next byte of the item (0 past its end
  * or for unknown keys); the write-channel bit 0x4000 of a key is ignored; 16/32-bit reads of the
  * selector return 0; data writes are ignored.
- * The DMA interface (0x514) is not implemented, so {@link #KEY_ID} reports the traditional
- * interface only.
+ * The DMA interface (0x514-0x51B, {@link #dmaPort}) is advertised in {@link #KEY_ID} once guest
+ * memory is attached ({@link #enableDma}); SeaBIOS then reads every item through it
+ * (shared/spec/seabios.md §6.1).
  */
 public final class FwCfg implements PortDevice {
     public static final int KEY_SIGNATURE = 0x0000;
@@ -57,8 +59,25 @@ public final class FwCfg implements PortDevice {
     /** Selector bit 14: QEMU's write channel, ignored for reads (0x4000 reads item 0). */
     private static final int WRITE_CHANNEL = 0x4000;
 
-    /** FW_CFG_ID bit 0: the traditional selector/data interface. */
+    /** FW_CFG_ID bit 0: the traditional selector/data interface; bit 1: the DMA interface. */
     private static final int ID_TRADITIONAL = 0x1;
+    private static final int ID_DMA = 0x2;
+
+    /** DMA descriptor control bits (big-endian u32; the key of a select in bits 31-16). */
+    public static final int DMA_CTL_ERROR = 0x01;
+    public static final int DMA_CTL_READ = 0x02;
+    public static final int DMA_CTL_SKIP = 0x04;
+    public static final int DMA_CTL_SELECT = 0x08;
+    public static final int DMA_CTL_WRITE = 0x10;
+    /** The DMA registers' read-back: "QEMU CFG" in port order. */
+    private static final byte[] DMA_SIGNATURE = "QEMU CFG".getBytes(StandardCharsets.US_ASCII);
+    /** Descriptor: u32 control, u32 length, u64 address. */
+    private static final int DMA_DESCRIPTOR_SIZE = 16;
+    /** Offsets in the DMA register block: address bits 63-32, then 31-0 (whose write starts it). */
+    private static final int DMA_ADDRESS_HIGH = 0;
+    private static final int DMA_ADDRESS_LOW = 4;
+    /** Reads past an item's end are zero-filled in pieces of this size. */
+    private static final int DMA_ZERO_CHUNK = 64 * 1024;
 
     private static final int OFFSET_SELECTOR = 0;
 
@@ -66,6 +85,8 @@ public final class FwCfg implements PortDevice {
     private final Map<String, byte[]> files = new TreeMap<>();
     private int selected = KEY_SIGNATURE;
     private int position;
+    private PhysicalMemory dmaMemory;
+    private int dmaAddressHigh;
 
     /**
      * A device describing a single-CPU machine with {@code ramSize} bytes of RAM, of which
@@ -125,10 +146,100 @@ public final class FwCfg implements PortDevice {
         return out;
     }
 
+    /**
+     * Lets the device copy items into guest memory through DMA descriptors and advertises that
+     * in FW_CFG_ID, as QEMU 7.2 does (ID = 3). Machine set-up only; map {@link #dmaPort} too.
+     */
+    public synchronized void enableDma(PhysicalMemory memory) {
+        dmaMemory = memory;
+        items.put(KEY_ID, littleEndian(ID_TRADITIONAL | ID_DMA, 4));
+    }
+
+    /** The DMA registers (8 ports from 0x514): big-endian descriptor address, "QEMU CFG" on read. */
+    public PortDevice dmaPort() {
+        return new PortDevice() {
+            @Override
+            public int read(int offset, int size) {
+                int v = 0;
+                for (int i = 0; i < size; i++) {
+                    int o = offset + i;
+                    v |= (o < DMA_SIGNATURE.length ? DMA_SIGNATURE[o] & 0xff : 0) << (8 * i);
+                }
+                return v;
+            }
+
+            @Override
+            public void write(int offset, int size, int value) {
+                if (size == 4 && offset == DMA_ADDRESS_HIGH) {
+                    synchronized (FwCfg.this) {
+                        dmaAddressHigh = Integer.reverseBytes(value);
+                    }
+                } else if (size == 4 && offset == DMA_ADDRESS_LOW) {
+                    runDma(Integer.toUnsignedLong(Integer.reverseBytes(value)));
+                }
+            }
+
+            @Override
+            public String name() {
+                return "fw_cfg-dma";
+            }
+        };
+    }
+
+    /**
+     * One descriptor at guest address {@code low} (plus the latched high half): select, then
+     * read or skip, then the control word is written back as 0, or as ERROR for a write, an
+     * address outside RAM or DMA not enabled. Reads past an item's end give zeros, as in QEMU.
+     */
+    private synchronized void runDma(long low) {
+        long descriptor = Integer.toUnsignedLong(dmaAddressHigh) << 32 | low;
+        dmaAddressHigh = 0;   // QEMU clears the latched high half after each transfer
+        PhysicalMemory mem = dmaMemory;
+        if (mem == null || !mem.isRam(descriptor, DMA_DESCRIPTOR_SIZE)) {
+            return;   // nowhere to report to: the guest's descriptor is not in RAM
+        }
+        byte[] d = new byte[DMA_DESCRIPTOR_SIZE];
+        mem.read(descriptor, d, 0, d.length);
+        ByteBuffer desc = ByteBuffer.wrap(d).order(ByteOrder.BIG_ENDIAN);
+        int control = desc.getInt();
+        long length = Integer.toUnsignedLong(desc.getInt());
+        long address = desc.getLong();
+        if ((control & DMA_CTL_SELECT) != 0) {
+            selected = control >>> 16;
+            position = 0;
+        }
+        boolean ok;
+        if ((control & DMA_CTL_WRITE) != 0) {
+            ok = false;   // every item is read-only
+        } else if ((control & DMA_CTL_READ) != 0) {
+            ok = length == 0 || mem.isRam(address, length);
+            if (ok) {
+                byte[] item = items.get(selected & ~WRITE_CHANNEL);
+                int copied = item == null || position >= item.length ? 0 : (int) Math.min(length, item.length - position);
+                if (copied > 0) {
+                    mem.write(address, item, position, copied);
+                }
+                byte[] zeros = new byte[(int) Math.min(length - copied, DMA_ZERO_CHUNK)];
+                for (long done = copied; done < length; done += zeros.length) {
+                    mem.write(address + done, zeros, 0, (int) Math.min(zeros.length, length - done));
+                }
+                position = (int) Math.min(Integer.MAX_VALUE, position + length);
+            }
+        } else {
+            ok = true;
+            if ((control & DMA_CTL_SKIP) != 0) {
+                position = (int) Math.min(Integer.MAX_VALUE, position + length);
+            }
+        }
+        byte[] status = ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(ok ? 0 : DMA_CTL_ERROR).array();
+        mem.write(descriptor, status, 0, status.length);
+    }
+
     /** Machine reset selects the signature again. */
     public synchronized void reset() {
         selected = KEY_SIGNATURE;
         position = 0;
+        dmaAddressHigh = 0;
     }
 
     @Override

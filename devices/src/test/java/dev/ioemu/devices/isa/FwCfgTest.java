@@ -3,6 +3,7 @@ package dev.ioemu.devices.isa;
 import dev.ioemu.devices.bus.IoPortBus;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** fw_cfg's I/O interface as libqos and QEMU 7.2 use it (shared/spec/qtest.md §6). */
@@ -110,6 +111,67 @@ class FwCfgTest {
     void bootMenuIsOffSoSeaBiosDoesNotWait() {
         assertEquals(0, readItem(FwCfg.KEY_BOOT_MENU, 2));
         assertEquals(0, readItem(FwCfg.KEY_ARCH_E820_TABLE, 4), "no legacy e820 reservations");
+    }
+
+    /** DMA as SeaBIOS drives it: a big-endian descriptor in RAM, its address written to 0x518. */
+    @org.junit.jupiter.api.Nested
+    class Dma {
+        private final dev.ioemu.devices.bus.RamBlock ram = dev.ioemu.devices.bus.RamBlock.allocate("ram", 1 << 20);
+        private final dev.ioemu.devices.bus.AddressSpace space = new dev.ioemu.devices.bus.AddressSpace();
+        private final FwCfg fwCfg = new FwCfg(128L << 20);
+        private final IoPortBus dmaBus = new IoPortBus();
+
+        Dma() {
+            space.mapRam("ram", 0, ram, 0, 1 << 20);
+            fwCfg.enableDma(space);
+            dmaBus.map(0x510, 2, fwCfg);
+            dmaBus.map(0x514, 8, fwCfg.dmaPort());
+        }
+
+        @org.junit.jupiter.api.AfterEach
+        void release() {
+            ram.close();
+        }
+
+        /** Runs one descriptor at 0x1000; returns its control word afterwards. */
+        private int transfer(int control, int length, long address) {
+            byte[] d = java.nio.ByteBuffer.allocate(16).putInt(control).putInt(length).putLong(address).array();
+            space.write(0x1000, d, 0, d.length);
+            dmaBus.write(0x514, 4, 0);
+            dmaBus.write(0x518, 4, Integer.reverseBytes(0x1000));
+            return Integer.reverseBytes(space.readDword(0x1000));
+        }
+
+        @Test
+        void idAdvertisesDmaAndTheRegistersReadTheSignature() {
+            dmaBus.write(0x510, 2, FwCfg.KEY_ID);
+            assertEquals(3, dmaBus.read(0x511, 1), "ID = 3 as QEMU 7.2");
+            assertEquals('Q', dmaBus.read(0x514, 1));
+            assertEquals('G', dmaBus.read(0x51b, 1));
+        }
+
+        @Test
+        void selectAndReadCopiesTheItemThenZerosAndClearsControl() {
+            space.fill(0x2000, 16, (byte) 0xee);
+            assertEquals(0, transfer(FwCfg.KEY_SIGNATURE << 16 | FwCfg.DMA_CTL_SELECT | FwCfg.DMA_CTL_READ, 6, 0x2000));
+            byte[] got = new byte[7];
+            space.read(0x2000, got, 0, got.length);
+            assertArrayEquals(new byte[] {'Q', 'E', 'M', 'U', 0, 0, (byte) 0xee}, got, "past the end: zeros; beyond length untouched");
+        }
+
+        @Test
+        void skipThenReadContinuesWhereTheSkipEnded() {
+            assertEquals(0, transfer(FwCfg.KEY_SIGNATURE << 16 | FwCfg.DMA_CTL_SELECT | FwCfg.DMA_CTL_SKIP, 2, 0));
+            assertEquals(0, transfer(FwCfg.DMA_CTL_READ, 2, 0x3000));
+            assertEquals('M', space.readByte(0x3000));
+            assertEquals('U', space.readByte(0x3001));
+        }
+
+        @Test
+        void writesAndBuffersOutsideRamReportAnError() {
+            assertEquals(FwCfg.DMA_CTL_ERROR, transfer(FwCfg.DMA_CTL_WRITE, 4, 0x2000), "items are read-only");
+            assertEquals(FwCfg.DMA_CTL_ERROR, transfer(FwCfg.DMA_CTL_READ, 16, 0xfff00000L), "buffer not in RAM");
+        }
     }
 
     @Test

@@ -28,8 +28,6 @@ final class SeaBiosLogComparison {
     }
 
     static final List<Allowed> ALLOWED = List.of(
-            qemuOnly("fw-cfg-dma", "fw_cfg's DMA interface is not implemented (FW_CFG_ID = 1); SeaBIOS reads "
-                    + "every item through port 0x511 instead", "QEMU fw_cfg DMA interface supported"),
             qemuOnly("piix4-pm", "no PIIX4 power-management function (00:01.3): SeaBIOS neither moves its I/O "
                     + "base nor uses its PM timer", "Moving pm_base to 0x600|PCI: init bdf=00:01\\.3 id=8086:7113"
                     + "|Using pmtimer, ioport 0x608"),
