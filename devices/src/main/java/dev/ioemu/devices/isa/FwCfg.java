@@ -2,6 +2,8 @@ package dev.ioemu.devices.isa;
 
 import dev.ioemu.devices.bus.PhysicalMemory;
 import dev.ioemu.devices.bus.PortDevice;
+import dev.ioemu.devices.trace.Trace;
+import dev.ioemu.devices.trace.TraceEvent;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -205,8 +207,7 @@ public final class FwCfg implements PortDevice {
         long length = Integer.toUnsignedLong(desc.getInt());
         long address = desc.getLong();
         if ((control & DMA_CTL_SELECT) != 0) {
-            selected = control >>> 16;
-            position = 0;
+            select(control >>> 16);
         }
         boolean ok;
         if ((control & DMA_CTL_WRITE) != 0) {
@@ -231,8 +232,41 @@ public final class FwCfg implements PortDevice {
                 position = (int) Math.min(Integer.MAX_VALUE, position + length);
             }
         }
+        if (TraceEvent.FW_CFG_DMA.enabled) {
+            Trace.emit(TraceEvent.FW_CFG_DMA, control, length, address, ok ? 0 : DMA_CTL_ERROR);
+        }
         byte[] status = ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(ok ? 0 : DMA_CTL_ERROR).array();
         mem.write(descriptor, status, 0, status.length);
+    }
+
+    /** Selects an item and rewinds it; traced with its name as QEMU's fw_cfg_select is. */
+    private void select(int key) {
+        selected = key;
+        position = 0;
+        if (TraceEvent.FW_CFG_SELECT.enabled) {
+            boolean present = items.containsKey(key & ~WRITE_CHANNEL);
+            Trace.emit(TraceEvent.FW_CFG_SELECT, key, itemName(key & ~WRITE_CHANNEL), present ? 1 : 0);
+        }
+    }
+
+    /** The file name of a file key, else a short name for the numbered items. */
+    private String itemName(int key) {
+        int file = KEY_FILE_FIRST;
+        for (String name : files.keySet()) {
+            if (file++ == key) {
+                return name;
+            }
+        }
+        return switch (key) {
+            case KEY_SIGNATURE -> "signature";
+            case KEY_ID -> "id";
+            case KEY_RAM_SIZE -> "ram_size";
+            case KEY_NB_CPUS -> "nb_cpus";
+            case KEY_BOOT_MENU -> "boot_menu";
+            case KEY_MAX_CPUS -> "max_cpus";
+            case KEY_FILE_DIR -> "file_dir";
+            default -> "unknown";
+        };
     }
 
     /** Machine reset selects the signature again. */
@@ -257,8 +291,7 @@ public final class FwCfg implements PortDevice {
     @Override
     public synchronized void write(int offset, int size, int value) {
         if (offset == OFFSET_SELECTOR && size == 2) {
-            selected = value & 0xffff;
-            position = 0;
+            select(value & 0xffff);
         }
     }
 
