@@ -104,6 +104,8 @@ public final class Cpu {
 
     // ---- run state ----
     long instructions;
+    /** REP string iterations after each such instruction's first (see {@link #repeatedIterations}). */
+    long repeatedIterations;
     boolean halted;
     /** Interrupts are blocked for one instruction after STI / MOV SS / POP SS. */
     boolean shadow;
@@ -304,6 +306,15 @@ public final class Cpu {
     /** Instructions retired since creation (virtual time; RDTSC reads it). */
     public long instructionCount() {
         return instructions;
+    }
+
+    /**
+     * REP string iterations beyond the first of each repeated instruction. QEMU's TCG retires
+     * every iteration as one instruction, so {@code instructionCount() + repeatedIterations()} is
+     * the count its plugins report (shared/spec/cpu.md §1).
+     */
+    public long repeatedIterations() {
+        return repeatedIterations;
     }
 
     public boolean isHalted() {

@@ -337,6 +337,7 @@ final class Transfer {
             return;
         }
         boolean bulk = c.model.is386() && !c.df() && (c.opcode == 0xA4 || c.opcode == 0xA5 || c.opcode == 0xAA || c.opcode == 0xAB);
+        long countBefore = Integer.toUnsignedLong(c.counter());
         try {
             while (c.counter() != 0) {
                 if (bulk && bulkMoveOrStore(c)) {
@@ -348,6 +349,7 @@ final class Transfer {
                     break;
                 }
             }
+            c.repeatedIterations += Math.max(0, countBefore - Integer.toUnsignedLong(c.counter()) - 1);
         } catch (Cpu.Fault f) {
             boolean cmpsFirstRead = (c.opcode & 0xFE) == 0xA6 && !c.stringFaultOnSource;
             if (c.model == CpuModel.I80286 && !cmpsFirstRead) {

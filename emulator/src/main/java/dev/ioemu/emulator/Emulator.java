@@ -85,7 +85,7 @@ public final class Emulator {
         }
         checkStdioUsedOnce();
         try {
-            machine = new PcMachine(config.ramSize(), config.startPaused());
+            machine = new PcMachine(config.ramSize(), config.startPaused(), firmware());
         } catch (dev.ioemu.devices.bus.MemoryAllocationException e) {
             throw new UsageException("-m " + (config.ramSize() >> 20) + "M: " + e.getMessage(), e);
         }
@@ -137,6 +137,12 @@ public final class Emulator {
             }
         }
         awaitShutdown();
+    }
+
+    /** The {@code -bios} image of a software-CPU run, or null (HLE BIOS; qtest never runs firmware). */
+    private dev.ioemu.emulator.machine.FirmwareImage firmware() throws UsageException {
+        java.nio.file.Path file = config.platform().bios();
+        return file == null || !config.softAccelerator() ? null : dev.ioemu.emulator.machine.FirmwareImage.load(file);
     }
 
     /**

@@ -87,6 +87,9 @@ public enum TraceEvent {
     PCKBD_KBD_READ_DATA("pckbd_kbd_read_data", "0x%02x"),
     SYSTEM_RESET_REQUEST("system_reset_request", "source %s"),
     DEBUG_EXIT_REQUEST("debug_exit_request", "value 0x%x status %d"),
+    // seabios block: fw_cfg as firmware reads it (QEMU hw/nvram/trace-events names)
+    FW_CFG_SELECT("fw_cfg_select", "key 0x%04x '%s', ret: %d"),
+    FW_CFG_DMA("fw_cfg_dma", "control 0x%08x length %d addr 0x%x -> 0x%x"),
 
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),

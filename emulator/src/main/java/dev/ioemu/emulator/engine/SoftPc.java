@@ -113,7 +113,11 @@ public final class SoftPc {
 
         Bios bios = null;
         if (options.bios() != null) {
-            machine.memoryMap().loadBios(readFirmware(options.bios()));
+            // The image is already in the ROM and its shadow (PcMachine placed it): nothing to load.
+            if (machine.memoryMap().firmwareShadow() == null) {
+                throw new IllegalStateException("-bios " + options.bios() + " given but the machine was built without it");
+            }
+            dev.ioemu.emulator.machine.FirmwareCmos.describeDisks(machine, ideWiring);
         } else {
             ConsoleOutput console = serialOut != null ? ch -> write(serialOut, ch) : ch -> write(System.out, ch);
             ConsoleInput keyboard = new ConsoleInput();
@@ -200,19 +204,6 @@ public final class SoftPc {
 
     private static InstantSource rtc(long baseSeconds, PcPlatformWiring platform) {
         return () -> Instant.ofEpochSecond(baseSeconds).plusNanos(platform.clock().nanos());
-    }
-
-    private static byte[] readFirmware(Path file) throws UsageException {
-        try {
-            byte[] image = Files.readAllBytes(file);
-            if (image.length == 0 || image.length > 256 * 1024 || image.length % 65536 != 0) {
-                throw new UsageException("-bios " + file + ": " + image.length
-                        + " bytes (expected: 64, 128, 192 or 256 KiB)");
-            }
-            return image;
-        } catch (IOException e) {
-            throw new UsageException("-bios " + file + ": could not load: " + e.getMessage(), e);
-        }
     }
 
     /** Opens a console's character device (devices.chardev), as QEMU's {@code -serial}/{@code -debugcon}. */

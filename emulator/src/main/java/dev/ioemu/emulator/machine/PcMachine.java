@@ -27,6 +27,8 @@ import java.util.List;
 public final class PcMachine implements Machine {
     public static final int IOAPIC_PINS = 24;
     public static final int FW_CFG_PORT = 0x510;
+    /** fw_cfg's DMA address registers (QEMU's FW_CFG_DMA_IO_BASE). */
+    public static final int FW_CFG_DMA_PORT = 0x514;
 
     private final PcMemoryMap memoryMap;
     private final IoPortBus bus = new IoPortBus();
@@ -46,13 +48,26 @@ public final class PcMachine implements Machine {
      * @param startPaused {@code -S}
      */
     public PcMachine(long ramSize, boolean startPaused) {
-        this.memoryMap = new PcMemoryMap(ramSize);
-        this.fwCfg = new FwCfg(ramSize);
+        this(ramSize, startPaused, null);
+    }
+
+    /**
+     * @param firmware a {@code -bios} image placed at 4 GiB and shadowed below 1 MiB
+     *                 ({@link PcMemoryMap}), or null for the HLE BIOS
+     */
+    public PcMachine(long ramSize, boolean startPaused, FirmwareImage firmware) {
+        this.memoryMap = new PcMemoryMap(ramSize, firmware);
+        if (memoryMap.firmwareShadow() != null) {
+            addComponent(memoryMap.firmwareShadow());
+        }
+        this.fwCfg = new FwCfg(ramSize, memoryMap.ramBelowFourGib());
         this.runState = new RunStateControl(startPaused, this::resumeComponents);
         bus.map(0x00, dma1.portCount(), dma1);
         bus.map(0xc0, dma2.portCount(), dma2);
         bus.map(DmaPageRegisters.BASE, DmaPageRegisters.PORTS, new PostCodePort(new DmaPageRegisters()));
         bus.map(FW_CFG_PORT, 2, fwCfg);
+        fwCfg.enableDma(memoryMap.addressSpace());
+        bus.map(FW_CFG_DMA_PORT, 8, fwCfg.dmaPort());
         addComponent(MachineComponent.resettable("dma1", dma1::reset));
         addComponent(MachineComponent.resettable("dma2", dma2::reset));
         addComponent(MachineComponent.resettable("fw_cfg", fwCfg::reset));

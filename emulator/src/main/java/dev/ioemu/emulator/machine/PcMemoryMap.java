@@ -21,6 +21,13 @@ import dev.ioemu.devices.bus.RamBlock;
  * ioemu loads no firmware image by default: the BIOS ROM is zero-filled and its bytes come from
  * {@link #loadBios} (the HLE BIOS). The IOAPIC/LAPIC/HPET windows are not modelled yet; QEMU's
  * qtest view shows zeros there too.
+ *
+ * <p>With a firmware image ({@code -bios}, {@link #PcMemoryMap(long, FirmwareImage)}) the map
+ * follows shared/spec/seabios.md §4.3: the whole image is read-only ROM ending at
+ * 4 GiB, and 0xc0000-0xfffff is always-writable RAM preloaded with the image's last 256 KiB
+ * ({@link FirmwareShadow}); the PAM registers are plain storage. SeaBIOS's unlock then copies
+ * identical bytes and its lock has no effect, exactly what QEMU 7.2 delivers under KVM; the
+ * 4 GiB copy stays pristine, which SeaBIOS's reboot path relies on.
  */
 public final class PcMemoryMap implements AutoCloseable {
     /** Start of option-ROM space. */
@@ -42,6 +49,7 @@ public final class PcMemoryMap implements AutoCloseable {
     private final RamBlock ram;
     private final RamBlock bios;
     private final AddressSpace space = new AddressSpace();
+    private final FirmwareShadow shadow;
 
     /**
      * Builds the map with {@code ramSize} bytes of RAM (a multiple of 4 KiB, at least 1 MiB) and a
@@ -50,6 +58,16 @@ public final class PcMemoryMap implements AutoCloseable {
      * @throws dev.ioemu.devices.bus.MemoryAllocationException if the host refuses the RAM
      */
     public PcMemoryMap(long ramSize) {
+        this(ramSize, null);
+    }
+
+    /**
+     * Builds the map with {@code ramSize} bytes of RAM and, if {@code firmware} is not null, that
+     * image as ROM ending at 4 GiB plus its shadow RAM at 0xc0000-0xfffff (class comment).
+     *
+     * @throws dev.ioemu.devices.bus.MemoryAllocationException if the host refuses the RAM
+     */
+    public PcMemoryMap(long ramSize, FirmwareImage firmware) {
         if (ramSize < EXTENDED_MEMORY_START || ramSize % RamBlock.PAGE_SIZE != 0) {
             throw new IllegalArgumentException("RAM size: " + ramSize + " (expected: a multiple of 4 KiB, at least 1 MiB)");
         }
@@ -57,13 +75,19 @@ public final class PcMemoryMap implements AutoCloseable {
         this.belowFourGib = ramSize >= MAX_RAM_BELOW_4G ? GIGABYTE_ALIGNED_BELOW_4G : ramSize;
         this.ram = RamBlock.allocate("pc.ram", ramSize);
         try {
-            this.bios = RamBlock.allocate("pc.bios", DEFAULT_BIOS_SIZE);
+            this.bios = RamBlock.allocate("pc.bios", firmware == null ? DEFAULT_BIOS_SIZE : firmware.size());
         } catch (RuntimeException e) {
             ram.close();
             throw e;
         }
         space.mapRam("ram-below-4g", 0, ram, 0, OPTION_ROM_START);
-        space.mapRom("isa-bios", ISA_BIOS_START, bios, bios.size() - ISA_BIOS_SIZE, ISA_BIOS_SIZE);
+        if (firmware == null) {
+            space.mapRom("isa-bios", ISA_BIOS_START, bios, bios.size() - ISA_BIOS_SIZE, ISA_BIOS_SIZE);
+            shadow = null;
+        } else {
+            bios.chunks().get(0).buffer().put(0, firmware.bytes());
+            shadow = FirmwareShadow.map(space, ram, firmware);
+        }
         if (belowFourGib > EXTENDED_MEMORY_START) {
             space.mapRam("ram-below-4g", EXTENDED_MEMORY_START, ram, EXTENDED_MEMORY_START,
                     belowFourGib - EXTENDED_MEMORY_START);
@@ -85,6 +109,11 @@ public final class PcMemoryMap implements AutoCloseable {
     /** Bytes of RAM below 4 GiB (QEMU's below_4g_mem_size); the rest is at 4 GiB. */
     public long ramBelowFourGib() {
         return belowFourGib;
+    }
+
+    /** The firmware's shadow RAM at 0xc0000-0xfffff, or null when the HLE BIOS runs (no {@code -bios}). */
+    public FirmwareShadow firmwareShadow() {
+        return shadow;
     }
 
     /** The host memory behind all of guest RAM (for KVM slots use {@link AddressSpace#memorySlots()}). */

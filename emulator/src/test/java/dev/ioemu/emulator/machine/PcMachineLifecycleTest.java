@@ -49,7 +49,7 @@ class PcMachineLifecycleTest {
         assertTrue(names.containsAll(List.of("dma1", "dma2", "fw_cfg")), names.toString());
         // fw_cfg's selector survives until reset (FW_CFG_SIGNATURE is item 0; select FW_CFG_ID = 1).
         machine.ioBus().write(PcMachine.FW_CFG_PORT, 2, 1);
-        assertEquals(0x01, machine.ioBus().read(PcMachine.FW_CFG_PORT + 1, 1));
+        assertEquals(0x03, machine.ioBus().read(PcMachine.FW_CFG_PORT + 1, 1), "ID: traditional + DMA, as QEMU 7.2");
         machine.reset();
         assertEquals('Q', machine.ioBus().read(PcMachine.FW_CFG_PORT + 1, 1), "reset selects the signature again");
     }
