@@ -194,7 +194,7 @@ public final class PciIdeWiring implements MachineComponent {
             String format = d.options().getOrDefault("format", "raw");
             opened.add(new Attached(new BlockInfo(device, "/machine/unattached/ide" + bus + "-" + unit,
                     kind == IdeDriveKind.CDROM, block.name(), block.isReadOnly(), format, block.cacheMode(),
-                    block.size(), block.stats(), block), block));
+                    block.size(), block.stats(), block, kind == IdeDriveKind.DISK ? firmwareWrites(d) : null), block));
         }
     }
 
