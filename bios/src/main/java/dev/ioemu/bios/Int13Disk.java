@@ -45,6 +45,14 @@ public final class Int13Disk implements BiosDrive {
     private final AtaLocation location;
     private final DiskGeometry geometry;
     private final FirmwareWrites firmwareWrites;
+    /**
+     * The errno of the first firmware flush that failed, 0 while none has: from then on every
+     * INT 13h write fails with it (CCh), whatever a later flush says. Written data may have been
+     * lost with that flush, so the firmware can never again promise durability on this drive —
+     * the block layer latches its own fdatasync errors the same way, and this also holds for a
+     * backend or an injected fault that fails only once. vCPU thread only.
+     */
+    private int failedFlushErrno;
 
     private Int13Disk(BlockAio queue, AtaLocation location, DiskGeometry geometry, FirmwareWrites firmwareWrites) {
         this.firmwareWrites = firmwareWrites;
@@ -119,11 +127,16 @@ public final class Int13Disk implements BiosDrive {
             return written;
         }
         // Same queue, so the flush follows the write; a failed flush is the call's failure (CCh)
-        // and stays sticky in the block layer, as every flush error does.
+        // and sticky: every later write fails too (failedFlushErrno).
         long start = System.nanoTime();
         CompletableFuture<Integer> flushed = new CompletableFuture<>();
         queue.flush(flushed::complete);
         int ret = await(flushed);
+        if (ret < 0 && failedFlushErrno == 0) {
+            failedFlushErrno = -ret;
+        } else if (ret >= 0 && failedFlushErrno != 0) {
+            ret = -failedFlushErrno;
+        }
         if (TraceEvent.INT13_SYNC.enabled) {
             Trace.emit(TraceEvent.INT13_SYNC, device.name(), lba, bytes, ret == 0 ? 1 : 0, ret, System.nanoTime() - start);
         }
