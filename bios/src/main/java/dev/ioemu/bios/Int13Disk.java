@@ -121,26 +121,33 @@ public final class Int13Disk implements BiosDrive {
 
     @Override
     public int write(long lba, ByteBuffer src) {
-        int bytes = src.remaining();
-        int written = submitAndWait(queue, false, lba * SECTOR_SIZE, src);
-        if (written < 0 || firmwareWrites == FirmwareWrites.CACHE) {
-            return written;
+        if (firmwareWrites == FirmwareWrites.CACHE) {
+            return submitAndWait(queue, false, lba * SECTOR_SIZE, src);
         }
-        // Same queue, so the flush follows the write; a failed flush is the call's failure (CCh)
-        // and sticky: every later write fails too (failedFlushErrno).
-        long start = System.nanoTime();
+        // The flush is queued right behind the write: the drive's queue runs them in order, so it
+        // covers the write, and the vCPU thread waits for the I/O thread once, not twice. A
+        // failed flush is the call's failure (CCh) and sticky: every later write fails too.
+        int bytes = src.remaining();
+        CompletableFuture<Integer> written = new CompletableFuture<>();
         CompletableFuture<Integer> flushed = new CompletableFuture<>();
+        long[] writeDoneAt = new long[1];   // published to this thread by the futures
+        queue.write(lba * SECTOR_SIZE, src, r -> {
+            writeDoneAt[0] = System.nanoTime();
+            written.complete(r);
+        });
         queue.flush(flushed::complete);
+        int w = await(written);
         int ret = await(flushed);
+        long syncNanos = System.nanoTime() - writeDoneAt[0];
         if (ret < 0 && failedFlushErrno == 0) {
             failedFlushErrno = -ret;
         } else if (ret >= 0 && failedFlushErrno != 0) {
             ret = -failedFlushErrno;
         }
         if (TraceEvent.INT13_SYNC.enabled) {
-            Trace.emit(TraceEvent.INT13_SYNC, device.name(), lba, bytes, ret == 0 ? 1 : 0, ret, System.nanoTime() - start);
+            Trace.emit(TraceEvent.INT13_SYNC, device.name(), lba, bytes, ret == 0 ? 1 : 0, ret, syncNanos);
         }
-        return ret < 0 ? ret : written;
+        return w < 0 ? w : ret < 0 ? ret : w;
     }
 
     public FirmwareWrites firmwareWrites() {
