@@ -11,9 +11,10 @@
 # Each run boots a fresh copy of the image (synced first, so a flush pays only for the guest's
 # writes) until the guest ends the VM through isa-debug-exit. Runs alternate cache/sync so load
 # changes hit both. Printed per workload and mode: median wall time with cache and with sync,
-# the ratio sync/cache, the extra wall ms per boot, and the extra ms measured inside ioemu: the
-# time INT 13h calls spent waiting for their flushes (the int13_sync events' lat_ns, summed per
-# boot) — the wall difference is noise-bound on a loaded machine, the traced figure is not.
+# the ratio sync/cache, the extra wall ms per boot, and the extra ms measured inside ioemu: what
+# the firmware's flushes added to the INT 13h calls, from each write's completion to its flush's
+# on the drive's I/O thread (the int13_sync events' lat_ns, summed per boot) — the wall
+# difference is noise-bound on a loaded machine, the traced figure is not.
 # Images live in a temporary directory on $TMPDIR's file system (default /tmp).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,7 +32,7 @@ cp "$work/wl/grub-saveenv.img" "$work/save_env.img"
 rm -rf "$work/wl"
 echo "firmware-writes: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), images on $(findmnt -n -o FSTYPE -T "$work")," \
   "$runs runs per cell, $(qemu-system-x86_64 --version | head -1)"
-exec python3 - "$root/emulator/bin/ioemu" "$work" "$runs" <<'PY'
+python3 - "$root/emulator/bin/ioemu" "$work" "$runs" <<'PY'
 import os, re, shutil, statistics, subprocess, sys, time
 ioemu, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 modes = ["writeback", "writethrough", "none", "directsync", "unsafe", "fadvise"]
