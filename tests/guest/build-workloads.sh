@@ -10,6 +10,8 @@
 #   grub.img      GRUB 2 boot.img + grub-mkimage core.img after the MBR + grub.cfg on a FAT16
 #                 partition: marker on COM1, md5sum of a 4 MiB file, then outb 0xf4 (exit)
 #   grub-marker.img    the same GRUB, whose grub.cfg exits right after the marker
+#   grub-saveenv.img   the same GRUB, whose grub.cfg runs save_env into /boot/grub/grubenv
+#                      (INT 13h writes; tools/bench/firmware-writes.sh), then exits
 #   big.bin, big.md5   the hashed file and its md5 as the host computes it
 # Needs nasm, mtools, dosfstools, syslinux + syslinux-common, grub-pc-bin + grub-common
 # (tests/setup.sh installs them). Idempotent: every image is rebuilt from scratch.
@@ -25,7 +27,7 @@ PART_START=2048                      # LBA of the FAT16 partition
 PART_SECTORS=129024                  # to the end of the 64 MiB disk
 MARKER_GRUB=IOEMU-GRUB-MARKER
 
-for tool in nasm mcopy mmd syslinux grub-mkimage; do
+for tool in nasm mcopy mmd syslinux grub-mkimage grub-editenv; do
   command -v "$tool" >/dev/null || { echo "build-workloads: $tool not installed (tests/setup.sh installs it)" >&2; exit 2; }
 done
 for file in "$MBR" "$GRUB_DIR/boot.img" "$mkfs_fat"; do
@@ -87,10 +89,10 @@ seq 1 700000 > "$out/big.bin"
 truncate -s 4M "$out/big.bin"
 ( cd "$out" && md5sum big.bin | cut -d' ' -f1 > big.md5 )
 grub-mkimage -O i386-pc -d "$GRUB_DIR" -o "$out/core.img" -p '(hd0,msdos1)/boot/grub' \
-  biosdisk part_msdos fat normal echo serial iorw terminal hashsum gcry_md5 crypto
+  biosdisk part_msdos fat normal echo serial iorw terminal hashsum gcry_md5 crypto loadenv
 core_sectors=$(( ($(stat -c %s "$out/core.img") + 511) / 512 ))
 [ "$core_sectors" -lt "$PART_START" ] || { echo "build-workloads: core.img does not fit before the partition" >&2; exit 1; }
-# grub_image NAME CFG-FILE: the GRUB disk with its own grub.cfg (and /big.bin).
+# grub_image NAME CFG-FILE [GRUBENV]: the GRUB disk with its own grub.cfg (and /big.bin).
 grub_image() {
   disk "$out/$1.img"
   dd if="$GRUB_DIR/boot.img" of="$out/$1.img" bs=440 count=1 conv=notrunc status=none
@@ -99,6 +101,7 @@ grub_image() {
   mmd -i "$out/$1.fat" ::/boot ::/boot/grub
   mcopy -i "$out/$1.fat" "$2" ::/boot/grub/grub.cfg
   mcopy -i "$out/$1.fat" "$out/big.bin" ::/big.bin
+  [ -z "${3:-}" ] || mcopy -i "$out/$1.fat" "$3" ::/boot/grub/grubenv
   place "$out/$1.fat" "$out/$1.img"
 }
 cat > "$out/grub.cfg" <<CFG
@@ -119,4 +122,15 @@ echo $MARKER_GRUB
 outb 0xf4 0
 CFG
 grub_image grub-marker "$out/grub-marker.cfg"
+# grub-saveenv.img: GRUB's save_env, the few-sector write a boot makes through the firmware
+grub-editenv "$out/grubenv" create
+cat > "$out/grub-saveenv.cfg" <<CFG
+serial --unit=0 --speed=115200
+terminal_output serial
+set ioemu_saved=yes
+save_env ioemu_saved
+echo IOEMU-GRUB-SAVED
+outb 0xf4 0
+CFG
+grub_image grub-saveenv "$out/grub-saveenv.cfg" "$out/grubenv"
 echo "$out"

@@ -45,6 +45,14 @@ public final class Int13Disk implements BiosDrive {
     private final AtaLocation location;
     private final DiskGeometry geometry;
     private final FirmwareWrites firmwareWrites;
+    /**
+     * The errno of the first firmware flush that failed, 0 while none has: from then on every
+     * INT 13h write fails with it (CCh), whatever a later flush says. Written data may have been
+     * lost with that flush, so the firmware can never again promise durability on this drive —
+     * the block layer latches its own fdatasync errors the same way, and this also holds for a
+     * backend or an injected fault that fails only once. vCPU thread only.
+     */
+    private int failedFlushErrno;
 
     private Int13Disk(BlockAio queue, AtaLocation location, DiskGeometry geometry, FirmwareWrites firmwareWrites) {
         this.firmwareWrites = firmwareWrites;
@@ -113,21 +121,38 @@ public final class Int13Disk implements BiosDrive {
 
     @Override
     public int write(long lba, ByteBuffer src) {
+        if (firmwareWrites == FirmwareWrites.CACHE) {
+            return submitAndWait(queue, false, lba * SECTOR_SIZE, src);
+        }
+        // The flush is queued right behind the write: the drive's queue runs them in order, so it
+        // covers the write, and the vCPU thread waits for the I/O thread once, not twice. A
+        // failed flush is the call's failure (CCh) and sticky: every later write fails too.
         int bytes = src.remaining();
-        int written = submitAndWait(queue, false, lba * SECTOR_SIZE, src);
-        if (written < 0 || firmwareWrites == FirmwareWrites.CACHE) {
-            return written;
-        }
-        // Same queue, so the flush follows the write; a failed flush is the call's failure (CCh)
-        // and stays sticky in the block layer, as every flush error does.
-        long start = System.nanoTime();
+        CompletableFuture<Integer> written = new CompletableFuture<>();
         CompletableFuture<Integer> flushed = new CompletableFuture<>();
-        queue.flush(flushed::complete);
+        // What the flush adds, on the I/O thread: from the write's completion to the flush's (the
+        // vCPU's wake-up is paid once either way). Published to this thread by the futures.
+        long[] doneAt = new long[2];
+        queue.write(lba * SECTOR_SIZE, src, r -> {
+            doneAt[0] = System.nanoTime();
+            written.complete(r);
+        });
+        queue.flush(r -> {
+            doneAt[1] = System.nanoTime();
+            flushed.complete(r);
+        });
+        int w = await(written);
         int ret = await(flushed);
-        if (TraceEvent.INT13_SYNC.enabled) {
-            Trace.emit(TraceEvent.INT13_SYNC, device.name(), lba, bytes, ret == 0 ? 1 : 0, ret, System.nanoTime() - start);
+        long syncNanos = doneAt[1] - doneAt[0];
+        if (ret < 0 && failedFlushErrno == 0) {
+            failedFlushErrno = -ret;
+        } else if (ret >= 0 && failedFlushErrno != 0) {
+            ret = -failedFlushErrno;
         }
-        return ret < 0 ? ret : written;
+        if (TraceEvent.INT13_SYNC.enabled) {
+            Trace.emit(TraceEvent.INT13_SYNC, device.name(), lba, bytes, ret == 0 ? 1 : 0, ret, syncNanos);
+        }
+        return w < 0 ? w : ret < 0 ? ret : w;
     }
 
     public FirmwareWrites firmwareWrites() {

@@ -185,7 +185,11 @@ public final class Int13DiskServices implements BiosService {
         return Completion.fail(t.status());
     }
 
-    /** SeaBIOS validates (8-bit cylinder, AL as the sector count) and formats nothing. */
+    /**
+     * SeaBIOS validates (8-bit cylinder, AL as the sector count) and formats nothing, as Bochs
+     * (int13.md §3.4). Nothing on the disk changes, so firmware-writes owes no flush here: the
+     * disk-changing calls are AH=03h and 43h only (0Bh write long fails 01h in both peers).
+     */
     private Completion ah05FormatTrack(RegisterFile r, BiosDrive d) {
         Chs l = d.geometry().logical();
         int count = r.al();

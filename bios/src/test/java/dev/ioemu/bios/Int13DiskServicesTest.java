@@ -626,7 +626,8 @@ class Int13DiskServicesTest {
         void firmwareWritesAreFlushedBeforeTheCallReturnsAndAFailedFlushIsCc() throws Exception {
             kit.close();
             BlockDevice dev = BlockDevices.open(DriveOptions.parse("file=" + small
-                    + ",inject-error.0.iotype=flush,inject-error.0.errno=EIO,inject-error.0.after=1"));
+                    + ",inject-error.0.iotype=flush,inject-error.0.errno=EIO,inject-error.0.after=1"
+                    + ",inject-error.0.once=on"));
             BlockAio aio = new BlockAio(dev, "test-aio-sync");
             kit = new GuestKit(List.of(Int13Disk.attach(aio, AtaLocation.piix3(0, 0), null,
                     DiskGeometry.Policy.PARTITION_TABLE_FIRST, Int13Disk.FirmwareWrites.SYNC)));
@@ -642,7 +643,31 @@ class Int13DiskServicesTest {
                 extended(0x43, 1, BUF_SEG << 16, 11, 0x80);
                 assertFail(0xCC);   // the second flush fails (injected EIO)
                 extended(0x43, 1, BUF_SEG << 16, 12, 0x80);
-                assertFail(0xCC);   // flush errors are sticky: never reported as durable again
+                assertFail(0xCC);   // the injection fired once, yet the error is sticky: never durable again
+                extended(0x42, 1, BUF_SEG << 16, 12, 0x80);
+                assertOk();         // reads still work
+            } finally {
+                aio.close();
+                dev.close();
+            }
+        }
+
+        /** Issue 11: format track changes nothing on the disk (SeaBIOS), so it neither writes nor flushes. */
+        @Test
+        void ah05FormatTrackNeitherWritesNorFlushes() throws Exception {
+            kit.close();
+            BlockDevice dev = BlockDevices.open(DriveOptions.parse("file=" + small));
+            BlockAio aio = new BlockAio(dev, "test-aio-format");
+            kit = new GuestKit(List.of(Int13Disk.attach(aio, AtaLocation.piix3(0, 0), null,
+                    DiskGeometry.Policy.PARTITION_TABLE_FIRST, Int13Disk.FirmwareWrites.SYNC)));
+            try {
+                kit.powerOn();
+                byte[] before = imageSector(dev, 63);
+                int13(0x05, 63, 0x0100, 0x0080, BUF_SEG, 0);    // cylinder 1, head 0: LBA 63-125
+                assertOk();
+                assertEquals(0, dev.stats().operations(BlockStats.Kind.WRITE));
+                assertEquals(0, dev.stats().operations(BlockStats.Kind.FLUSH));
+                assertArrayEquals(before, imageSector(dev, 63));
             } finally {
                 aio.close();
                 dev.close();

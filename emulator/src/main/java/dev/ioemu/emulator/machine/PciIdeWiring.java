@@ -123,7 +123,8 @@ public final class PciIdeWiring implements MachineComponent {
             String format = d.blockOptions().getOrDefault("format", "raw");
             opened.add(new Attached(new BlockInfo(d.deviceName(), "/machine/unattached/ide" + d.bus() + "-" + d.unit(),
                     d.kind() == IdeDriveKind.CDROM, block.name(), block.isReadOnly(), format, block.cacheMode(),
-                    block.size(), block.stats(), block), block));
+                    block.size(), block.stats(), block, d.kind() == IdeDriveKind.DISK ? d.firmwareWrites() : null),
+                    block));
         }
     }
 

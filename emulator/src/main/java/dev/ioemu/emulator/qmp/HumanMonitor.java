@@ -10,11 +10,12 @@ import dev.ioemu.emulator.machine.RunState;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The HMP commands QMP {@code human-monitor-command} runs (QEMU hmp-commands.hx): {@code info
- * status} and {@code qemu-io [-d] DEVICE "COMMAND"}, whose commands are qemu-io's
+ * status}, {@code info block} and {@code qemu-io [-d] DEVICE "COMMAND"}, whose commands are qemu-io's
  * (qemu-io-cmds.c) as QEMU's tests use them: {@code break EVENT TAG}, {@code resume TAG},
  * {@code wait_break TAG}, {@code remove_break TAG} on a blkdebug node, and {@code read},
  * {@code write}, {@code flush} on the drive. Output is the text QEMU prints, lines ending in
@@ -57,11 +58,50 @@ public final class HumanMonitor {
         if (cmd.equals("info kvm")) {
             return "kvm support: " + (kvmPresent ? (kvmEnabled ? "enabled" : "disabled") : "not compiled") + "\r\n";
         }
+        if (cmd.equals("info block")) {
+            return infoBlock();
+        }
         String word = cmd.split("\\s+", 2)[0];
         if (word.equals("qemu-io")) {
             return qemuIo(cmd.substring(word.length()));
         }
         return "unknown command: '" + word + "'\r\n";
+    }
+
+    /**
+     * QEMU 7.2's {@code info block} (print_block_info): one paragraph per drive, blank lines
+     * between them. ioemu has no node names, so the "(#blockN)" after the device is absent, as
+     * query-block has no "node-name"; a disk's firmware-writes setting follows the cache mode.
+     */
+    private String infoBlock() {
+        StringBuilder out = new StringBuilder();
+        for (BlockInfo b : machine.blocks()) {
+            if (out.length() > 0) {
+                out.append("\r\n");
+            }
+            out.append(b.device());
+            if (b.file() == null) {
+                out.append(": [not inserted]\r\n");
+            } else {
+                out.append(": ").append(b.file()).append(" (").append(b.format())
+                        .append(b.readOnly() ? ", read-only" : "").append(")\r\n");
+            }
+            out.append("    Attached to:      ").append(b.qdev()).append("\r\n");
+            if (b.removable()) {
+                out.append("    Removable device: not locked, tray closed\r\n");
+            }
+            if (b.file() == null) {
+                continue;
+            }
+            out.append("    Cache mode:       ").append(b.cache().writeback ? "writeback" : "writethrough")
+                    .append(b.cache().direct ? ", direct" : "").append(b.cache().noFlush ? ", ignore flushes" : "")
+                    .append("\r\n");
+            if (b.firmwareWrites() != null) {
+                out.append("    Firmware writes:  ").append(b.firmwareWrites().name().toLowerCase(Locale.ROOT))
+                        .append("\r\n");
+            }
+        }
+        return out.toString();
     }
 
     private String qemuIo(String args) {

@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -34,6 +35,8 @@ public final class QmpMonitor {
     public static final int VERSION_MINOR = 2;
     public static final int VERSION_MICRO = 0;
     public static final String PACKAGE = "ioemu";
+    /** query-block's key for a disk's {@code -drive firmware-writes=} (ioemu's, not QEMU's: "x-" marks it). */
+    public static final String FIRMWARE_WRITES_KEY = "x-firmware-writes";
 
     /** What {@code quit} asks of the process: flush the drives and exit 0. */
     @FunctionalInterface
@@ -333,13 +336,18 @@ public final class QmpMonitor {
                 Map<String, Object> entry = Json.object("io-status", "ok", "device", b.device(), "locked", false,
                         "removable", b.removable());
                 if (b.file() != null) {
-                    entry.put("inserted", Json.object(
+                    Map<String, Object> inserted = Json.object(
                             "image", Json.object("virtual-size", b.virtualSize(), "filename", b.file(),
                                     "format", b.format(), "dirty-flag", false),
                             "ro", b.readOnly(), "drv", b.format(), "encrypted", false,
                             "cache", Json.object("no-flush", b.cache().noFlush, "direct", b.cache().direct,
                                     "writeback", b.cache().writeback),
-                            "file", b.file()));
+                            "file", b.file());
+                    if (b.firmwareWrites() != null) {
+                        // ioemu's own key (issue 11), after QEMU's so theirs keep their order.
+                        inserted.put(FIRMWARE_WRITES_KEY, b.firmwareWrites().name().toLowerCase(Locale.ROOT));
+                    }
+                    entry.put("inserted", inserted);
                 }
                 entry.put("qdev", b.qdev());
                 entry.put("type", "unknown");

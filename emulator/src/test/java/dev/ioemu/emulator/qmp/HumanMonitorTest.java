@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ioemu.devices.block.BlkDebug;
+import dev.ioemu.bios.Int13Disk;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.DriveOptions;
@@ -41,7 +42,7 @@ class HumanMonitorTest {
         Files.write(img, new byte[1 << 20]);
         block = BlockDevices.open(DriveOptions.parse("file=blkdebug::" + img));
         machine.blocks.add(new BlockInfo("ide0-hd0", "/machine/unattached/ide0-0", false, img.toString(), false,
-                "raw", block.cacheMode(), block.size(), block.stats(), block));
+                "raw", block.cacheMode(), block.size(), block.stats(), block, Int13Disk.FirmwareWrites.SYNC));
     }
 
     @AfterEach
@@ -90,6 +91,15 @@ class HumanMonitorTest {
         assertEquals("bad argument count to break, expected: break event tag\r\n",
                 hmp.execute("qemu-io ide0-hd0 \"break flush_to_os\""));
         assertEquals("VM status: paused (prelaunch)\r\n", hmp.execute("info status"));
+    }
+
+    /** QEMU 7.2's paragraph without a node name, and the disk's firmware-writes setting after the cache mode. */
+    @Test
+    void infoBlockShowsTheCacheModeAndFirmwareWrites() {
+        assertEquals("ide0-hd0: " + dir.resolve("d.img") + " (raw)\r\n"
+                + "    Attached to:      /machine/unattached/ide0-0\r\n"
+                + "    Cache mode:       writeback\r\n"
+                + "    Firmware writes:  sync\r\n", hmp.execute("info block"));
     }
 
     @Test
