@@ -186,11 +186,17 @@ class ProcessLifecycleTest {
     @Test
     void exitWithParentEndsTheProcessWhenItsParentDies() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // The shell (ioemu's parent) ends only once ioemu has opened its QMP socket, i.e. after it
+        // registered for its parent's exit: a JVM that starts slowly on a loaded machine must not
+        // find its parent already gone (it would then watch the reaper instead).
+        Path sock = dir.resolve("q.sock");
         Process shell = new ProcessBuilder("sh", "-c", "'" + java + "' -cp '" + System.getProperty("java.class.path")
-                + "' " + Main.class.getName() + " -qtest null -run-with exit-with-parent=on >/dev/null 2>&1 & echo $!; sleep 2")
-                .start();
+                + "' " + Main.class.getName() + " -qtest null -qmp unix:" + sock + ",server=on,wait=off"
+                + " -run-with exit-with-parent=on >/dev/null 2>&1 & echo $!; i=0; while [ ! -S '" + sock
+                + "' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done").start();
         long pid = Long.parseLong(new BufferedReader(new InputStreamReader(shell.getInputStream())).readLine().trim());
-        assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(shell.waitFor(90, TimeUnit.SECONDS));
+        assertTrue(java.nio.file.Files.exists(sock), "ioemu started and opened its QMP socket");
         ProcessHandle child = ProcessHandle.of(pid).orElse(null);
         if (child != null) {
             assertTrue(child.onExit().get(30, TimeUnit.SECONDS) != null);
