@@ -53,6 +53,8 @@ public final class Cpu {
     InterruptController pic = InterruptController.NONE;
     CpuListener listener;
     private boolean traceInstructions;
+    /** The mode the listener last heard of. */
+    private CpuMode lastMode = CpuMode.REAL;
 
     // ---- architectural state ----
     final int[] r = new int[8];
@@ -160,6 +162,7 @@ public final class Cpu {
 
     public void setListener(CpuListener listener) {
         this.listener = listener;
+        lastMode = mode();
         traceInstructions = traceInstructions && listener != null;
     }
 
@@ -181,6 +184,9 @@ public final class Cpu {
 
     /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 with base FFFF0000 on a 386, IP=FFF0. */
     public void reset() {
+        if (listener != null) {
+            listener.reset();
+        }
         java.util.Arrays.fill(r, 0);
         if (model.is386()) {
             // After reset EDX holds the processor signature CPUID leaf 1 reports.
@@ -267,6 +273,9 @@ public final class Cpu {
                     }
                 }
                 if (!deliverException(f.vector, f.hasErrorCode, f.errorCode)) {
+                    if (listener != null) {
+                        listener.tripleFault(segSel[CS], eip);
+                    }
                     return StopReason.TRIPLE_FAULT;
                 }
             }
@@ -285,6 +294,9 @@ public final class Cpu {
     }
 
     private void takeInterrupt(int vector) {
+        if (listener != null) {
+            listener.hardwareInterrupt(vector);
+        }
         startEip = eip;
         startEsp = r[ESP];
         try {
@@ -815,6 +827,16 @@ public final class Cpu {
             cpl = 0;
         }
         fetchPage = 1;
+        if (listener != null && mode() != lastMode) {
+            CpuMode from = lastMode;
+            lastMode = mode();
+            listener.modeChanged(from, lastMode);
+        }
+    }
+
+    /** The execution mode the code segment and CR0 give. */
+    public CpuMode mode() {
+        return !protectedMode ? CpuMode.REAL : csBig ? CpuMode.PM32 : CpuMode.PM16;
     }
 
     /** Real-mode segment load: selector and base change, the cached limit and attributes stay (unreal mode). */
@@ -1393,6 +1415,36 @@ public final class Cpu {
 
     public boolean isProtectedMode() {
         return protectedMode;
+    }
+
+    /** CR2, CR3, CR4 (stored only: no paging). */
+    public int controlRegister(int index) {
+        return switch (index) {
+            case 0 -> cr0;
+            case 2 -> cr2;
+            case 3 -> cr3;
+            case 4 -> cr4;
+            default -> throw new IllegalArgumentException("CR" + index + " (expected: 0, 2, 3 or 4)");
+        };
+    }
+
+    /** DR0-DR7 as last written. */
+    public int debugRegister(int index) {
+        return dr[index];
+    }
+
+    /** The LDTR and TR: selector, base, limit (attributes are fixed: present LDT, busy 32-bit TSS). */
+    public int[] systemSegments() {
+        return new int[] {ldtSel, ldtBase, ldtLimit, trSel, trBase, trLimit};
+    }
+
+    public int cpl() {
+        return cpl;
+    }
+
+    /** Interrupts are held for one instruction (after STI, MOV SS, POP SS). */
+    public boolean interruptShadow() {
+        return shadow;
     }
 
     /** Raises an interrupt from outside as if INT n ran (firmware reflecting a call back). */

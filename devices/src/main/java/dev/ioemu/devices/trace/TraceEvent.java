@@ -91,7 +91,14 @@ public enum TraceEvent {
     // ---- front ends (emulator) ----
     QTEST_COMMAND("qtest_command", "%s"),
     QMP_COMMAND("qmp_command", "%s"),
-    VM_STATE_CHANGE("vm_state_change", "running %d reason %s");
+    VM_STATE_CHANGE("vm_state_change", "running %d reason %s"),
+
+    // ---- software CPU (cpu): reset, mode switches, exceptions, unknown opcodes (branch cputrace) ----
+    CPU_RESET("cpu_reset", "cs 0x%04x eip 0x%08x instructions %d"),
+    CPU_MODE_SWITCH("cpu_mode_switch", "from %s to %s cs 0x%04x eip 0x%08x cr0 0x%08x"),
+    CPU_EXCEPTION("cpu_exception", "vector 0x%02x error_code 0x%x cs 0x%04x eip 0x%08x"),
+    CPU_UNKNOWN_OPCODE("cpu_unknown_opcode", "cs 0x%04x eip 0x%08x bytes %s"),
+    CPU_TRIPLE_FAULT("cpu_triple_fault", "cs 0x%04x eip 0x%08x");
 
     /** The QEMU-style event name, e.g. {@code ide_ioport_read}. */
     public final String eventName;
