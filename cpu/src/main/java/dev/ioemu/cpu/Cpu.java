@@ -212,10 +212,17 @@ public final class Cpu {
         eip = 0xFFF0;
         cr0 = CR0_ET;
         cr2 = cr3 = cr4 = 0;
-        gdtBase = gdtLimit = 0;
+        gdtBase = 0;
+        // SDM vol. 3 table 9-1: GDTR, LDTR and TR limits FFFFh, DR6 FFFF0FF0h, DR7 400h. The IDTR
+        // limit stays at the 3FFh a BIOS sets (the HLE BIOS runs no LIDT of its own).
+        gdtLimit = 0xFFFF;
         idtBase = 0;
         idtLimit = 0x3FF;
-        ldtSel = ldtBase = ldtLimit = trSel = trBase = trLimit = 0;
+        ldtSel = ldtBase = trSel = trBase = 0;
+        ldtLimit = trLimit = 0xFFFF;
+        java.util.Arrays.fill(dr, 0);
+        dr[6] = 0xFFFF0FF0;
+        dr[7] = 0x400;
         halted = false;
         shadow = false;
         nmiBlocked = false;
@@ -893,7 +900,8 @@ public final class Cpu {
         segSel[seg] = selector;
         segBase[seg] = descriptorBase(desc);
         segLimit[seg] = descriptorLimit(desc);
-        segAttr[seg] = attr;
+        // The cache holds the descriptor as it is after setAccessed: accessed bit (type bit 0) set.
+        segAttr[seg] = attr | 1;
         if (seg == SS) {
             updateMode();
         }

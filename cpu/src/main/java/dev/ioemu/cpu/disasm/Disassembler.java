@@ -18,10 +18,19 @@ public final class Disassembler {
         this.memory = memory;
     }
 
-    /** One decoded instruction: its length in bytes, mnemonic and operand text. */
+    /**
+     * One decoded instruction: its bytes, mnemonic and operand text. Bytes that decode to
+     * nothing this disassembler knows have the mnemonic {@code (bad)}; QEMU's listing shows
+     * them one {@code .byte} line per byte.
+     */
     public record Instruction(int address, byte[] bytes, String mnemonic, String operands, boolean endsBlock) {
         public int length() {
             return bytes.length;
+        }
+
+        /** A string instruction with a REP/REPE/REPNE prefix. */
+        public boolean repeatedString() {
+            return mnemonic.startsWith("rep");
         }
     }
 
@@ -48,6 +57,14 @@ public final class Disassembler {
      * @param big the code segment's D bit (32-bit code)
      */
     public Instruction decode(int address, boolean big) {
+        return decode(address, big, true);
+    }
+
+    /**
+     * Decodes the instruction at linear {@code address}; {@code protectedMode} only decides
+     * whether a segment-register load ends QEMU's block ({@link Instruction#endsBlock}).
+     */
+    public Instruction decode(int address, boolean big, boolean protectedMode) {
         this.address = address;
         pos = 0;
         o32 = big;
@@ -94,7 +111,7 @@ public final class Disassembler {
                 endsBlock = true;
             } else {
                 text = render(b, row);
-                endsBlock = OpcodeRows.endsBlock(b, row);
+                endsBlock = OpcodeRows.endsBlock(b, row) || endsBlockBySegmentLoad(b, big, protectedMode);
             }
         } catch (IndexOutOfBoundsException e) {
             text = new String[] {"(bad)", ""};
@@ -113,6 +130,22 @@ public final class Disassembler {
             mnemonic = rep + " " + mnemonic;
         }
         return new Instruction(address, bytes, mnemonic, text[1], endsBlock);
+    }
+
+    /**
+     * QEMU stops translating after loading SS, and in protected mode after loading ES, CS or DS
+     * from 32-bit code (the flat-segment shortcut in its block flags may change).
+     */
+    private boolean endsBlockBySegmentLoad(int opcode, boolean big, boolean protectedMode) {
+        int seg = switch (opcode) {
+            case 0x8E -> (modrm >> 3) & 7;
+            case 0x07 -> 0;
+            case 0x17, 0x1B2 -> 2;
+            case 0x1F, 0xC5 -> 3;
+            case 0xC4 -> 0;
+            default -> -1;
+        };
+        return seg == 2 || (seg >= 0 && seg < 4 && protectedMode && big);
     }
 
     private static boolean isPrefix(int b) {
@@ -192,7 +225,7 @@ public final class Disassembler {
             case "Eb", "Gb", "AL", "Zb", "Ob" -> 'b';
             case "Ev", "Gv", "eAX", "Zv", "Ov", "Iv" -> o32 ? 'l' : 'w';
             case "Ew", "Gw" -> 'w';
-            case "Ed", "Gd", "Cd", "Dd", "Rd" -> 'l';
+            case "Ed", "Gd", "Cd", "Dd", "Rd", "Zd" -> 'l';
             default -> 0;
         };
     }
@@ -233,7 +266,7 @@ public final class Disassembler {
             case "eAX" -> o32 ? "%eax" : "%ax";
             case "CL" -> "%cl";
             case "DX" -> "%dx";
-            case "1" -> "";
+            case "1" -> "$1";
             case "Zb" -> "%" + REG8[opcodeLow()];
             case "Zv" -> "%" + (o32 ? REG32 : REG16)[opcodeLow()];
             case "Zd" -> "%" + REG32[opcodeLow()];
@@ -289,7 +322,7 @@ public final class Disassembler {
             int disp = mod == 1 ? (byte) imm(1) : mod == 2 ? (short) imm(2) : 0;
             String[] base = MODRM16[rm];
             String inner = base.length == 2 ? "(%" + base[0] + ", %" + base[1] + ")" : "(%" + base[0] + ")";
-            return seg + (mod == 0 ? "" : signed(disp)) + inner;
+            return seg + (disp == 0 ? "" : signed(disp)) + inner;
         }
         String base = null;
         String index = null;
@@ -314,6 +347,7 @@ public final class Disassembler {
         }
         int disp = mod == 1 ? (byte) imm(1) : mod == 2 ? imm(4) : 0;
         String inner = index == null ? "(%" + base + ")" : "(%" + base + ", %" + index + ", " + scale + ")";
-        return seg + (mod == 0 ? "" : signed(disp)) + inner;
+        // capstone leaves out a zero displacement even where the encoding has one.
+        return seg + (disp == 0 ? "" : signed(disp)) + inner;
     }
 }

@@ -25,8 +25,8 @@ final class OpcodeRows {
             Map.entry("GROUP1b", rows(ALU, "* Eb,Ib")),
             Map.entry("GROUP1v", rows(ALU, "* Ev,Iv")),
             Map.entry("GROUP1s", rows(ALU, "* Ev,Ibs")),
-            Map.entry("GROUP2b1", shifts("Eb")),
-            Map.entry("GROUP2v1", shifts("Ev")),
+            Map.entry("GROUP2b1", shifts("Eb,1")),
+            Map.entry("GROUP2v1", shifts("Ev,1")),
             Map.entry("GROUP2bI", shifts("Eb,Ib")),
             Map.entry("GROUP2vI", shifts("Ev,Ib")),
             Map.entry("GROUP2bC", shifts("Eb,CL")),
@@ -74,7 +74,7 @@ final class OpcodeRows {
             ONE_BYTE[0x48 + r] = "dec* Zv";
             ONE_BYTE[0x50 + r] = "push* Zv";
             ONE_BYTE[0x58 + r] = "pop* Zv";
-            ONE_BYTE[0x90 + r] = r == 0 ? "nop" : "xchg* Zv,eAX";
+            ONE_BYTE[0x90 + r] = r == 0 ? "nop" : "xchg* eAX,Zv";
             ONE_BYTE[0xB0 + r] = "mov* Zb,Ib";
             ONE_BYTE[0xB8 + r] = "mov* Zv,Iv";
             TWO_BYTE[0xC8 + r] = "bswap* Zd";

@@ -57,6 +57,8 @@ public final class CpuDebugLog implements CpuListener {
     /** Block start (linear, plus the code size in bit 32) → the hash of its bytes when last shown, and its id. */
     private final Map<Long, long[]> blocks = new HashMap<>();
     private long expectedNext = -1;
+    /** The instruction about to run follows MOV SS, POP SS or STI. */
+    private boolean inShadow;
     private long blockEnd = -1;
     private int interruptCount;
     private int pendingHardwareVector = -1;
@@ -113,13 +115,16 @@ public final class CpuDebugLog implements CpuListener {
     @Override
     public void instruction(int cs, int eip, String form, int length) {
         long linear = (cpu.segmentBase(Cpu.CS) + eip) & 0xFFFF_FFFFL;
-        boolean start = options.singlestep() || linear != expectedNext || linear == blockEnd;
+        boolean start = options.singlestep() || linear != expectedNext || linear == blockEnd || inShadow;
         expectedNext = linear + length;
+        boolean shadow = inShadow;
+        // The next instruction runs with interrupts held: QEMU gives it a block of its own.
+        inShadow = form.equals("POP SS") || form.equals("STI") || (form.equals("MOV Sw,Ew") && loadsSs(linear));
         if (!start) {
             return;
         }
         boolean big = (cpu.segmentAttributes(Cpu.CS) & ATTR_BIG) != 0;
-        long id = startBlock(linear, big);
+        long id = startBlock(linear, big, shadow);
         if (!options.inFilter(linear)) {
             return;
         }
@@ -128,11 +133,11 @@ public final class CpuDebugLog implements CpuListener {
             CpuStateDump.hex(sb, id, 12).append(" [");
             CpuStateDump.hex(sb, cpu.segmentBase(Cpu.CS) & 0xFFFF_FFFFL, 16).append('/');
             CpuStateDump.hex(sb, linear, 16).append('/');
-            CpuStateDump.hex(sb, hflags(), 8).append('/');
+            CpuStateDump.hex(sb, hflags(shadow), 8).append('/');
             CpuStateDump.hex(sb, CFLAGS_NOCHAIN | (options.singlestep() ? CF_COUNT_ONE : 0), 8).append("] \n");
         }
         if (dumpCpu) {
-            CpuStateDump.append(sb, cpu);
+            CpuStateDump.append(sb, cpu, eip, shadow);
         }
         flush();
     }
@@ -141,8 +146,8 @@ public final class CpuDebugLog implements CpuListener {
      * Finds where the block starting here ends and prints it for in_asm when it is new or its
      * bytes changed; returns its id.
      */
-    private long startBlock(long linear, boolean big) {
-        int maxInstructions = options.singlestep() ? 1 : MAX_BLOCK_INSTRUCTIONS;
+    private long startBlock(long linear, boolean big, boolean shadow) {
+        int maxInstructions = options.singlestep() || shadow ? 1 : MAX_BLOCK_INSTRUCTIONS;
         long pageEnd = (linear | 0xFFF) + 1;
         long at = linear;
         long hash = 1;
@@ -150,7 +155,7 @@ public final class CpuDebugLog implements CpuListener {
         Disassembler.Instruction[] listing = new Disassembler.Instruction[Math.min(maxInstructions, 64)];
         java.util.List<Disassembler.Instruction> more = null;
         while (true) {
-            Disassembler.Instruction insn = disassembler.decode((int) at, big);
+            Disassembler.Instruction insn = disassembler.decode((int) at, big, cpu.isProtectedMode());
             for (byte b : insn.bytes()) {
                 hash = hash * 31 + b;
             }
@@ -164,7 +169,9 @@ public final class CpuDebugLog implements CpuListener {
             }
             count++;
             at += insn.length();
-            if (insn.endsBlock() || count >= maxInstructions || at >= pageEnd) {
+            // QEMU ends a block with a REP string instruction (it loops back to it for each further
+            // iteration; ioemu runs them all in one step, so those iterations are not logged).
+            if (insn.endsBlock() || insn.repeatedString() || count >= maxInstructions || at >= pageEnd) {
                 break;
             }
         }
@@ -195,6 +202,16 @@ public final class CpuDebugLog implements CpuListener {
     private void listingLine(Disassembler.Instruction insn) {
         byte[] bytes = insn.bytes();
         long address = insn.address() & 0xFFFF_FFFFL;
+        if (insn.mnemonic().equals("(bad)")) {
+            // capstone gives up on each byte in turn: one ".byte" line per byte.
+            for (int i = 0; i < bytes.length; i++) {
+                sb.append("0x");
+                CpuStateDump.hex(sb, address + i, 8).append(":  ");
+                CpuStateDump.hex(sb, bytes[i] & 0xFF, 2).append("                       .byte    0x");
+                CpuStateDump.hex(sb, bytes[i] & 0xFF, 2).append('\n');
+            }
+            return;
+        }
         sb.append("0x");
         CpuStateDump.hex(sb, address, 8).append(": ");
         int split = 8;
@@ -217,13 +234,19 @@ public final class CpuDebugLog implements CpuListener {
         }
     }
 
+    private boolean loadsSs(long linear) {
+        Disassembler.Instruction insn = disassembler.decode((int) linear,
+                (cpu.segmentAttributes(Cpu.CS) & ATTR_BIG) != 0, cpu.isProtectedMode());
+        return insn.operands().endsWith("%ss");
+    }
+
     /** QEMU's tb->flags for the current state: hflags plus the EFLAGS bits that change translation. */
-    private int hflags() {
+    private int hflags(boolean shadow) {
         boolean pe = cpu.isProtectedMode();
         boolean cs32 = (cpu.segmentAttributes(Cpu.CS) & ATTR_BIG) != 0;
         boolean ss32 = (cpu.segmentAttributes(Cpu.SS) & ATTR_BIG) != 0;
         int cr0 = cpu.controlRegister(0);
-        int f = cpu.cpl() | (cpu.interruptShadow() ? HF_INHIBIT_IRQ : 0) | (cs32 ? HF_CS32 : 0)
+        int f = cpu.cpl() | (shadow ? HF_INHIBIT_IRQ : 0) | (cs32 ? HF_CS32 : 0)
                 | (ss32 ? HF_SS32 : 0) | (pe ? HF_PE : 0) | ((cr0 & Cpu.CR0_MP) != 0 ? HF_MP : 0)
                 | ((cr0 & Cpu.CR0_EM) != 0 ? HF_EM : 0) | ((cr0 & Cpu.CR0_TS) != 0 ? HF_TS : 0);
         // Segment bases must be added unless the code is 32-bit protected mode with flat DS/ES/SS.
@@ -272,7 +295,7 @@ public final class CpuDebugLog implements CpuListener {
                     cpu.cpl(), cs, shownEip & 0xFFFF_FFFFL, (base + shownEip) & 0xFFFF_FFFFL,
                     cpu.segmentSelector(Cpu.SS), cpu.register(Cpu.ESP) & 0xFFFF_FFFFL,
                     cpu.register(Cpu.EAX) & 0xFFFF_FFFFL));
-            CpuStateDump.append(sb, cpu, shownEip);
+            CpuStateDump.append(sb, cpu, shownEip, false);
         }
         flush();
     }

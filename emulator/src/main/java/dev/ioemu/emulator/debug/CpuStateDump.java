@@ -29,16 +29,17 @@ public final class CpuStateDump {
     private CpuStateDump() {
     }
 
-    /** Appends the dump with EIP as the CPU has it. */
+    /** Appends the dump with EIP as the CPU has it, outside an interrupt shadow. */
     public static void append(StringBuilder sb, Cpu cpu) {
-        append(sb, cpu, cpu.eip());
+        append(sb, cpu, cpu.eip(), false);
     }
 
     /**
      * Appends the dump, showing {@code eip} as EIP (QEMU logs a software interrupt with EIP still
-     * at the INT instruction, where ioemu's CPU has already moved past it).
+     * at the INT instruction, where ioemu's CPU has already moved past it) and II = 1 when the
+     * instruction about to run follows MOV SS, POP SS or STI.
      */
-    public static void append(StringBuilder sb, Cpu cpu, int eip) {
+    public static void append(StringBuilder sb, Cpu cpu, int eip, boolean interruptShadow) {
         sb.append("EAX=");
         hex(sb, cpu.register(Cpu.EAX), 8).append(" EBX=");
         hex(sb, cpu.register(Cpu.EBX), 8).append(" ECX=");
@@ -56,7 +57,7 @@ public final class CpuStateDump {
                 .append((fl & SF) != 0 ? 'S' : '-').append((fl & ZF) != 0 ? 'Z' : '-')
                 .append((fl & AF) != 0 ? 'A' : '-').append((fl & PF) != 0 ? 'P' : '-')
                 .append((fl & CF) != 0 ? 'C' : '-').append("] CPL=").append(cpu.cpl())
-                .append(" II=").append(cpu.interruptShadow() ? 1 : 0)
+                .append(" II=").append(interruptShadow ? 1 : 0)
                 .append(" A20=").append(cpu.memory().a20() ? 1 : 0)
                 .append(" SMM=0 HLT=").append(cpu.isHalted() ? 1 : 0).append('\n');
         boolean pe = cpu.isProtectedMode();
