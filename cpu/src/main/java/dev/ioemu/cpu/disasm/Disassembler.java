@@ -307,6 +307,11 @@ public final class Disassembler {
         return hex(v);
     }
 
+    /** capstone leaves out a scale of 1. */
+    private static String scaleText(int scale) {
+        return scale == 1 ? "" : ", " + scale;
+    }
+
     private String rm(String[] regs) {
         int m = peekModrm();
         int mod = m >> 6;
@@ -337,7 +342,7 @@ public final class Disassembler {
             }
             if (b == 5 && mod == 0) {
                 int disp = imm(4);
-                return seg + hex(disp) + (index == null ? "" : "(, %" + index + ", " + scale + ")");
+                return seg + hex(disp) + (index == null ? "" : "(, %" + index + scaleText(scale) + ")");
             }
             base = REG32[b];
         } else if (rm == 5 && mod == 0) {
@@ -346,7 +351,7 @@ public final class Disassembler {
             base = REG32[rm];
         }
         int disp = mod == 1 ? (byte) imm(1) : mod == 2 ? imm(4) : 0;
-        String inner = index == null ? "(%" + base + ")" : "(%" + base + ", %" + index + ", " + scale + ")";
+        String inner = index == null ? "(%" + base + ")" : "(%" + base + ", %" + index + scaleText(scale) + ")";
         // capstone leaves out a zero displacement even where the encoding has one.
         return seg + (disp == 0 ? "" : signed(disp)) + inner;
     }
