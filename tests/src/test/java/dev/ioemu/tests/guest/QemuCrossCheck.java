@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -419,9 +418,5 @@ public final class QemuCrossCheck {
             Files.deleteIfExists(dir);
         }
         System.exit(0);
-    }
-
-    static String fields() {
-        return Arrays.toString(FIELD_NAMES);
     }
 }
