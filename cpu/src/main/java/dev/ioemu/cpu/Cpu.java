@@ -53,6 +53,8 @@ public final class Cpu {
     InterruptController pic = InterruptController.NONE;
     CpuListener listener;
     private boolean traceInstructions;
+    /** The mode the listener last heard of. */
+    private CpuMode lastMode = CpuMode.REAL;
 
     // ---- architectural state ----
     final int[] r = new int[8];
@@ -162,6 +164,7 @@ public final class Cpu {
 
     public void setListener(CpuListener listener) {
         this.listener = listener;
+        lastMode = mode();
         traceInstructions = traceInstructions && listener != null;
     }
 
@@ -183,6 +186,9 @@ public final class Cpu {
 
     /** Power-on state (Intel SDM vol. 3 §9.1.1): CS=F000 with base FFFF0000 on a 386, IP=FFF0. */
     public void reset() {
+        if (listener != null) {
+            listener.reset();
+        }
         java.util.Arrays.fill(r, 0);
         if (model.is386()) {
             // After reset EDX holds the processor signature CPUID leaf 1 reports.
@@ -208,10 +214,17 @@ public final class Cpu {
         eip = 0xFFF0;
         cr0 = CR0_ET;
         cr2 = cr3 = cr4 = 0;
-        gdtBase = gdtLimit = 0;
+        gdtBase = 0;
+        // SDM vol. 3 table 9-1: GDTR, LDTR and TR limits FFFFh, DR6 FFFF0FF0h, DR7 400h. The IDTR
+        // limit stays at the 3FFh a BIOS sets (the HLE BIOS runs no LIDT of its own).
+        gdtLimit = 0xFFFF;
         idtBase = 0;
         idtLimit = 0x3FF;
-        ldtSel = ldtBase = ldtLimit = trSel = trBase = trLimit = 0;
+        ldtSel = ldtBase = trSel = trBase = 0;
+        ldtLimit = trLimit = 0xFFFF;
+        java.util.Arrays.fill(dr, 0);
+        dr[6] = 0xFFFF0FF0;
+        dr[7] = 0x400;
         halted = false;
         shadow = false;
         nmiBlocked = false;
@@ -269,6 +282,9 @@ public final class Cpu {
                     }
                 }
                 if (!deliverException(f.vector, f.hasErrorCode, f.errorCode)) {
+                    if (listener != null) {
+                        listener.tripleFault(segSel[CS], eip);
+                    }
                     return StopReason.TRIPLE_FAULT;
                 }
             }
@@ -287,6 +303,9 @@ public final class Cpu {
     }
 
     private void takeInterrupt(int vector) {
+        if (listener != null) {
+            listener.hardwareInterrupt(vector);
+        }
         startEip = eip;
         startEsp = r[ESP];
         try {
@@ -826,6 +845,16 @@ public final class Cpu {
             cpl = 0;
         }
         fetchPage = 1;
+        if (listener != null && mode() != lastMode) {
+            CpuMode from = lastMode;
+            lastMode = mode();
+            listener.modeChanged(from, lastMode);
+        }
+    }
+
+    /** The execution mode the code segment and CR0 give. */
+    public CpuMode mode() {
+        return !protectedMode ? CpuMode.REAL : csBig ? CpuMode.PM32 : CpuMode.PM16;
     }
 
     /** Real-mode segment load: selector and base change, the cached limit and attributes stay (unreal mode). */
@@ -882,7 +911,8 @@ public final class Cpu {
         segSel[seg] = selector;
         segBase[seg] = descriptorBase(desc);
         segLimit[seg] = descriptorLimit(desc);
-        segAttr[seg] = attr;
+        // The cache holds the descriptor as it is after setAccessed: accessed bit (type bit 0) set.
+        segAttr[seg] = attr | 1;
         if (seg == SS) {
             updateMode();
         }
@@ -1404,6 +1434,36 @@ public final class Cpu {
 
     public boolean isProtectedMode() {
         return protectedMode;
+    }
+
+    /** CR2, CR3, CR4 (stored only: no paging). */
+    public int controlRegister(int index) {
+        return switch (index) {
+            case 0 -> cr0;
+            case 2 -> cr2;
+            case 3 -> cr3;
+            case 4 -> cr4;
+            default -> throw new IllegalArgumentException("CR" + index + " (expected: 0, 2, 3 or 4)");
+        };
+    }
+
+    /** DR0-DR7 as last written. */
+    public int debugRegister(int index) {
+        return dr[index];
+    }
+
+    /** The LDTR and TR: selector, base, limit (attributes are fixed: present LDT, busy 32-bit TSS). */
+    public int[] systemSegments() {
+        return new int[] {ldtSel, ldtBase, ldtLimit, trSel, trBase, trLimit};
+    }
+
+    public int cpl() {
+        return cpl;
+    }
+
+    /** Interrupts are held for one instruction (after STI, MOV SS, POP SS). */
+    public boolean interruptShadow() {
+        return shadow;
     }
 
     /** Raises an interrupt from outside as if INT n ran (firmware reflecting a call back). */

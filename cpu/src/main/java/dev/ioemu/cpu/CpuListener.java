@@ -20,4 +20,20 @@ public interface CpuListener {
     /** An exception or interrupt is being delivered ({@code software}: INT n / INT3 / INTO). */
     default void interrupt(int vector, boolean software, int errorCode, int cs, int eip) {
     }
+
+    /** The CPU is about to reset (power-on or a machine reset); its state is still the old one. */
+    default void reset() {
+    }
+
+    /** A hardware interrupt (from the interrupt controller, or NMI) is about to be delivered. */
+    default void hardwareInterrupt(int vector) {
+    }
+
+    /** The execution mode changed (CR0.PE or the code segment's D bit). */
+    default void modeChanged(CpuMode from, CpuMode to) {
+    }
+
+    /** A fault during double-fault delivery: {@link Cpu#run} returns {@link StopReason#TRIPLE_FAULT}. */
+    default void tripleFault(int cs, int eip) {
+    }
 }

@@ -10,6 +10,8 @@ import dev.ioemu.emulator.cli.IdeDrivePlacement;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
 import dev.ioemu.emulator.engine.SoftCpuEngine;
+import dev.ioemu.emulator.debug.CpuDebugLog;
+import dev.ioemu.emulator.debug.LogItem;
 import dev.ioemu.emulator.engine.SoftPc;
 import dev.ioemu.emulator.engine.kvm.KvmHost;
 import dev.ioemu.emulator.engine.kvm.KvmPc;
@@ -46,6 +48,8 @@ public final class Emulator {
     private volatile PcMachine machine;
     private volatile SoftPc softPc;
     private volatile KvmPc kvmPc;
+    /** Where {@code -d} logs go: the -D file (shared with trace events), else stderr. */
+    private PrintStream debugOut;
     private volatile Thread softEngineThread;   // read by signal and QMP threads in shutdown()
     private volatile QtestLog qtestLog = QtestLog.disabled();
     private boolean shuttingDown;
@@ -56,6 +60,7 @@ public final class Emulator {
     public Emulator(VmConfig config, PrintStream err, IntConsumer exit) {
         this.config = config;
         this.err = err;
+        this.debugOut = err;
         this.exit = exit;
     }
 
@@ -160,6 +165,11 @@ public final class Emulator {
             throw e;
         }
         softPc = pc;
+        if (CpuDebugLog.attach(pc.engine().cpu(), config.debugLog(), debugOut) != null
+                && config.debugLog().has(LogItem.CPU_RESET)) {
+            // The machine reset its CPU before the log was attached: QEMU logs that reset too.
+            pc.engine().cpu().reset();
+        }
         softEngineThread = Thread.currentThread();
         SoftCpuEngine.Exit exit = pc.engine().run();
         softEngineThread = null;
@@ -200,7 +210,21 @@ public final class Emulator {
                 err.println("ioemu: -trace " + pattern + ": warning: no trace event matches");
             }
         }
-        if (config.traceFile() != null) {
+        for (String pattern : config.debugLog().tracePatterns()) {
+            Trace.enable(pattern);
+        }
+        if (config.traceFile() != null && !config.debugLog().items().isEmpty()) {
+            // QEMU writes -d logs and trace events to the one -D file: one stream serves both.
+            try {
+                debugOut = new PrintStream(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(
+                        config.traceFile(), java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND), 1 << 16), false);
+                Trace.setOutput(debugOut);
+            } catch (IOException e) {
+                throw new UsageException("-D " + config.traceFile() + ": cannot open: "
+                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
+            }
+        } else if (config.traceFile() != null) {
             try {
                 Trace.setOutput(config.traceFile());
             } catch (IOException e) {

@@ -3,6 +3,8 @@ package dev.ioemu.emulator;
 import dev.ioemu.emulator.cli.CommandLine;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.cli.VmConfig;
+import dev.ioemu.emulator.debug.DebugLogOptions;
+import dev.ioemu.emulator.debug.LogItem;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,6 +44,12 @@ public final class Main {
         if (args.length == 1 && (args[0].equals("-help") || args[0].equals("--help") || args[0].equals("-h"))) {
             System.out.print(USAGE);
             return 0;
+        }
+        for (int i = 0; i + 1 < args.length; i++) {
+            if (args[i].equals("-d") && DebugLogOptions.isHelp(args[i + 1])) {
+                System.out.print(LogItem.usage());
+                return 0;
+            }
         }
         VmConfig config;
         try {

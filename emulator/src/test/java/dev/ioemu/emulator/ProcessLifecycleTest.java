@@ -196,7 +196,7 @@ class ProcessLifecycleTest {
                 + "' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done").start();
         long pid = Long.parseLong(new BufferedReader(new InputStreamReader(shell.getInputStream())).readLine().trim());
         assertTrue(shell.waitFor(90, TimeUnit.SECONDS));
-        assertTrue(java.nio.file.Files.exists(sock), "ioemu started and opened its QMP socket");
+        assertTrue(sock.toFile().exists(), "ioemu started and opened its QMP socket");
         ProcessHandle child = ProcessHandle.of(pid).orElse(null);
         if (child != null) {
             assertTrue(child.onExit().get(30, TimeUnit.SECONDS) != null);

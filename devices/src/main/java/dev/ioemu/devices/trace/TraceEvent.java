@@ -103,7 +103,14 @@ public enum TraceEvent {
     KVM_MMIO_EXIT("kvm_mmio_exit", "addr 0x%x len %d %s"),
     KVM_MMIO_ROM_WRITE("kvm_mmio_rom_write", "addr 0x%x len %d dropped"),
     KVM_INTERRUPT("kvm_interrupt", "vector 0x%x"),
-    KVM_FAILURE("kvm_failure", "%s");
+    KVM_FAILURE("kvm_failure", "%s"),
+
+    // ---- software CPU (cpu): reset, mode switches, exceptions, unknown opcodes (branch cputrace) ----
+    CPU_RESET("cpu_reset", "cs 0x%04x eip 0x%08x instructions %d"),
+    CPU_MODE_SWITCH("cpu_mode_switch", "from %s to %s cs 0x%04x eip 0x%08x cr0 0x%08x"),
+    CPU_EXCEPTION("cpu_exception", "vector 0x%02x error_code 0x%x cs 0x%04x eip 0x%08x"),
+    CPU_UNKNOWN_OPCODE("cpu_unknown_opcode", "cs 0x%04x eip 0x%08x bytes %s"),
+    CPU_TRIPLE_FAULT("cpu_triple_fault", "cs 0x%04x eip 0x%08x");
 
     /** The QEMU-style event name, e.g. {@code ide_ioport_read}. */
     public final String eventName;

@@ -1,6 +1,7 @@
 package dev.ioemu.emulator.cli;
 
 import dev.ioemu.emulator.engine.kvm.KvmHost;
+import dev.ioemu.emulator.debug.DebugLogOptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,6 +44,7 @@ public final class CommandLine {
     private final List<ChardevSpec> monitors = new ArrayList<>();
     private final List<String> tracePatterns = new ArrayList<>();
     private Path traceFile;
+    private DebugLogOptions debugLog = DebugLogOptions.NONE;
     private String name;
     private boolean exitWithParent;
     private RtcOption rtc = RtcOption.DEFAULT;
@@ -95,6 +97,12 @@ public final class CommandLine {
             CliOption.value("-object", "qtest,id=ID,chardev=ID[,log=FILE]", (cl, opt, v) -> cl.objectArgs.add(v)),
             CliOption.value("-trace", "PATTERN|enable=PATTERN|events=FILE[,file=FILE]", (cl, opt, v) -> cl.trace(v)),
             CliOption.value("-D", "FILE (trace output)", (cl, opt, v) -> cl.traceFile = Path.of(v)),
+            CliOption.value("-d", "ITEM,... (QEMU's log items: in_asm,int,exec,cpu,cpu_reset,unimp,nochain,..;"
+                    + " -d help lists them; output to -D FILE)", (cl, opt, v) -> cl.debugLog = cl.debugLog.withItems(v)),
+            CliOption.value("-dfilter", "RANGE,... (START..END|START+LEN|START-LEN: -d in_asm/exec/cpu only there)",
+                    (cl, opt, v) -> cl.debugLog = cl.debugLog.withFilter(v)),
+            CliOption.flag("-singlestep", "(one instruction per block in -d logs)",
+                    (cl, opt, v) -> cl.debugLog = cl.debugLog.withSinglestep()),
             CliOption.value("-run-with", "exit-with-parent=on", (cl, opt, v) -> cl.runWith(v)),
             CliOption.value("-rtc", "base=utc|localtime|DATETIME[,clock=host|rt|vm][,driftfix=none|slew]",
                     (cl, opt, v) -> cl.rtc = RtcOption.parse(v)),
@@ -180,7 +188,7 @@ public final class CommandLine {
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
                 List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent, copyGlobals(), rtc, platform.build());
+                traceFile, name, exitWithParent, copyGlobals(), rtc, platform.build(), debugLog);
     }
 
     private Map<String, Map<String, String>> copyGlobals() {

@@ -1,5 +1,7 @@
 package dev.ioemu.emulator.cli;
 
+import dev.ioemu.emulator.debug.DebugLogOptions;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +25,8 @@ import java.util.Map;
  * @param ideGlobals    {@code -global} defaults by driver ("ide-hd", "ide-cd") and property
  *                      (model, serial, ver); already applied to {@link #ideDevices}, still to be
  *                      applied to disks created from {@code -drive if=ide}
+ * @param debugLog      {@code -d}, {@code -dfilter}, {@code -singlestep}: the software CPU's QEMU-style
+ *                      logs, written to {@link #traceFile} with the trace events
  */
 public record VmConfig(
         String machineType,
@@ -41,7 +45,8 @@ public record VmConfig(
         boolean exitWithParent,
         Map<String, Map<String, String>> ideGlobals,
         RtcOption rtc,
-        PlatformOptions platform) {
+        PlatformOptions platform,
+        DebugLogOptions debugLog) {
 
     public static final long DEFAULT_RAM_SIZE = 128L << 20;
 

@@ -159,6 +159,15 @@ public final class SoftCpuEngine {
                     System.err.printf("ioemu: triple fault at %04x:%08x: %s%n",
                             cpu.segmentSelector(Cpu.CS), cpu.eip(), noReboot ? "exiting (-no-reboot)" : "resetting");
                     machineReset.run();
+                    // The reset takes effect now: no guest instruction may run after a triple fault.
+                    if (resetRequested) {
+                        resetRequested = false;
+                        if (noReboot) {
+                            requestExit(new Exit.Status(0));
+                        } else {
+                            cpu.reset();
+                        }
+                    }
                 }
             }
         }
