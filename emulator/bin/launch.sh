@@ -92,7 +92,12 @@ ioemu_jvm_opts=()
 ioemu_cache=""
 if ioemu_build_key && ioemu_java_version; then
   ioemu_cache="${XDG_CACHE_HOME:-$HOME/.cache}/ioemu/jvm/$MODULE-$ioemu_key-java$ioemu_jv"
-  mkdir -p "$ioemu_cache" 2>/dev/null || ioemu_cache=""
+  if [ ! -d "$ioemu_cache" ]; then
+    # A new build: caches of builds made more than a week ago go (a build still in use just
+    # makes its cache again).
+    find "${ioemu_cache%/*}" -mindepth 1 -maxdepth 1 -name "$MODULE-*" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+    mkdir -p "$ioemu_cache" 2>/dev/null || ioemu_cache=""
+  fi
 fi
 if [ -n "$ioemu_cache" ]; then
   # JNA's stub, taken from the very jar JNA checks its version against.
@@ -100,9 +105,9 @@ if [ -n "$ioemu_cache" ]; then
   ioemu_jna_jar=("$ioemu_root/$MODULE"/target/lib/jna-[0-9]*.jar)
   if [ ! -s "$ioemu_jna_so" ] && [ -f "$ioemu_jna_jar" ] && [ "$HOSTTYPE" = x86_64 ]; then
     if command -v unzip >/dev/null 2>&1; then
-      ioemu_put "$ioemu_jna_so" unzip -p "$ioemu_jna_jar" com/sun/jna/linux-x86-64/libjnidispatch.so
+      ioemu_put "$ioemu_jna_so" unzip -p "$ioemu_jna_jar" com/sun/jna/linux-x86-64/libjnidispatch.so || true
     elif command -v python3 >/dev/null 2>&1; then
-      ioemu_put "$ioemu_jna_so" python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("com/sun/jna/linux-x86-64/libjnidispatch.so"))' "$ioemu_jna_jar"
+      ioemu_put "$ioemu_jna_so" python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("com/sun/jna/linux-x86-64/libjnidispatch.so"))' "$ioemu_jna_jar" || true
     fi
   fi
   [ -s "$ioemu_jna_so" ] && ioemu_jvm_opts+=(-Djna.boot.library.path="$ioemu_cache")

@@ -77,7 +77,10 @@ build() {
   for f in aarch64-code arm-code arm-vars i386-code i386-secure-code i386-vars x86_64-code x86_64-secure-code; do
     [ -e "$cache/src/pc-bios/edk2-$f.fd.bz2" ] || : > "$cache/src/pc-bios/edk2-$f.fd.bz2"
   done
-  mkdir -p "$cache/build"
+  # A private TMPDIR: meson runs helper scripts from there, and Python would import any stray
+  # module another program left in /tmp (a bisect.py there broke configure).
+  mkdir -p "$cache/build" "$cache/tmp"
+  export TMPDIR="$cache/tmp"
   (cd "$cache/build" && ../src/configure --target-list=x86_64-softmmu --without-default-features \
       --without-default-devices --disable-docs --disable-werror --disable-debug-info --disable-install-blobs) \
       >>"$log" 2>&1 || skip "QEMU's configure failed (see $log)"

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A normal run prints nothing but what QEMU prints (issue 8, hostile item 8: every start printed
  * an slf4j INFO line about the buffer pool): a VM whose guest reads a sector through a
  * {@code cache=none} drive — so the block layer probes the alignment and bounces through its
- * buffer pool — and is then ended by SIGTERM writes only the termination line to stderr.
+ * buffer pool — and is then ended by SIGTERM writes only the termination line to stderr (the
+ * qtest log, which like QEMU's goes to stderr by default, is turned off).
  */
 class QuietStartTest {
     @TempDir
@@ -43,7 +44,7 @@ class QuietStartTest {
         process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "-machine", "pc", "-accel", "qtest", "-nodefaults", "-display", "none", "-qtest", "stdio",
-                "-drive", "file=" + img + ",if=ide,format=raw,cache=none")
+                "-qtest-log", "none", "-drive", "file=" + img + ",if=ide,format=raw,cache=none")
                 .redirectError(stderr.toFile()).start();
         BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.ISO_8859_1));
         OutputStream out = process.getOutputStream();
