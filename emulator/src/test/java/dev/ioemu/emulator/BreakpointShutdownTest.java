@@ -55,7 +55,7 @@ class BreakpointShutdownTest {
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                     "-machine", "pc", "-accel", "qtest", "-nodefaults", "-display", "none",
-                    "-qtest", "stdio", "-qmp", "unix:" + qmpSocket,
+                    "-qtest", "stdio", "-qtest-log", "none", "-qmp", "unix:" + qmpSocket,
                     "-drive", "file=blkdebug::" + img + ",if=ide,format=raw,cache=writeback");
             process = new ProcessBuilder(cmd).redirectError(dir.resolve("stderr").toFile()).start();
             BufferedReader qtestIn = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.ISO_8859_1));
