@@ -1,18 +1,32 @@
 # Sourced by the launchers in emulator/bin and tools/bin: builds the project on first use (or
 # when a source file is newer than the jar), then runs MAIN_CLASS from MODULE with its libraries.
 # Usage (from a launcher): MODULE=emulator MAIN_CLASS=dev.ioemu.emulator.Main; . launch.sh "$@"
-ioemu_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+#
+# Start-up work that every run would repeat is done once and kept in a per-user cache,
+# ${XDG_CACHE_HOME:-~/.cache}/ioemu/jvm/KEY, KEY naming the build (a hash of the classpath's
+# jars, paths and contents) and the Java runtime version:
+#  - JNA's native stub, which JNA would otherwise unpack into a temporary file on every start,
+#    and the library path JNA would otherwise learn by running `ldconfig -p` on every start;
+#  - for the emulator, a class-data sharing archive (-XX:ArchiveClassesAtExit, on top of the
+#    JDK's default archive) of the classes a start-up loads, made by one training start on
+#    first use, so later starts map them instead of reading and verifying the jars.
+# Every file there is written aside, checked and renamed, so two concurrent first starts never
+# see half a file; when the cache cannot be written or a file there cannot be used (another JDK
+# build, changed jars), the JVM starts without it, silently. IOEMU_CDS=off starts without the
+# archive.
+# Few processes before the JVM: on a loaded host every fork costs more than the work it does.
+ioemu_here="${BASH_SOURCE[0]%/*}"
+[ "$ioemu_here" = "${BASH_SOURCE[0]}" ] && ioemu_here=.
+ioemu_root="$(cd "$ioemu_here/../.." && pwd)"
 ioemu_jar="$ioemu_root/$MODULE/target/ioemu-$MODULE-0.1.0-SNAPSHOT.jar"
 case "$MODULE" in            # the module and the ones it depends on
   emulator) ioemu_sources="devices bios cpu emulator" ;;
   *)        ioemu_sources="devices bios cpu emulator $MODULE" ;;
 esac
 ioemu_stale() {
-  local m
-  for m in $ioemu_sources; do
-    [ -n "$(find "$ioemu_root/$m/src/main" -newer "$ioemu_jar" -print -quit 2>/dev/null)" ] && return 0
-  done
-  return 1
+  local m dirs=()
+  for m in $ioemu_sources; do dirs+=("$ioemu_root/$m/src/main"); done
+  [ -n "$(find "${dirs[@]}" -newer "$ioemu_jar" -print -quit 2>/dev/null)" ]
 }
 if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || ioemu_stale; then
   if ! command -v mvn >/dev/null 2>&1; then
@@ -28,30 +42,112 @@ if [ ! -f "$ioemu_jar" ] || [ ! -d "$ioemu_root/$MODULE/target/lib" ] || ioemu_s
   rm -f "$ioemu_log"
 fi
 ioemu_cp="$ioemu_jar:$ioemu_root/$MODULE/target/lib/*"
-ioemu_cds=()
-if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ]; then
-  # Class-data sharing: the classes a start-up loads, parsed once into an archive that later
-  # starts map instead of reading the jars again. Made on first use after a build by one training
-  # start (qtest on stdio, one request, SIGTERM), written aside and renamed, so concurrent starts
-  # never see half an archive; any problem just means starting without it.
-  ioemu_jsa="$ioemu_root/$MODULE/target/ioemu-$MODULE.jsa"
-  if [ ! -f "$ioemu_jsa" ] || [ "$ioemu_jar" -nt "$ioemu_jsa" ]; then
-    ioemu_tmp="$(mktemp -d)"
-    truncate -s 1M "$ioemu_tmp/train.img"
-    mkfifo "$ioemu_tmp/in"
-    java -XX:ArchiveClassesAtExit="$ioemu_tmp/a.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" \
-        "$MAIN_CLASS" -machine pc -accel qtest -nodefaults -display none -qtest stdio \
-        -drive "file=$ioemu_tmp/train.img,if=ide,format=raw" <"$ioemu_tmp/in" >"$ioemu_tmp/out" 2>/dev/null &
-    ioemu_pid=$!
-    exec 9>"$ioemu_tmp/in"
-    echo "outb 0x1f6 0xa0" >&9
-    for _ in $(seq 600); do [ -s "$ioemu_tmp/out" ] && break; sleep 0.1; done
-    kill -TERM "$ioemu_pid" 2>/dev/null
-    wait "$ioemu_pid" 2>/dev/null
-    exec 9>&-
-    [ -s "$ioemu_tmp/a.jsa" ] && mv -f "$ioemu_tmp/a.jsa" "$ioemu_jsa.$$" && mv -f "$ioemu_jsa.$$" "$ioemu_jsa"
-    rm -rf "$ioemu_tmp"
+ioemu_java="${JAVA_HOME:+$JAVA_HOME/bin/java}"
+[ -x "${ioemu_java:-}" ] || ioemu_java=java
+
+# Sets ioemu_key to the build's key: computed once per build (when a jar is newer than the key file).
+ioemu_build_key() {
+  local keyfile="$ioemu_root/$MODULE/target/ioemu-launch.key" f tmp
+  if [ -s "$keyfile" ]; then
+    local fresh=1
+    for f in "$ioemu_jar" "$ioemu_root/$MODULE"/target/lib/*.jar; do
+      [ "$f" -nt "$keyfile" ] && { fresh=0; break; }
+    done
+    if [ $fresh = 1 ]; then read -r ioemu_key <"$keyfile" && return 0; fi
   fi
-  [ -f "$ioemu_jsa" ] && ioemu_cds=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+  tmp="$(mktemp "$keyfile.XXXXXX" 2>/dev/null)" || return 1
+  # Paths and contents: an archive records the classpath it was made with.
+  sha256sum "$ioemu_jar" "$ioemu_root/$MODULE"/target/lib/*.jar 2>/dev/null | sha256sum | cut -c1-24 >"$tmp" \
+    && [ -s "$tmp" ] && mv -f "$tmp" "$keyfile" && read -r ioemu_key <"$keyfile" && return 0
+  rm -f "$tmp"; return 1
+}
+
+# Sets ioemu_jv to the Java runtime's version as its release file states it (no JVM start needed).
+ioemu_java_version() {
+  local bin="$ioemu_java" home line
+  if [ "$bin" = java ]; then
+    hash java 2>/dev/null || return 1
+    bin="${BASH_CMDS[java]}"
+  fi
+  bin="$(readlink -f "$bin" 2>/dev/null)" || return 1
+  home="${bin%/bin/java}"
+  [ -f "$home/release" ] || return 1
+  while IFS= read -r line; do
+    case "$line" in JAVA_RUNTIME_VERSION=*) line="${line#*=}"; line="${line//\"/}"; ioemu_jv="${line//[^A-Za-z0-9._+-]/_}"; return 0 ;; esac
+  done <"$home/release"
+  return 1
+}
+
+# Writes the output of command "$@" to file $1 aside first, then renames it into place.
+ioemu_put() {
+  local dest="$1" tmp; shift
+  tmp="$(mktemp "$dest.XXXXXX" 2>/dev/null)" || return 1
+  if "$@" >"$tmp" 2>/dev/null && [ -s "$tmp" ]; then
+    chmod 0644 "$tmp"; mv -f "$tmp" "$dest" && return 0
+  fi
+  rm -f "$tmp"; return 1
+}
+
+ioemu_jvm_opts=()
+ioemu_cache=""
+if ioemu_build_key && ioemu_java_version; then
+  ioemu_cache="${XDG_CACHE_HOME:-$HOME/.cache}/ioemu/jvm/$MODULE-$ioemu_key-java$ioemu_jv"
+  if [ ! -d "$ioemu_cache" ]; then
+    # A new build: caches of builds made more than a week ago go (a build still in use just
+    # makes its cache again).
+    find "${ioemu_cache%/*}" -mindepth 1 -maxdepth 1 -name "$MODULE-*" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+    mkdir -p "$ioemu_cache" 2>/dev/null || ioemu_cache=""
+  fi
 fi
-exec java "${ioemu_cds[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"
+if [ -n "$ioemu_cache" ]; then
+  # JNA's stub, taken from the very jar JNA checks its version against.
+  ioemu_jna_so="$ioemu_cache/libjnidispatch.so"
+  ioemu_jna_jar=("$ioemu_root/$MODULE"/target/lib/jna-[0-9]*.jar)
+  if [ ! -s "$ioemu_jna_so" ] && [ -f "$ioemu_jna_jar" ] && [ "$HOSTTYPE" = x86_64 ]; then
+    if command -v unzip >/dev/null 2>&1; then
+      ioemu_put "$ioemu_jna_so" unzip -p "$ioemu_jna_jar" com/sun/jna/linux-x86-64/libjnidispatch.so || true
+    elif command -v python3 >/dev/null 2>&1; then
+      ioemu_put "$ioemu_jna_so" python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("com/sun/jna/linux-x86-64/libjnidispatch.so"))' "$ioemu_jna_jar" || true
+    fi
+  fi
+  [ -s "$ioemu_jna_so" ] && ioemu_jvm_opts+=(-Djna.boot.library.path="$ioemu_cache")
+fi
+# The directories JNA would find through `ldconfig -p` for the libraries ioemu loads (libc).
+ioemu_libdirs=""
+for ioemu_d in "/usr/lib/$HOSTTYPE-linux-gnu" "/lib/$HOSTTYPE-linux-gnu" /usr/lib64 /lib64 /usr/lib /lib; do
+  [ -d "$ioemu_d" ] && ioemu_libdirs="${ioemu_libdirs:+$ioemu_libdirs:}$ioemu_d"
+done
+ioemu_jvm_opts+=(-Djna.platform.library.path="$ioemu_libdirs")
+
+if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache" ]; then
+  ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
+  if [ ! -s "$ioemu_jsa" ]; then
+    # Training start: qtest on stdio, a few register accesses, SIGTERM (the JVM writes the
+    # archive as it exits). Its output is not used; only a clean exit makes the archive count.
+    ioemu_tmp="$(mktemp -d 2>/dev/null)" && ioemu_train="$(mktemp "$ioemu_jsa.XXXXXX" 2>/dev/null)" && {
+      truncate -s 1M "$ioemu_tmp/train.img"
+      mkfifo "$ioemu_tmp/in"
+      "$ioemu_java" -XX:ArchiveClassesAtExit="$ioemu_train" -Xlog:cds=off -Xlog:cds+dynamic=off \
+          "${ioemu_jvm_opts[@]}" -cp "$ioemu_cp" "$MAIN_CLASS" -machine pc -accel qtest -nodefaults \
+          -display none -qtest stdio -drive "file=$ioemu_tmp/train.img,if=ide,format=raw" \
+          <"$ioemu_tmp/in" >"$ioemu_tmp/out" 2>/dev/null &
+      ioemu_pid=$!
+      exec 9>"$ioemu_tmp/in"
+      printf 'outb 0x1f6 0xa0\ninb 0x1f7\nreadl 0x0\n' >&9
+      for _ in $(seq 600); do [ "$(wc -l <"$ioemu_tmp/out")" -ge 3 ] && break; sleep 0.1; done
+      kill -TERM "$ioemu_pid" 2>/dev/null
+      # The JVM does not check an archive's contents when it maps one (that would cost every start
+      # a tenth of a second), so a new archive is checked once, here, before it is used.
+      wait "$ioemu_pid" 2>/dev/null && [ -s "$ioemu_train" ] \
+        && "$ioemu_java" -XX:SharedArchiveFile="$ioemu_train" -Xshare:on -XX:+VerifySharedSpaces \
+             -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" -version >/dev/null 2>&1 \
+        && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+      exec 9>&-
+      rm -rf "$ioemu_tmp" "$ioemu_train"
+    }
+  fi
+  # -Xshare:auto: an archive this JVM cannot use (another JDK build, changed jars, damage it
+  # detects) is ignored without a word.
+  [ -s "$ioemu_jsa" ] && ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+fi
+exec "$ioemu_java" "${ioemu_jvm_opts[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"

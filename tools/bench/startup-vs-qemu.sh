@@ -2,7 +2,8 @@
 # First-reply latency of `ioemu -qtest stdio` against QEMU 7.2 in the same run: spawn the
 # emulator, send one qtest line at once, time until its reply arrives; then SIGTERM. Runs the two
 # alternately (back-to-back pairs, so load changes hit both), prints each run, the medians and
-# the ratio ioemu/QEMU.
+# the ratio ioemu/QEMU. Each run also reports the CPU time the process used from start to exit
+# (user + system, all threads): on a loaded host it varies far less than the elapsed time.
 #
 #   tools/bench/startup-vs-qemu.sh [RUNS]          (default 20)
 #
@@ -19,14 +20,19 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 truncate -s 64M "$work/disk.img"
 exec python3 - "$root/emulator/bin/ioemu" "$work/disk.img" "$runs" <<'PY'
-import os, signal, statistics, subprocess, sys, time
+import os, resource, signal, statistics, subprocess, sys, time
 ioemu, disk, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 common = ["-machine", "pc", "-nodefaults", "-display", "none", "-qtest", "stdio",
           "-drive", "file=%s,if=ide,format=raw,cache=writeback" % disk]
 cmds = {"ioemu": [ioemu] + common + ["-accel", "qtest"],
         "qemu": ["qemu-system-x86_64"] + common + ["-accel", "tcg", "-S"]}
 
+def cpu_of_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def first_reply(cmd):
+    c0 = cpu_of_children()
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     p.stdin.write(b"outb 0x80 0\n")
@@ -37,18 +43,24 @@ def first_reply(cmd):
     p.wait(timeout=30)
     if not line.startswith(b"OK"):
         sys.exit("startup-vs-qemu: %s answered %r" % (cmd[0], line))
-    return t
+    return t, cpu_of_children() - c0
 
 for name in ("ioemu", "qemu"):
     first_reply(cmds[name])       # warm-up (builds the CDS archive on ioemu's first start)
 times = {"ioemu": [], "qemu": []}
+cpu = {"ioemu": [], "qemu": []}
 for i in range(runs):
     for name in ("ioemu", "qemu"):
-        times[name].append(first_reply(cmds[name]))
-    print("run %2d: ioemu %.3f s  qemu %.3f s" % (i + 1, times["ioemu"][-1], times["qemu"][-1]))
+        t, c = first_reply(cmds[name])
+        times[name].append(t)
+        cpu[name].append(c)
+    print("run %2d: ioemu %.3f s (cpu %.3f s)  qemu %.3f s (cpu %.3f s)"
+          % (i + 1, times["ioemu"][-1], cpu["ioemu"][-1], times["qemu"][-1], cpu["qemu"][-1]))
 mi, mq = statistics.median(times["ioemu"]), statistics.median(times["qemu"])
 print("median first reply: ioemu %.3f s (min %.3f, max %.3f), qemu %.3f s (min %.3f, max %.3f)"
       % (mi, min(times["ioemu"]), max(times["ioemu"]), mq, min(times["qemu"]), max(times["qemu"])))
 print("ratio ioemu/qemu: %.1f" % (mi / mq))
+ci, cq = statistics.median(cpu["ioemu"]), statistics.median(cpu["qemu"])
+print("median cpu time per run (start to exit): ioemu %.3f s, qemu %.3f s, ratio %.1f" % (ci, cq, ci / cq))
 print("load average at the end: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
 PY

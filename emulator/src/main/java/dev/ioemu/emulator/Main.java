@@ -17,9 +17,6 @@ import java.util.function.IntConsumer;
 public final class Main {
     static final String VERSION = "ioemu emulator version 0.1.0 (QEMU 7.2.0 command line and qtest protocol)";
 
-    static final String USAGE = CommandLine.usage();
-
-
     private Main() {
     }
 
@@ -42,7 +39,7 @@ public final class Main {
             return 0;
         }
         if (args.length == 1 && (args[0].equals("-help") || args[0].equals("--help") || args[0].equals("-h"))) {
-            System.out.print(USAGE);
+            System.out.print(CommandLine.usage());
             return 0;
         }
         for (int i = 0; i + 1 < args.length; i++) {

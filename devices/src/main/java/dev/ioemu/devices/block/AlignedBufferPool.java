@@ -63,23 +63,36 @@ public final class AlignedBufferPool {
     private static final AtomicInteger OUTSTANDING_IN_ALL_POOLS = new AtomicInteger();
 
     private final Settings settings;
-    private final PooledByteBufAllocator allocator;
+    /** Made on first {@link #acquire}: Netty's start-up costs a VM start that never bounces. */
+    private volatile PooledByteBufAllocator allocator;
     private final AtomicInteger outstanding = new AtomicInteger();
+
+    public AlignedBufferPool(Settings settings) {
+        this.settings = settings;
+    }
 
     /**
      * @throws UnsupportedOperationException if Netty cannot align direct memory on this JVM
      *         (it needs sun.misc.Unsafe)
      */
-    public AlignedBufferPool(Settings settings) {
-        if (!PooledByteBufAllocator.isDirectMemoryCacheAlignmentSupported()) {
-            throw new UnsupportedOperationException("directMemoryCacheAlignment: unsupported on this JVM "
-                    + "(expected: sun.misc.Unsafe available to Netty; see block.md §11.2)");
+    private PooledByteBufAllocator allocator() {
+        PooledByteBufAllocator a = allocator;
+        if (a != null) {
+            return a;
         }
-        this.settings = settings;
-        this.allocator = new PooledByteBufAllocator(true, 0, settings.directArenas(), settings.pageSize(),
-                settings.maxOrder(), 256, 64, true, settings.alignment());
-        // Debug, not info: a per-VM process prints nothing at start-up unless asked (QEMU prints nothing).
-        LOG.debug("aligned buffer pool: {}", settings);
+        synchronized (this) {
+            if (allocator == null) {
+                if (!PooledByteBufAllocator.isDirectMemoryCacheAlignmentSupported()) {
+                    throw new UnsupportedOperationException("directMemoryCacheAlignment: unsupported on this JVM "
+                            + "(expected: sun.misc.Unsafe available to Netty; see block.md §11.2)");
+                }
+                allocator = new PooledByteBufAllocator(true, 0, settings.directArenas(), settings.pageSize(),
+                        settings.maxOrder(), 256, 64, true, settings.alignment());
+                // Debug, not info: a per-VM process prints nothing unless asked (QEMU prints nothing).
+                LOG.debug("aligned buffer pool: {}", settings);
+            }
+            return allocator;
+        }
     }
 
     /** The process-wide pool, created (and logged) on first use. */
@@ -96,7 +109,7 @@ public final class AlignedBufferPool {
      * aligned. The caller takes ownership and must {@link #release} it.
      */
     public ByteBuf acquire(int size) {
-        ByteBuf buf = allocator.directBuffer(size, size);
+        ByteBuf buf = allocator().directBuffer(size, size);
         assert buf.hasMemoryAddress() && (buf.memoryAddress() & (settings.alignment() - 1)) == 0
                 : "unaligned pooled buffer at 0x" + Long.toHexString(buf.memoryAddress());
         outstanding.incrementAndGet();

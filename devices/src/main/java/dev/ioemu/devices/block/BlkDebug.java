@@ -82,6 +82,8 @@ public final class BlkDebug extends ForwardingBlockDevice {
     /** Newest first. Guarded by lock. */
     private final LinkedList<Suspended> suspended = new LinkedList<>();
     private int state = 1;
+    /** Set once the VM ends ({@link #releaseBreakpoints}): no request is suspended again. Guarded by lock. */
+    private boolean breakpointsReleased;
     private long writeGeneration;
     private long flushedGeneration;
 
@@ -134,6 +136,9 @@ public final class BlkDebug extends ForwardingBlockDevice {
         }
         lock.lock();
         try {
+            if (breakpointsReleased) {
+                return 0;   // the VM is ending: nothing may be held any more
+            }
             add(new Rule(event, 0, null, -1, tag));
             changed.signalAll();
             return 0;
@@ -386,11 +391,16 @@ public final class BlkDebug extends ForwardingBlockDevice {
         return r;
     }
 
-    /** Resumes every suspended request (QEMU's close drains them), then closes the image. */
-    @Override
-    public void close() {
+    /**
+     * Ends breakpoints for good, as the VM ends: every armed breakpoint is removed, every request
+     * suspended at one goes on and completes (its I/O is done, as QEMU's close drains them), and
+     * later {@code break} commands arm nothing. Called before the drive is drained at shutdown,
+     * so the drain never waits for a request that nobody would resume.
+     */
+    public void releaseBreakpoints() {
         lock.lock();
         try {
+            breakpointsReleased = true;
             for (LinkedList<Rule> list : rules.values()) {
                 list.removeIf(r -> r.tag != null);
             }
@@ -402,6 +412,12 @@ public final class BlkDebug extends ForwardingBlockDevice {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Resumes every suspended request ({@link #releaseBreakpoints}), then closes the image. */
+    @Override
+    public void close() {
+        releaseBreakpoints();
         inner.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.ioemu.emulator.machine;
 
 import dev.ioemu.bios.Int13Disk;
+import dev.ioemu.devices.block.BlkDebug;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
@@ -146,6 +147,13 @@ public final class PciIdeWiring implements MachineComponent {
 
     @Override
     public void shutdown() {
+        // A request held at a blkdebug breakpoint would keep the drain waiting for ever.
+        for (Attached a : drives) {
+            BlkDebug debug = BlkDebug.find(a.block());
+            if (debug != null) {
+                debug.releaseBreakpoints();
+            }
+        }
         ide.drainAndFlush();
         ide.close();
         for (Attached a : drives) {

@@ -65,8 +65,10 @@ final class Processes {
             p.destroyForcibly();
             p.waitFor();
         }
-        o.join(5000);
-        e.join(5000);
+        // The process has ended, so its pipes reach end of file; on a loaded host copying what
+        // is left can take seconds, and a shorter wait cut a QEMU transcript mid-line.
+        o.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        e.join(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
         return new Result(done ? p.exitValue() : -1, out.toString(StandardCharsets.UTF_8),
                 err.toString(StandardCharsets.UTF_8), !done);
     }
