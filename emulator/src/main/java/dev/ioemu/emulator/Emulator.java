@@ -147,19 +147,7 @@ public final class Emulator {
     }
 
     private void setUpTracing() throws UsageException {
-        for (String pattern : config.tracePatterns()) {
-            if (Trace.enable(pattern).isEmpty()) {
-                err.println("ioemu: -trace " + pattern + ": warning: no trace event matches");
-            }
-        }
-        if (config.traceFile() != null) {
-            try {
-                Trace.setOutput(config.traceFile());
-            } catch (IOException e) {
-                throw new UsageException("-D " + config.traceFile() + ": cannot open: "
-                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
-            }
-        }
+        config.trace().apply(err);
     }
 
     private void checkStdioUsedOnce() throws UsageException {

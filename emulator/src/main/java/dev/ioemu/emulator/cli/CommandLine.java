@@ -1,7 +1,5 @@
 package dev.ioemu.emulator.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,8 +37,7 @@ public final class CommandLine {
     private final List<String> monitorArgs = new ArrayList<>();
     private final List<String> objectArgs = new ArrayList<>();
     private final List<ChardevSpec> monitors = new ArrayList<>();
-    private final List<String> tracePatterns = new ArrayList<>();
-    private Path traceFile;
+    private final TraceOptions.Builder trace = new TraceOptions.Builder();
     private String name;
     private boolean exitWithParent;
     private RtcOption rtc = RtcOption.DEFAULT;
@@ -91,8 +88,8 @@ public final class CommandLine {
             CliOption.value("-qmp", "unix:PATH[,server=on][,wait=off]|tcp:HOST:PORT[,...]|stdio",
                     (cl, opt, v) -> cl.monitors.add(ChardevSpec.parseLegacy(opt, v))),
             CliOption.value("-object", "qtest,id=ID,chardev=ID[,log=FILE]", (cl, opt, v) -> cl.objectArgs.add(v)),
-            CliOption.value("-trace", "PATTERN|enable=PATTERN|events=FILE[,file=FILE]", (cl, opt, v) -> cl.trace(v)),
-            CliOption.value("-D", "FILE (trace output)", (cl, opt, v) -> cl.traceFile = Path.of(v)),
+            CliOption.value("-trace", "[[enable=]PATTERN][,events=FILE][,file=FILE]", (cl, opt, v) -> cl.trace.trace(v)),
+            CliOption.value("-D", "FILE (log file: trace events and -d output)", (cl, opt, v) -> cl.trace.logFile(v)),
             CliOption.value("-run-with", "exit-with-parent=on", (cl, opt, v) -> cl.runWith(v)),
             CliOption.value("-rtc", "base=utc|localtime|DATETIME[,clock=host|rt|vm][,driftfix=none|slew]",
                     (cl, opt, v) -> cl.rtc = RtcOption.parse(v)),
@@ -176,8 +173,8 @@ public final class CommandLine {
             accelerator = qtest != null ? "qtest" : "tcg";
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
-                List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent, copyGlobals(), rtc, platform.build());
+                List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), trace.build(),
+                name, exitWithParent, copyGlobals(), rtc, platform.build());
     }
 
     private Map<String, Map<String, String>> copyGlobals() {
@@ -572,31 +569,6 @@ public final class CommandLine {
         qtest = c;
         if (o.containsKey("log")) {
             qtestLog = o.get("log");
-        }
-    }
-
-    private void trace(String value) throws UsageException {
-        Map<String, String> o = QemuOpts.parse("-trace", value, "enable");
-        for (Map.Entry<String, String> e : o.entrySet()) {
-            switch (e.getKey()) {
-                case "enable" -> tracePatterns.add(e.getValue());
-                case "events" -> {
-                    try {
-                        for (String line : Files.readAllLines(Path.of(e.getValue()))) {
-                            String t = line.strip();
-                            if (!t.isEmpty() && !t.startsWith("#")) {
-                                tracePatterns.add(t);
-                            }
-                        }
-                    } catch (IOException ex) {
-                        throw new UsageException("-trace " + value + ": cannot read events file '" + e.getValue()
-                                + "': " + HostErrorText.reason(ex));
-                    }
-                }
-                case "file" -> traceFile = Path.of(e.getValue());
-                default -> throw new UsageException("-trace " + value + ": Invalid parameter '" + e.getKey()
-                        + "' (expected: enable, events, file)");
-            }
         }
     }
 
