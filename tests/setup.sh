@@ -24,6 +24,8 @@ command -v mcopy >/dev/null 2>&1 || need+=(mtools)
 [ -e /usr/lib/grub/i386-pc/boot.img ] || need+=(grub-pc-bin)
 command -v grub-mkimage >/dev/null 2>&1 || need+=(grub-common)
 command -v cpio >/dev/null 2>&1 || need+=(cpio)
+# ioemu-trace plot: its test opens the HTML in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \
          libfdt-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
