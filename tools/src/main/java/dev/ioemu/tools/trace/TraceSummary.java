@@ -64,7 +64,10 @@ final class TraceSummary implements Consumer<TraceRecord> {
     /** Per IDE bus: what is in flight (a started DMA, a FLUSH CACHE not yet answered). */
     private final Map<String, String> inFlight = new HashMap<>();
     private boolean vmStopped;
-    private boolean guestFlushSeen;
+    /** Where the guest's FLUSH CACHE is: the block-layer flush that follows it (if traced) is the guest's. */
+    private enum GuestFlush { NONE, ISSUED, BLOCK_DONE, COMPLETED_FIRST }
+
+    private GuestFlush guestFlush = GuestFlush.NONE;
     private long flushes;
     private long failedFlushes;
     private long first = TraceRecord.NO_TIME;
@@ -101,7 +104,7 @@ final class TraceSummary implements Consumer<TraceRecord> {
                 ataCommands.computeIfAbsent(String.format("%02Xh %s", cmd, name), k -> new long[2])[0]++;
                 if (AtaNames.isFlush(cmd)) {
                     inFlight.put(busKey(r), "FLUSH CACHE");
-                    guestFlushSeen = true;   // the block-layer flush that follows is the guest's
+                    guestFlush = GuestFlush.ISSUED;   // the block-layer flush that follows is the guest's
                     if (r.qemu()) {
                         // QEMU logs no block-layer flush: the command is the best evidence there is.
                         flushed(r, "guest FLUSH CACHE");
@@ -118,11 +121,20 @@ final class TraceSummary implements Consumer<TraceRecord> {
                 }
             }
             case "ide_flush" -> {
-                // Logged when the flush completes: after its blk_flush (or, in older logs, before it).
-                guestFlushSeen = inFlight.remove(busKey(r)) == null;
+                // Logged when the guest's flush completes: after its blk_flush, or alone when blk_* is not traced.
+                inFlight.remove(busKey(r));
                 if (r.num("ret", 0) != 0) {
                     error("IDE flush failed", r);
                 }
+                if (guestFlush == GuestFlush.ISSUED) {
+                    flushes++;
+                    if (r.num("ret", 0) != 0) {
+                        flushFailed(r);
+                    } else {
+                        flushed(r, "guest FLUSH CACHE");
+                    }
+                }
+                guestFlush = guestFlush == GuestFlush.NONE ? GuestFlush.COMPLETED_FIRST : GuestFlush.NONE;
             }
             case "bmdma_cmd_writeb" -> {
                 if ((r.num("val", 0) & 1) != 0) {
@@ -148,15 +160,13 @@ final class TraceSummary implements Consumer<TraceRecord> {
             case "vm_state_change" -> vmStopped |= r.num("running", 1) == 0;
             case "blk_flush" -> {
                 flushes++;
+                boolean guests = guestFlush != GuestFlush.NONE;
                 if (r.num("ret", 0) != 0) {
-                    failedFlushes++;
-                    if (flushFailures.size() < EXAMPLES) {
-                        flushFailures.add("line " + r.line() + ": " + r.event() + " " + r.text());
-                    }
+                    flushFailed(r);
                 } else {
-                    flushed(r, guestFlushSeen ? "guest FLUSH CACHE" : vmStopped ? "host, at VM exit" : "host");
+                    flushed(r, guests ? "guest FLUSH CACHE" : vmStopped ? "host, at VM exit" : "host");
                 }
-                guestFlushSeen = false;
+                guestFlush = guestFlush == GuestFlush.ISSUED ? GuestFlush.BLOCK_DONE : GuestFlush.NONE;
             }
             case "bios_call" -> biosCalls.merge(String.format("INT %02Xh AH=%02Xh", r.num("int", 0),
                     (r.num("ax", 0) >> 8) & 0xFF), 1, Integer::sum);
@@ -164,6 +174,13 @@ final class TraceSummary implements Consumer<TraceRecord> {
         }
         if (r.event().startsWith("blk_") && r.num("ret", 0) < 0 && !r.event().equals("blk_flush")) {
             error(r.event() + " failed", r);
+        }
+    }
+
+    private void flushFailed(TraceRecord r) {
+        failedFlushes++;
+        if (flushFailures.size() < EXAMPLES) {
+            flushFailures.add("line " + r.line() + ": " + r.event() + " " + r.text());
         }
     }
 

@@ -43,7 +43,8 @@ public final class TraceTool {
         Path output;
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    /** Runs one command line; returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
             (args.length == 0 ? err : out).println(USAGE);
             return args.length == 0 ? 2 : 0;
