@@ -85,6 +85,9 @@ final class TraceReader {
         private final CountingStream counted;
         private final Counts counts;
         private byte[] buf = new byte[1024];
+        private final byte[] chunk = new byte[1 << 16];
+        private int pos;
+        private int limit;
         private long lineNo;
         private boolean eof;
 
@@ -129,35 +132,51 @@ final class TraceReader {
             int len = 0;
             boolean tooLong = false;
             while (true) {
-                int c = in.read();
-                if (c < 0) {
-                    eof = true;
-                    if (len == 0 && !tooLong) {
-                        return null;
+                if (pos == limit) {
+                    limit = in.read(chunk, 0, chunk.length);
+                    pos = 0;
+                    if (limit <= 0) {
+                        limit = 0;
+                        eof = true;
+                        if (len == 0 && !tooLong) {
+                            return null;
+                        }
+                        return endLine(len, tooLong);
                     }
                 }
-                if (c == '\n' || c < 0) {
-                    lineNo++;
-                    counts.lines++;
-                    if (tooLong) {
-                        counts.malformed++;
-                        return null;
-                    }
-                    int end = len > 0 && buf[len - 1] == '\r' ? len - 1 : len;
-                    return new String(buf, 0, end, StandardCharsets.UTF_8);
+                // Scan the chunk for the end of the line; copy what belongs to it.
+                int start = pos;
+                while (pos < limit && chunk[pos] != '\n') {
+                    pos++;
                 }
-                if (tooLong) {
-                    continue;
-                }
-                if (len == buf.length) {
-                    if (len >= MAX_LINE) {
+                int n = pos - start;
+                if (!tooLong) {
+                    if (len + n > MAX_LINE) {
                         tooLong = true;
-                        continue;
+                    } else {
+                        if (len + n > buf.length) {
+                            buf = java.util.Arrays.copyOf(buf, Math.min(MAX_LINE, Math.max(len + n, buf.length * 2)));
+                        }
+                        System.arraycopy(chunk, start, buf, len, n);
+                        len += n;
                     }
-                    buf = java.util.Arrays.copyOf(buf, Math.min(MAX_LINE, len * 2));
                 }
-                buf[len++] = (byte) c;
+                if (pos < limit) {
+                    pos++;   // the newline
+                    return endLine(len, tooLong);
+                }
             }
+        }
+
+        private String endLine(int len, boolean tooLong) {
+            lineNo++;
+            counts.lines++;
+            if (tooLong) {
+                counts.malformed++;
+                return null;
+            }
+            int end = len > 0 && buf[len - 1] == '\r' ? len - 1 : len;
+            return new String(buf, 0, end, StandardCharsets.UTF_8);
         }
 
         @Override
