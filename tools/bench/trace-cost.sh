@@ -33,22 +33,29 @@ for round in $(seq 1 "$rounds"); do
     java -cp "$cp" org.openjdk.jmh.Main 'TraceCostBenchmark' -p image="$img" -p variant="$variant" \
       -f 1 -wi "$warmup" -w "${seconds}s" -i "$iterations" -r "${seconds}s" -rf csv -rff "$csv" >/dev/null
     # "Benchmark","Mode","Threads","Samples","Score","Score Error (99.9%)","Unit","Param: image","Param: variant"
-    awk -F, -v r="$round" -v v="$variant" 'NR == 2 { print r "," v "," $5 "," $6 }' "$csv" >> "$results"
+    awk -F, -v r="$round" -v v="$variant" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $7); n = split($1, p, ".");
+      print r "," v "," p[n] "," $5 "," $6 "," $7 }' "$csv" >> "$results"
   done
 done
-echo
-echo "| round | variant | us/op (64 KiB write + read) | ±99.9 % | ratio to removed |"
-echo "| --- | --- | --- | --- | --- |"
-awk -F, '
-  { score[$1 "," $2] = $3; err[$1 "," $2] = $4; sum[$2] += $3; n[$2]++ }
-  END {
-    for (r = 1; (r "," "removed") in score; r++)
-      for (i = 1; i <= 3; i++) {
-        v = (i == 1 ? "removed" : i == 2 ? "off" : "on")
-        printf "| %d | %s | %.1f | %.1f | %.4f |\n", r, v, score[r "," v], err[r "," v], score[r "," v] / score[r "," "removed"]
-      }
-    printf "\nall rounds: off/removed = %.4f (%+.2f %%), on/removed = %.4f (%+.1f %%)\n",
-      sum["off"] / sum["removed"], (sum["off"] / sum["removed"] - 1) * 100,
-      sum["on"] / sum["removed"], (sum["on"] / sum["removed"] - 1) * 100
-  }' "$results"
+for bench in dmaWriteThenRead taskFileRegisters; do
+  echo
+  case "$bench" in
+    dmaWriteThenRead) echo "$bench: a 64 KiB WRITE DMA EXT + READ DMA EXT through the IDE model" ;;
+    taskFileRegisters) echo "$bench: the task file of a READ DMA EXT, BM status and alternate status (the register half, no I/O thread)" ;;
+  esac
+  echo "| round | variant | time/op | ±99.9 % | unit | ratio to removed |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  awk -F, -v b="$bench" '
+    $3 == b { score[$1 "," $2] = $4; err[$1 "," $2] = $5; unit = $6; sum[$2] += $4 }
+    END {
+      for (r = 1; (r "," "removed") in score; r++)
+        for (i = 1; i <= 3; i++) {
+          v = (i == 1 ? "removed" : i == 2 ? "off" : "on")
+          printf "| %d | %s | %.3f | %.3f | %s | %.4f |\n", r, v, score[r "," v], err[r "," v], unit, score[r "," v] / score[r "," "removed"]
+        }
+      printf "all rounds: off/removed = %.4f (%+.2f %%), on/removed = %.4f (%+.1f %%)\n",
+        sum["off"] / sum["removed"], (sum["off"] / sum["removed"] - 1) * 100,
+        sum["on"] / sum["removed"], (sum["on"] / sum["removed"] - 1) * 100
+    }' "$results"
+done
 echo "Load average $(cut -d' ' -f1-3 /proc/loadavg) at end."

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  * {@code removed}: every trace call site taken out (the baseline);
  * {@code off}: the shipped code, every event off (one volatile load and a branch per site);
  * {@code on}: every event on, lines formatted and discarded.
+ * A second benchmark times the register half of the path alone ({@code taskFileRegisters}).
  * Run by {@code tools/bench/trace-cost.sh}, which prints the ratios.
  */
 @State(Scope.Thread)
@@ -34,6 +35,7 @@ public class TraceCostBenchmark {
     public String image;
 
     private Runnable workload;
+    private java.util.function.IntSupplier registers;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -43,11 +45,19 @@ public class TraceCostBenchmark {
         ClassLoader loader = new TraceStrippingClassLoader(getClass().getClassLoader(), variant.equals("removed"));
         Class<?> c = Class.forName("dev.ioemu.tools.bench.TraceCostWorkload", true, loader);
         workload = (Runnable) c.getConstructor(String.class, boolean.class).newInstance(image, variant.equals("on"));
+        registers = (java.util.function.IntSupplier) workload;
     }
 
     @Benchmark
     public void dmaWriteThenRead() {
         workload.run();
+    }
+
+    /** The register half alone (task file, BM status, alternate status): no I/O thread, so little scheduler noise. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public int taskFileRegisters() {
+        return registers.getAsInt();
     }
 
     @TearDown(Level.Trial)
