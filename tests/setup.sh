@@ -28,6 +28,8 @@ command -v cpio >/dev/null 2>&1 || need+=(cpio)
 command -v sfdisk >/dev/null 2>&1 || need+=(fdisk)
 # NBD servers the remote-disk tests run against (qemu-nbd comes with qemu-utils).
 command -v nbdkit >/dev/null 2>&1 || need+=(nbdkit)
+# ioemu-trace plot: its test opens the HTML in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \
          libfdt-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")

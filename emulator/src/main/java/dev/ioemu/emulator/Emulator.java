@@ -205,32 +205,13 @@ public final class Emulator {
     }
 
     private void setUpTracing() throws UsageException {
-        for (String pattern : config.tracePatterns()) {
-            if (Trace.enable(pattern).isEmpty()) {
-                err.println("ioemu: -trace " + pattern + ": warning: no trace event matches");
-            }
-        }
+        config.trace().apply(err);
         for (String pattern : config.debugLog().tracePatterns()) {
             Trace.enable(pattern);
         }
-        if (config.traceFile() != null && !config.debugLog().items().isEmpty()) {
-            // QEMU writes -d logs and trace events to the one -D file: one stream serves both.
-            try {
-                debugOut = new PrintStream(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(
-                        config.traceFile(), java.nio.file.StandardOpenOption.CREATE,
-                        java.nio.file.StandardOpenOption.APPEND), 1 << 16), false);
-                Trace.setOutput(debugOut);
-            } catch (IOException e) {
-                throw new UsageException("-D " + config.traceFile() + ": cannot open: "
-                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
-            }
-        } else if (config.traceFile() != null) {
-            try {
-                Trace.setOutput(config.traceFile());
-            } catch (IOException e) {
-                throw new UsageException("-D " + config.traceFile() + ": cannot open: "
-                        + dev.ioemu.emulator.cli.HostErrorText.reason(e), e);
-            }
+        if (config.logFile() != null && !config.debugLog().items().isEmpty()) {
+            // QEMU writes -d logs and trace events to the one -D file: -d lines join the trace sink.
+            debugOut = new PrintStream(new dev.ioemu.emulator.debug.LogFileStream(), false);
         }
     }
 

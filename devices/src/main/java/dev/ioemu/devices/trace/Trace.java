@@ -1,9 +1,7 @@
 package dev.ioemu.devices.trace;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,11 +11,10 @@ import java.util.regex.Pattern;
  * The trace switch and sink. Events are enabled at run time by glob patterns ({@code -trace
  * ide_*}), and written one per line in QEMU's "log" backend shape so the same tools read both:
  * <pre>PID@SECONDS.MICROS:event_name formatted fields</pre>
- * Output goes to stderr unless {@link #setOutput} names a file ({@code -D FILE}).
+ * Lines go to the {@link LogFile} sink: stderr, or the {@code -D FILE} / {@code -trace file=FILE}.
  */
 public final class Trace {
     private static final long PID = ProcessHandle.current().pid();
-    private static volatile PrintStream out = System.err;
 
     private Trace() {
     }
@@ -59,42 +56,41 @@ public final class Trace {
         return false;
     }
 
-    /** Sends trace lines to {@code file} (appending), as QEMU's {@code -D FILE}. */
-    public static synchronized void setOutput(Path file) throws IOException {
-        OutputStream os = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
-        PrintStream old = out;
-        out = new PrintStream(new java.io.BufferedOutputStream(os, 1 << 16), false);
-        if (old != System.err) {
-            old.close();
-        }
+    /** Sends trace lines to {@code file} (appending); see {@link LogFile} for the sink itself. */
+    public static void setOutput(Path file) throws IOException {
+        LogFile.open(file, true);
     }
 
     /** Sends trace lines to {@code stream} (tests). */
-    public static synchronized void setOutput(PrintStream stream) {
-        out = stream;
+    public static void setOutput(PrintStream stream) {
+        LogFile.use(stream);
     }
 
     /** Flushes buffered trace lines (at exit and on stop). */
     public static void flush() {
-        out.flush();
+        LogFile.flush();
     }
 
     /**
-     * Writes one event. Callers check {@code event.enabled} first so nothing is formatted or
-     * boxed when tracing is off.
+     * Writes one event to the {@link LogFile}. Callers check {@code event.enabled} first so
+     * nothing is formatted or boxed when tracing is off.
      */
     public static void emit(TraceEvent event, Object... args) {
         java.time.Instant now = java.time.Instant.now();
-        String line = PID + "@" + now.getEpochSecond() + "." + String.format("%06d", now.getNano() / 1000)
-                + ":" + event.eventName + " " + String.format(event.format, args);
-        PrintStream o = out;
-        synchronized (o) {
-            o.println(line);
-        }
+        StringBuilder line = new StringBuilder(96).append(PID).append('@').append(now.getEpochSecond()).append('.');
+        String micros = Integer.toString(now.getNano() / 1000);
+        line.append("000000", micros.length(), 6).append(micros).append(':').append(event.eventName).append(' ')
+                .append(String.format(event.format, args));
+        LogFile.println(line.toString());
     }
 
-    static String globToRegex(String glob) {
+    /** True if {@code pattern} is a glob rather than one event's name (QEMU: it holds a {@code *}). */
+    public static boolean isPattern(String pattern) {
+        return pattern.indexOf('*') >= 0 || pattern.indexOf('?') >= 0;
+    }
+
+    /** A QEMU trace glob ({@code *}, {@code ?}) as a regular expression for whole names. */
+    public static String globToRegex(String glob) {
         StringBuilder sb = new StringBuilder();
         for (char c : glob.toCharArray()) {
             switch (c) {

@@ -42,9 +42,8 @@ public final class CommandLine {
     private final List<String> monitorArgs = new ArrayList<>();
     private final List<String> objectArgs = new ArrayList<>();
     private final List<ChardevSpec> monitors = new ArrayList<>();
-    private final List<String> tracePatterns = new ArrayList<>();
-    private Path traceFile;
     private DebugLogOptions debugLog = DebugLogOptions.NONE;
+    private final TraceOptions.Builder trace = new TraceOptions.Builder();
     private String name;
     private boolean exitWithParent;
     private RtcOption rtc = RtcOption.DEFAULT;
@@ -95,8 +94,8 @@ public final class CommandLine {
             CliOption.value("-qmp", "unix:PATH[,server=on][,wait=off]|tcp:HOST:PORT[,...]|stdio",
                     (cl, opt, v) -> cl.monitors.add(ChardevSpec.parseLegacy(opt, v))),
             CliOption.value("-object", "qtest,id=ID,chardev=ID[,log=FILE]", (cl, opt, v) -> cl.objectArgs.add(v)),
-            CliOption.value("-trace", "PATTERN|enable=PATTERN|events=FILE[,file=FILE]", (cl, opt, v) -> cl.trace(v)),
-            CliOption.value("-D", "FILE (trace output)", (cl, opt, v) -> cl.traceFile = Path.of(v)),
+            CliOption.value("-trace", "[[enable=]PATTERN][,events=FILE][,file=FILE]", (cl, opt, v) -> cl.trace.trace(v)),
+            CliOption.value("-D", "FILE (log file: trace events and -d output)", (cl, opt, v) -> cl.trace.logFile(v)),
             CliOption.value("-d", "ITEM,... (QEMU's log items: in_asm,int,exec,cpu,cpu_reset,unimp,nochain,..;"
                     + " -d help lists them; output to -D FILE)", (cl, opt, v) -> cl.debugLog = cl.debugLog.withItems(v)),
             CliOption.value("-dfilter", "RANGE,... (START..END|START+LEN|START-LEN: -d in_asm/exec/cpu only there)",
@@ -187,8 +186,8 @@ public final class CommandLine {
             accelerator = qtest != null ? "qtest" : KvmHost.probe().defaultAccelerator();
         }
         return new VmConfig(machineType, accelerator, ramSize, noDefaults, startPaused, List.copyOf(drives),
-                List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), List.copyOf(tracePatterns),
-                traceFile, name, exitWithParent, copyGlobals(), rtc, platform.build(), debugLog);
+                List.copyOf(ideDevices), qtest, qtestLog, List.copyOf(monitors), trace.build(),
+                name, exitWithParent, copyGlobals(), rtc, platform.build(), debugLog);
     }
 
     private Map<String, Map<String, String>> copyGlobals() {
@@ -583,31 +582,6 @@ public final class CommandLine {
         qtest = c;
         if (o.containsKey("log")) {
             qtestLog = o.get("log");
-        }
-    }
-
-    private void trace(String value) throws UsageException {
-        Map<String, String> o = QemuOpts.parse("-trace", value, "enable");
-        for (Map.Entry<String, String> e : o.entrySet()) {
-            switch (e.getKey()) {
-                case "enable" -> tracePatterns.add(e.getValue());
-                case "events" -> {
-                    try {
-                        for (String line : Files.readAllLines(Path.of(e.getValue()))) {
-                            String t = line.strip();
-                            if (!t.isEmpty() && !t.startsWith("#")) {
-                                tracePatterns.add(t);
-                            }
-                        }
-                    } catch (IOException ex) {
-                        throw new UsageException("-trace " + value + ": cannot read events file '" + e.getValue()
-                                + "': " + HostErrorText.reason(ex));
-                    }
-                }
-                case "file" -> traceFile = Path.of(e.getValue());
-                default -> throw new UsageException("-trace " + value + ": Invalid parameter '" + e.getKey()
-                        + "' (expected: enable, events, file)");
-            }
         }
     }
 

@@ -17,8 +17,7 @@ import java.util.Map;
  * @param qtest         the qtest chardev, or null
  * @param qtestLog      the qtest log file; null = stderr (QEMU's default), "none" disables
  * @param monitors      QMP monitors ({@code -qmp}, or {@code -mon chardev=ID,mode=control})
- * @param tracePatterns {@code -trace} patterns, in order, including those read from events= files
- * @param traceFile     {@code -D FILE}, or null for stderr
+ * @param trace         {@code -trace} patterns (including those read from events= files), {@code -D FILE}
  * @param exitWithParent {@code -run-with exit-with-parent=on}
  * @param rtc           {@code -rtc}: where the guest's RTC starts
  * @param platform      serial and debug consoles, ISA devices, -no-reboot, -bios, -boot
@@ -39,8 +38,7 @@ public record VmConfig(
         ChardevSpec qtest,
         String qtestLog,
         List<ChardevSpec> monitors,
-        List<String> tracePatterns,
-        Path traceFile,
+        TraceOptions trace,
         String name,
         boolean exitWithParent,
         Map<String, Map<String, String>> ideGlobals,
@@ -58,6 +56,16 @@ public record VmConfig(
     /** KVM ({@code -accel kvm}, {@code -enable-kvm}, {@code -machine accel=kvm}). */
     public boolean kvmAccelerator() {
         return "kvm".equals(accelerator);
+    }
+
+    /** The {@code -trace} patterns, in order. */
+    public List<String> tracePatterns() {
+        return trace.patternTexts();
+    }
+
+    /** The log file ({@code -D FILE}), or null for stderr. */
+    public Path logFile() {
+        return trace.logFile();
     }
 
     public boolean qtestAccelerator() {

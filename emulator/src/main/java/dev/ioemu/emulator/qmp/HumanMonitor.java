@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The HMP commands QMP {@code human-monitor-command} runs (QEMU hmp-commands.hx): {@code info
- * status}, {@code info block} and {@code qemu-io [-d] DEVICE "COMMAND"}, whose commands are qemu-io's
+ * status}, {@code info block}, {@code info kvm}, {@code trace-event NAME on|off}, {@code info trace-events
+ * [NAME]} and {@code qemu-io [-d] DEVICE "COMMAND"}, whose commands are qemu-io's
  * (qemu-io-cmds.c) as QEMU's tests use them: {@code break EVENT TAG}, {@code resume TAG},
  * {@code wait_break TAG}, {@code remove_break TAG} on a blkdebug node, and {@code read},
  * {@code write}, {@code flush} on the drive. Output is the text QEMU prints, lines ending in
@@ -65,6 +66,9 @@ public final class HumanMonitor {
         if (word.equals("qemu-io")) {
             return qemuIo(cmd.substring(word.length()));
         }
+        if (word.equals("trace-event") || cmd.startsWith("info trace-events")) {
+            return traceEvent(cmd);
+        }
         return "unknown command: '" + word + "'\r\n";
     }
 
@@ -102,6 +106,22 @@ public final class HumanMonitor {
             }
         }
         return out.toString();
+    }
+
+    private static String traceEvent(String cmd) {
+        List<String> words;
+        try {
+            words = hmpArguments(cmd);
+        } catch (IllegalArgumentException e) {
+            return e.getMessage() + "\r\n";
+        }
+        if (words.get(0).equals("trace-event")) {
+            return TraceCommands.hmpTraceEvent(words.subList(1, words.size()));
+        }
+        if (!words.get(1).equals("trace-events")) {
+            return "unknown command: 'info " + words.get(1) + "'\r\n";
+        }
+        return TraceCommands.hmpInfoTraceEvents(words.subList(2, words.size()));
     }
 
     private String qemuIo(String args) {

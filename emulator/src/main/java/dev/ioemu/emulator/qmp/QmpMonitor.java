@@ -47,7 +47,7 @@ public final class QmpMonitor {
     /** The commands {@code execute} knows, in query-commands order. */
     private static final List<String> KNOWN_COMMANDS = List.of("qmp_capabilities", "query-status", "query-version",
             "query-commands", "query-block", "query-blockstats", "cont", "stop", "system_reset", "quit",
-            "human-monitor-command", "query-kvm");
+            "human-monitor-command", "query-kvm", "trace-event-get-state", "trace-event-set-state");
 
     private final Machine machine;
     private final QuitHandler quitHandler;
@@ -291,6 +291,20 @@ public final class QmpMonitor {
                     optional(args, "cpu-index", Long.class, "integer");
                     allowOnly(args, "command-line", "cpu-index");
                     return humanMonitorCommand(args);
+                case "trace-event-get-state":
+                    required(args, "name", String.class, "string");
+                    optional(args, "vcpu", Long.class, "integer");
+                    allowOnly(args, "name", "vcpu");
+                    return TraceCommands.getState((String) args.get("name"), (Long) args.get("vcpu"));
+                case "trace-event-set-state":
+                    required(args, "name", String.class, "string");
+                    required(args, "enable", Boolean.class, "boolean");
+                    optional(args, "ignore-unavailable", Boolean.class, "boolean");
+                    optional(args, "vcpu", Long.class, "integer");
+                    allowOnly(args, "name", "enable", "ignore-unavailable", "vcpu");
+                    TraceCommands.setState((String) args.get("name"), (Boolean) args.get("enable"),
+                            (Long) args.get("vcpu"));
+                    return Map.of();
                 default:
                     throw new QmpError("CommandNotFound", "The command " + command + " has not been found");
             }

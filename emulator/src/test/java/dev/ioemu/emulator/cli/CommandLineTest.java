@@ -56,7 +56,7 @@ class CommandLineTest {
         assertTrue(c.noDefaults());
         assertEquals(256L << 20, c.ramSize());
         assertEquals(List.of("ide_*", "bmdma_*"), c.tracePatterns());
-        assertEquals(Path.of("/tmp/trace.log"), c.traceFile());
+        assertEquals(Path.of("/tmp/trace.log"), c.logFile());
         assertEquals("vm1", c.name());
         DriveSpec d = c.drives().get(0);
         assertEquals("/tmp/d.img", d.file());
@@ -221,7 +221,7 @@ class CommandLineTest {
             "-chardev socket,id=c,path=/x -chardev socket,id=c,path=/y|ioemu: -chardev socket,id=c,path=/y: duplicate chardev id 'c'",
             "-mon chardev=nope,mode=control|ioemu: -mon chardev=nope,mode=control: chardev 'nope' not found (expected: an id from -chardev)",
             "-chardev socket,id=c,path=/x -mon chardev=c|ioemu: -mon chardev=c: monitor mode 'readline' not supported (expected: mode=control)",
-            "-trace events=/nonexistent/ev|ioemu: -trace events=/nonexistent/ev: cannot read events file '/nonexistent/ev': No such file or directory",
+            "-trace events=/nonexistent/ev|ioemu: -trace events=/nonexistent/ev: /nonexistent/ev: No such file or directory",
             "-trace enable=x,colour=1|ioemu: -trace enable=x,colour=1: Invalid parameter 'colour' (expected: enable, events, file)",
             "-object iothread,id=io0|ioemu: -object iothread,id=io0: object type 'iothread' not supported (expected: qtest)",
             "-object qtest,id=q,chardev=nope|ioemu: -object qtest,id=q,chardev=nope: chardev 'nope' not found (expected: an id from -chardev)",
@@ -242,7 +242,7 @@ class CommandLineTest {
             "-qtest tcp:no.such.host.invalid:1|ioemu: -qtest tcp:no.such.host.invalid:1: address resolution failed for no.such.host.invalid:1: Name or service not known",
             "-qmp tcp:no.such.host.invalid:1|ioemu: -qmp tcp:no.such.host.invalid:1: address resolution failed for no.such.host.invalid:1: Name or service not known",
             "-chardev socket,id=c,path=/nonexistent/x.sock -mon chardev=c,mode=control|ioemu: -chardev socket,id=c,path=/nonexistent/x.sock: Failed to connect to '/nonexistent/x.sock': No such file or directory",
-            "-D /nonexistent/dir/trace.log|ioemu: -D /nonexistent/dir/trace.log: cannot open: No such file or directory",
+            "-D /nonexistent/dir/trace.log|ioemu: -D /nonexistent/dir/trace.log: Error opening logfile /nonexistent/dir/trace.log: No such file or directory",
     })
     void badCommandLineExitsOneWithAMessageNamingTheOption(String args, String message) {
         Object[] r = run(args);

@@ -64,8 +64,8 @@ class TraceSummaryTest {
     void badArgumentsAreAOneLineError() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        assertEquals(2, TraceSummary.run(new String[] {"sum"}, System.out, e));
-        assertEquals(1, TraceSummary.run(new String[] {"summary", "/nonexistent/trace.log"}, System.out, e));
+        assertEquals(2, TraceTool.run(new String[] {"sum"}, System.out, e));
+        assertEquals(1, TraceTool.run(new String[] {"summary", "/nonexistent/trace.log"}, System.out, e));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("/nonexistent/trace.log: No such file or directory"));
     }
 }
