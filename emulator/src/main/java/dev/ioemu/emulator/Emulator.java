@@ -147,7 +147,11 @@ public final class Emulator {
     /** The {@code -bios} image of a software-CPU run, or null (HLE BIOS; qtest never runs firmware). */
     private dev.ioemu.emulator.machine.FirmwareImage firmware() throws UsageException {
         java.nio.file.Path file = config.platform().bios();
-        return file == null || !config.softAccelerator() ? null : dev.ioemu.emulator.machine.FirmwareImage.load(file);
+        try {
+            return file == null || !config.softAccelerator() ? null : dev.ioemu.emulator.machine.FirmwareImage.load(file);
+        } catch (dev.ioemu.emulator.machine.MachineSetupException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
     }
 
     /**

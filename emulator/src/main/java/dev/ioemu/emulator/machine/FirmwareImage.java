@@ -1,6 +1,5 @@
 package dev.ioemu.emulator.machine;
 
-import dev.ioemu.emulator.cli.UsageException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,18 +21,18 @@ public record FirmwareImage(Path file, byte[] bytes) {
         }
     }
 
-    /** Reads {@code file}; a missing file or a wrong size is a one-line usage error. */
-    public static FirmwareImage load(Path file) throws UsageException {
+    /** Reads {@code file}; a missing file or a wrong size is a one-line error naming {@code -bios}. */
+    public static FirmwareImage load(Path file) throws MachineSetupException {
         byte[] image;
         try {
             image = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new UsageException("-bios " + file + ": could not load: " + e.getMessage(), e);
+            throw new MachineSetupException("-bios " + file + ": could not load: " + e.getMessage(), e);
         }
         try {
             return new FirmwareImage(file, image);
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage(), e);
+            throw new MachineSetupException(e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.ioemu.emulator.machine;
 
-import dev.ioemu.emulator.cli.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,9 +67,10 @@ class FirmwareShadowTest {
     void aWrongSizedImageIsAOneLineUsageError(@TempDir Path dir) throws Exception {
         Path odd = dir.resolve("odd.bin");
         Files.write(odd, new byte[1000]);
-        UsageException e = assertThrows(UsageException.class, () -> FirmwareImage.load(odd));
+        MachineSetupException e = assertThrows(MachineSetupException.class, () -> FirmwareImage.load(odd));
         assertTrue(e.getMessage().contains("1000 bytes (expected: 64, 128, 192 or 256 KiB)"), e.getMessage());
-        UsageException missing = assertThrows(UsageException.class, () -> FirmwareImage.load(dir.resolve("none.bin")));
+        MachineSetupException missing = assertThrows(MachineSetupException.class,
+                () -> FirmwareImage.load(dir.resolve("none.bin")));
         assertTrue(missing.getMessage().startsWith("-bios "), missing.getMessage());
     }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -293,6 +294,11 @@ class QtestServerTest {
             server.handle("outb 0x177 1");
             assertEquals("OK\n", wire.toString(StandardCharsets.ISO_8859_1), "completion still pending");
             machine.drain();
+            // The IRQ line goes out from qtest's writer thread: give it a bounded moment to land.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!wire.toString(StandardCharsets.ISO_8859_1).contains("IRQ") && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
             assertEquals("OK\nIRQ raise 15\n", wire.toString(StandardCharsets.ISO_8859_1));
         }
 
