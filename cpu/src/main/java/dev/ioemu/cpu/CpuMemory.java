@@ -352,17 +352,50 @@ public final class CpuMemory implements PhysicalMemory {
         writeWord(address + 2, value >>> 16);
     }
 
+    /** The page-map entry of a physical address, SLOW outside 4 GiB. */
+    private int entryOf(long address) {
+        return address >= 0 && address < (1L << 32) ? pageMap[(int) (address >>> PAGE_SHIFT)] : SLOW;
+    }
+
+    /** Bytes from {@code address} to the end of its page, at most {@code remaining}. */
+    private static int inPage(long address, int remaining) {
+        return (int) Math.min(remaining, PAGE_SIZE - (address & (PAGE_SIZE - 1)));
+    }
+
+    // Bulk transfers (INT 13h sectors, firmware tables) copy a page at a time where it is RAM/ROM.
+
     @Override
     public void read(long address, byte[] dst, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            dst[off + i] = (byte) physByte(address + i);
+        for (int i = 0; i < len; ) {
+            long a = address + i;
+            int n = inPage(a, len - i);
+            int e = entryOf(a);
+            if (e >= 0) {
+                chunks[(e >>> CHUNK_SHIFT) & 0xFF].get(offset(e, (int) a), dst, off + i, n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    dst[off + i + k] = (byte) physByte(a + k);
+                }
+            }
+            i += n;
         }
     }
 
     @Override
     public void write(long address, byte[] src, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            physWriteByte(address + i, src[off + i]);
+        for (int i = 0; i < len; ) {
+            long a = address + i;
+            int n = inPage(a, len - i);
+            int e = entryOf(a);
+            if (e >= 0 && (e & READ_ONLY) == 0) {
+                codeWritten((int) (a >>> PAGE_SHIFT));
+                chunks[(e >>> CHUNK_SHIFT) & 0xFF].put(offset(e, (int) a), src, off + i, n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    physWriteByte(a + k, src[off + i + k]);
+                }
+            }
+            i += n;
         }
     }
 
