@@ -101,6 +101,8 @@ public final class Cpu {
 
     /** Decoded instructions per guest-physical page (null: nothing decoded there). */
     private final DecodedInstruction[][] codeCache = new DecodedInstruction[1 << (32 - CpuMemory.PAGE_SHIFT)][];
+    /** Length of the longest instruction ever cached (the 8086 has no limit). */
+    private int longestCached = 1;
     /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
     private final DecodedInstruction scratchDecoded = new DecodedInstruction();
 
@@ -143,15 +145,32 @@ public final class Cpu {
         this.checksLimits = !model.is8086();
         this.mem = memory;
         memory.setModelMask(model.addressMask);
-        memory.setCodeWriteListener(page -> {
-            codeCache[page] = null;
-            fetchPage = 1;
-        });
+        memory.setCodeWriteListener(this::codeWritten);
         OpcodeTable t = OpcodeTable.forModel(model);
         table = t.oneByte;
         table0F = t.twoByte;
         groups = t.groups;
         reset();
+    }
+
+    /**
+     * Guest code changed: drop the decoded instructions that overlap the written bytes (one may
+     * start up to {@link #longestCached} - 1 bytes before them), or the whole page.
+     */
+    private void codeWritten(int page, int offset, int length) {
+        if (length >= CpuMemory.PAGE_SIZE) {
+            codeCache[page] = null;
+            fetchPage = 1;
+            return;
+        }
+        DecodedInstruction[] decoded = codeCache[page];
+        if (decoded != null) {
+            int from = Math.max(0, offset - (longestCached - 1));
+            int to = Math.min(CpuMemory.PAGE_SIZE, offset + length);
+            for (int i = from; i < to; i++) {
+                decoded[i] = null;
+            }
+        }
     }
 
     public void setIoPorts(IoPorts io) {
@@ -469,6 +488,7 @@ public final class Cpu {
         d.imm = imm;
         d.imm2 = imm2;
         if (cacheable) {
+            longestCached = Math.max(longestCached, length);
             int pageNumber = phys >>> CpuMemory.PAGE_SHIFT;
             DecodedInstruction[] page = codeCache[pageNumber];
             if (page == null) {

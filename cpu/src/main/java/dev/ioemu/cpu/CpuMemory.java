@@ -41,7 +41,11 @@ public final class CpuMemory implements PhysicalMemory {
 
     /** Told when a page with decoded instructions is written (self-modifying/relocated code). */
     public interface CodeWriteListener {
-        void codePageWritten(int page);
+        /**
+         * Bytes [offset, offset+length) of {@code page} changed. A whole page ({@code length ==
+         * PAGE_SIZE}) also means the page no longer counts as holding code until it is marked again.
+         */
+        void codeWritten(int page, int offset, int length);
     }
 
     public CpuMemory(MemoryBus slow) {
@@ -144,8 +148,20 @@ public final class CpuMemory implements PhysicalMemory {
         if ((codePages[page >>> 6] & bit) != 0) {
             codePages[page >>> 6] &= ~bit;
             if (codeListener != null) {
-                codeListener.codePageWritten(page);
+                codeListener.codeWritten(page, 0, PAGE_SIZE);
             }
+        }
+    }
+
+    /**
+     * A CPU store of {@code size} bytes at physical {@code address} (within one page). Only the
+     * instructions it overlaps are dropped and the page keeps counting as code: boot loaders keep
+     * variables next to their code, and dropping the whole page at each such store made the CPU
+     * decode the same instructions again and again.
+     */
+    private void codeStored(int page, int address, int size) {
+        if ((codePages[page >>> 6] & (1L << page)) != 0 && codeListener != null) {
+            codeListener.codeWritten(page, address & (PAGE_SIZE - 1), size);
         }
     }
 
@@ -190,7 +206,7 @@ public final class CpuMemory implements PhysicalMemory {
         int e = pageMap[page];
         if (e >= 0) {
             if ((e & READ_ONLY) == 0) {
-                codeWritten(page);
+                codeStored(page, a, 1);
                 chunks[(e >>> CHUNK_SHIFT) & 0xFF].put(offset(e, a), (byte) value);
             }
             return;
@@ -205,7 +221,7 @@ public final class CpuMemory implements PhysicalMemory {
             int e = pageMap[page];
             if (e >= 0) {
                 if ((e & READ_ONLY) == 0) {
-                    codeWritten(page);
+                    codeStored(page, a, 2);
                     chunks[(e >>> CHUNK_SHIFT) & 0xFF].putShort(offset(e, a), (short) value);
                 }
                 return;
@@ -224,7 +240,7 @@ public final class CpuMemory implements PhysicalMemory {
             int e = pageMap[page];
             if (e >= 0) {
                 if ((e & READ_ONLY) == 0) {
-                    codeWritten(page);
+                    codeStored(page, a, 4);
                     chunks[(e >>> CHUNK_SHIFT) & 0xFF].putInt(offset(e, a), value);
                 }
                 return;
@@ -336,17 +352,50 @@ public final class CpuMemory implements PhysicalMemory {
         writeWord(address + 2, value >>> 16);
     }
 
+    /** The page-map entry of a physical address, SLOW outside 4 GiB. */
+    private int entryOf(long address) {
+        return address >= 0 && address < (1L << 32) ? pageMap[(int) (address >>> PAGE_SHIFT)] : SLOW;
+    }
+
+    /** Bytes from {@code address} to the end of its page, at most {@code remaining}. */
+    private static int inPage(long address, int remaining) {
+        return (int) Math.min(remaining, PAGE_SIZE - (address & (PAGE_SIZE - 1)));
+    }
+
+    // Bulk transfers (INT 13h sectors, firmware tables) copy a page at a time where it is RAM/ROM.
+
     @Override
     public void read(long address, byte[] dst, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            dst[off + i] = (byte) physByte(address + i);
+        for (int i = 0; i < len; ) {
+            long a = address + i;
+            int n = inPage(a, len - i);
+            int e = entryOf(a);
+            if (e >= 0) {
+                chunks[(e >>> CHUNK_SHIFT) & 0xFF].get(offset(e, (int) a), dst, off + i, n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    dst[off + i + k] = (byte) physByte(a + k);
+                }
+            }
+            i += n;
         }
     }
 
     @Override
     public void write(long address, byte[] src, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            physWriteByte(address + i, src[off + i]);
+        for (int i = 0; i < len; ) {
+            long a = address + i;
+            int n = inPage(a, len - i);
+            int e = entryOf(a);
+            if (e >= 0 && (e & READ_ONLY) == 0) {
+                codeWritten((int) (a >>> PAGE_SHIFT));
+                chunks[(e >>> CHUNK_SHIFT) & 0xFF].put(offset(e, (int) a), src, off + i, n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    physWriteByte(a + k, src[off + i + k]);
+                }
+            }
+            i += n;
         }
     }
 

@@ -560,6 +560,34 @@ class CpuModeTest {
             m.cpu.run(100);
             assertEquals(0x42, m.traps.get(0)[Cpu.EBX] & 0xFF);
         }
+
+        @Test
+        void patchingTheTailOfAnInstructionThatAlreadyRanIsSeenWhileDataStoresInItsPageAreNot() {
+            TestMachine m = new TestMachine(CpuModel.I386, 1 << 20);
+            m.load("""
+                    bits 16
+                        xor ax, ax
+                        mov ds, ax
+                        xor cx, cx
+                    again:
+                    patch:
+                        mov dword [0x600], 0x11111111   ; 9 bytes: the store below hits its last one
+                        mov eax, [0x600]
+                        out 0xe0, al
+                        mov byte [data], 1              ; data next to the code: nothing to redo
+                        mov byte [patch + 8], 0x22
+                        inc cx
+                        cmp cx, 2
+                        jne again
+                        hlt
+                    data: db 0
+                    """);
+            m.cpu.run(100);     // each trap ends the run
+            m.cpu.run(100);
+            assertEquals(2, m.traps.size());
+            assertEquals(0x11111111, m.traps.get(0)[Cpu.EAX]);
+            assertEquals(0x22111111, m.traps.get(1)[Cpu.EAX]);
+        }
     }
 
     @Nested
