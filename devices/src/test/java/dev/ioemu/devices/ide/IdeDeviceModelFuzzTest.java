@@ -91,14 +91,16 @@ class IdeDeviceModelFuzzTest {
         long seed = Long.getLong("ioemu.fuzz.seed", System.nanoTime());
         int ops = Integer.getInteger("ioemu.fuzz.ops", 100_000);
         long t0 = System.nanoTime();
+        Run run = new Run(seed, dir);
         try {
-            new Run(seed, dir).go(ops);
+            run.go(ops);
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError("IdeDeviceModelFuzzTest failed: replay with -Dioemu.fuzz.seed=" + seed
                     + " -Dioemu.fuzz.ops=" + ops + ": " + e.getMessage(), e);
         }
-        System.out.printf("IdeDeviceModelFuzzTest seed %d: %d operations in %.1f s (replay with -Dioemu.fuzz.seed=%d)%n",
-                seed, ops, (System.nanoTime() - t0) / 1e9, seed);
+        System.out.printf("IdeDeviceModelFuzzTest seed %d: %d operations (%d WRITEs, %d completed) in %.1f s"
+                        + " (replay with -Dioemu.fuzz.seed=%d)%n",
+                seed, ops, run.attempts.size(), run.completedWrites, (System.nanoTime() - t0) / 1e9, seed);
     }
 
     @Test
