@@ -215,7 +215,8 @@ class HostileInputTest {
                 {"convert", "IMG"}, {"convert", "/nonexistent/x.img", "NEW"}, {"convert", "-t", "turbo", "IMG", "NEW"},
                 {"convert", "-n", "IMG", "/nonexistent/dir/y.img"}, {"convert", "IMG", "IMG"},
                 {"compare", "IMG"}, {"compare", "IMG", "/nonexistent/x.img"}, {"compare", "-f", "qcow2", "IMG", "IMG"},
-                {"info", "-Z", "IMG"}, {"check", "IMG"}, {"resize", "IMG", "+1G"},
+                {"info", "-Z", "IMG"}, {"check", "IMG"}, {"resize", "IMG", "1K"}, {"resize", "IMG", "--", "-2G"},
+                {"bench", "-d", "0", "IMG"}, {"bench", "-w", "-U", "IMG"},
         };
 
         private List<String> args(String[] template, Path loop) {
