@@ -109,8 +109,7 @@ class KvmAccelTest {
                 Thread.sleep(50);
             }
             assertTrue(Files.exists(sock), "QMP socket never appeared; stderr: " + Files.readString(dir.resolve("qmp.stderr")));
-            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                ch.connect(UnixDomainSocketAddress.of(sock));
+            try (SocketChannel ch = connectWhenListening(sock, deadline)) {
                 BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
                 OutputStream out = Channels.newOutputStream(ch);
                 in.readLine();   // greeting
@@ -147,5 +146,25 @@ class KvmAccelTest {
         assertEquals(1, r.status(), r.stderr());
         String log = Files.readString(trace);
         assertTrue(log.contains("kvm_accel_selected accel " + HOST.defaultAccelerator() + " kvm " + HOST.kind()), log);
+    }
+
+    /**
+     * Connects once the server listens: a Unix socket's file appears at bind(), a moment before
+     * listen(), so a connect in between is refused (QEMU's sockets behave the same; libqtest retries).
+     */
+    private static SocketChannel connectWhenListening(Path sock, long deadline) throws Exception {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.connect(UnixDomainSocketAddress.of(sock));
+                return ch;
+            } catch (java.net.ConnectException e) {
+                ch.close();
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
     }
 }
