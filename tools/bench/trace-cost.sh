@@ -6,8 +6,11 @@
 # lines formatted and discarded). Prints each variant's time per operation and its ratio to
 # "removed"; the goal is off/removed within 1 %. The variants run ROUNDS times in turn so a change
 # in the machine's load hits all of them. Not a test: numbers vary with the load of a shared machine.
+# Last, the paired run (TraceCostPaired): "removed" and "off" in one JVM, timed in alternating 20 ms
+# slices, median of the per-pair ratios: the figure to quote on a loaded machine, where load moves
+# more between JMH forks than the 1 % being measured.
 # Usage: tools/bench/trace-cost.sh [WORK-DIR]
-#   env: ROUNDS=2 WARMUP=3 ITERATIONS=5 SECONDS_PER_ITERATION=2
+#   env: ROUNDS=2 WARMUP=3 ITERATIONS=5 SECONDS_PER_ITERATION=2 PAIRS=400 PAIRED_ONLY=0
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="${1:-$root/target/bench}"
@@ -18,6 +21,7 @@ seconds="${SECONDS_PER_ITERATION:-2}"
 
 . "$root/tools/bench/bench-image.sh"
 img="$(bench_image trace-cost "$work" 64M)"
+img2="$(bench_image trace-cost-off "$work" 64M)"
 
 # Builds the tools module when needed (emulator/bin/launch.sh prepares target/lib), outside the measurements.
 ( MODULE=tools MAIN_CLASS=dev.ioemu.tools.trace.TraceTool; . "$root/emulator/bin/launch.sh" --help ) >/dev/null
@@ -25,6 +29,16 @@ cp="$root/tools/target/ioemu-tools-0.1.0-SNAPSHOT.jar:$root/tools/target/lib/*"
 
 echo "Machine: $(nproc) cores, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at start;" \
   "$(java -version 2>&1 | head -1); JMH ${warmup}x${seconds}s warm-up, ${iterations}x${seconds}s measured, $rounds rounds"
+paired() {
+  echo
+  echo "paired, one JVM, alternating slices (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  java -cp "$cp" dev.ioemu.tools.bench.trace.TraceCostPaired "$img" "$img2" "${PAIRS:-400}" 20 10
+}
+if [ "${PAIRED_ONLY:-0}" = 1 ]; then
+  paired
+  echo "Load average $(cut -d' ' -f1-3 /proc/loadavg) at end."
+  exit 0
+fi
 results="$work/trace-cost.csv"
 : > "$results"
 for round in $(seq 1 "$rounds"); do
@@ -58,4 +72,5 @@ for bench in dmaWriteThenRead taskFileRegisters; do
         sum["on"] / sum["removed"], (sum["on"] / sum["removed"] - 1) * 100
     }' "$results"
 done
+paired
 echo "Load average $(cut -d' ' -f1-3 /proc/loadavg) at end."
