@@ -56,7 +56,7 @@ public final class SoftCpuEngine {
     private final boolean noReboot;
     private final boolean pace;
     private final LinkedBlockingQueue<Runnable> mailbox = new LinkedBlockingQueue<>();
-    private long idleNanos;          // virtual time spent halted (skipped to timer deadlines)
+    private long idleTicks;          // instruction times spent halted (skipped to timer deadlines)
     private long hostStart;
     private Exit exit;
     private boolean resetRequested;
@@ -130,9 +130,13 @@ public final class SoftCpuEngine {
         post(() -> { });
     }
 
-    /** Virtual time as the instruction count and the skipped idle periods give it. */
+    /**
+     * Virtual time as the instruction count and the skipped idle periods give it: one clock for
+     * the timers (PIT, RTC) and the time-stamp counter, which counts the same ticks, so a guest
+     * calibrating its TSC against the PIT or waiting on the TSC after a HLT sees one time.
+     */
     private long virtualNow() {
-        return cpu.instructionCount() * NANOS_PER_INSTRUCTION + idleNanos;
+        return (cpu.instructionCount() + idleTicks) * NANOS_PER_INSTRUCTION;
     }
 
     private void syncClock() {
@@ -231,7 +235,10 @@ public final class SoftCpuEngine {
             if (waitNanos > 0 && awaitMail(waitNanos)) {
                 return;   // something arrived for the guest before the timer: run it first
             }
-            idleNanos += skip;
+            // Whole ticks, rounded up so the timer is due when the clock gets there.
+            long ticks = (skip + NANOS_PER_INSTRUCTION - 1) / NANOS_PER_INSTRUCTION;
+            idleTicks += ticks;
+            cpu.advanceIdleTsc(ticks);
             syncClock();
         } else {
             awaitMail(TimeUnit.SECONDS.toNanos(1));

@@ -46,7 +46,7 @@ class SoftCpuRunStateTest {
         assumeTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "skipped: emulator/bin/ioemu -version failed");
     }
 
-    private static boolean onPath(String command) {
+    static boolean onPath(String command) {
         for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (Files.isExecutable(Path.of(d, command))) {
                 return true;
@@ -55,7 +55,7 @@ class SoftCpuRunStateTest {
         return false;
     }
 
-    private static Path ioemu() {
+    static Path ioemu() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("emulator/bin/ioemu"))) {
             p = p.getParent();
