@@ -108,6 +108,8 @@ public final class Cpu {
 
     // ---- run state ----
     long instructions;
+    /** Time-stamp ticks the CPU spent halted (an engine skipping idle time): RDTSC adds them. */
+    long idleTscTicks;
     /** REP string iterations after each such instruction's first (see {@link #repeatedIterations}). */
     long repeatedIterations;
     boolean halted;
@@ -341,7 +343,15 @@ public final class Cpu {
         stopRequested = true;
     }
 
-    /** Instructions retired since creation (virtual time; RDTSC reads it). */
+    /**
+     * The engine skipped {@code ticks} time-stamp ticks while the CPU was halted, so RDTSC keeps
+     * counting the virtual time the timers saw (one tick per retired instruction otherwise).
+     */
+    public void advanceIdleTsc(long ticks) {
+        idleTscTicks += ticks;
+    }
+
+    /** Instructions retired since creation (virtual time; RDTSC reads it with the idle ticks). */
     public long instructionCount() {
         return instructions;
     }

@@ -308,12 +308,12 @@ final class SystemOps {
         }
     }
 
-    /** 0F 31 RDTSC: the retired-instruction count (deterministic virtual time). */
+    /** 0F 31 RDTSC: retired instructions plus the ticks skipped while halted (deterministic virtual time). */
     static void rdtsc(Cpu c) {
         if ((c.cr4 & 4) != 0 && c.protectedMode && c.cpl != 0) {
             throw c.gp(0);
         }
-        long t = c.instructions;
+        long t = c.instructions + c.idleTscTicks;
         c.r[EAX] = (int) t;
         c.r[EDX] = (int) (t >>> 32);
     }

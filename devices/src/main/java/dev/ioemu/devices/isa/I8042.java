@@ -143,7 +143,6 @@ public final class I8042 {
         keyboard.reset();
         keyboard.setTranslation(false);
         a20.setKeyboardController(true);
-        status &= ~KBD_STAT_OBF;
         updateIrqLine();
     }
 
@@ -179,11 +178,24 @@ public final class I8042 {
             source = Source.KEYBOARD;
         } else {
             source = Source.NONE;
-            status &= ~KBD_STAT_OBF;
-            updateIrqLine();
+            deassertOutputBuffer();
             return;
         }
         status |= KBD_STAT_OBF;
+        outport |= KBD_OUT_OBF;
+        updateIrqLine();
+    }
+
+    /**
+     * The output buffer was taken: OBF clears in the status and in output port bit 4 (and 5).
+     * Only here and when a byte is loaded do those output-port bits follow the buffer: a value
+     * the guest wrote with WRITE OUTPUT PORT (D1h) keeps its bits 4/5 until then, and a command
+     * byte write leaves them alone (QEMU 7.2's kbd_deassert_irq/kbd_update_irq; its
+     * kbd_update_irq_lines, run on a command byte write, touches only the IRQ lines).
+     */
+    private void deassertOutputBuffer() {
+        status &= ~KBD_STAT_OBF;
+        outport &= ~(KBD_OUT_OBF | KBD_OUT_MOUSE_OBF);
         updateIrqLine();
     }
 
@@ -197,7 +209,6 @@ public final class I8042 {
     /** IRQ 1 follows OBF while keyboard interrupts are enabled and the interface is not disabled. */
     private void updateIrqLine() {
         boolean full = (status & KBD_STAT_OBF) != 0;
-        outport = (outport & ~(KBD_OUT_OBF | KBD_OUT_MOUSE_OBF)) | (full ? KBD_OUT_OBF : 0);
         irq1.set(full && (mode & KBD_MODE_KBD_INT) != 0 && (mode & KBD_MODE_DISABLE_KBD) == 0);
     }
 
@@ -213,8 +224,7 @@ public final class I8042 {
 
     private synchronized int readData() {
         if ((status & KBD_STAT_OBF) != 0) {
-            status &= ~KBD_STAT_OBF;
-            updateIrqLine();   // the byte is taken; a waiting one raises IRQ 1 anew
+            deassertOutputBuffer();   // the byte is taken; a waiting one raises IRQ 1 anew
             if (source == Source.KEYBOARD) {
                 outputBuffer = keyboard.read();
                 updateOutputBuffer();

@@ -44,6 +44,18 @@ class I8042Test {
     }
 
     @Test
+    void writtenOutputPortKeepsBit4UntilTheBufferIsLoadedOrRead() {
+        bus.write(0x64, 1, I8042.KBD_CCMD_WRITE_OUTPORT);
+        bus.write(0x60, 1, 0x13);
+        bus.write(0x64, 1, I8042.KBD_CCMD_WRITE_MODE);
+        bus.write(0x60, 1, 0x61);
+        bus.write(0x64, 1, I8042.KBD_CCMD_READ_OUTPORT);
+        assertEquals(0x13, receive(), "the written value, bit 4 included (QEMU 7.2)");
+        bus.write(0x64, 1, I8042.KBD_CCMD_READ_OUTPORT);
+        assertEquals(0x03, receive(), "reading the buffer cleared bits 4/5");
+    }
+
+    @Test
     void seabiosInitSequence() {
         assertEquals(0x18, status());
         bus.write(0x64, 1, 0xad);

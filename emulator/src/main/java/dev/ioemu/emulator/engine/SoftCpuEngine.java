@@ -56,11 +56,13 @@ public final class SoftCpuEngine {
     private final boolean noReboot;
     private final boolean pace;
     private final LinkedBlockingQueue<Runnable> mailbox = new LinkedBlockingQueue<>();
-    private long idleNanos;          // virtual time spent halted (skipped to timer deadlines)
+    private long idleTicks;          // instruction times spent halted (skipped to timer deadlines)
     private long hostStart;
     private Exit exit;
     private boolean resetRequested;
     private boolean haltedWithIfClearReported;
+    /** Run-state hook: while it answers false (QMP stop, -S, werror=stop) no instruction runs. */
+    private volatile java.util.function.BooleanSupplier mayRun = () -> true;
 
     /**
      * @param machineReset resets every device after a triple fault; it must lead to
@@ -115,9 +117,26 @@ public final class SoftCpuEngine {
         cpu.requestStop();
     }
 
-    /** Virtual time as the instruction count and the skipped idle periods give it. */
+    /**
+     * Run-state hook (RunStateControl): while {@code mayRun} answers false the CPU stays between
+     * instructions and virtual time stands still; whoever changes its answer calls {@link #kick}.
+     */
+    public void setRunGate(java.util.function.BooleanSupplier mayRun) {
+        this.mayRun = mayRun;
+    }
+
+    /** Any thread: makes the engine look at the run gate again at the next slice boundary. */
+    public void kick() {
+        post(() -> { });
+    }
+
+    /**
+     * Virtual time as the instruction count and the skipped idle periods give it: one clock for
+     * the timers (PIT, RTC) and the time-stamp counter, which counts the same ticks, so a guest
+     * calibrating its TSC against the PIT or waiting on the TSC after a HLT sees one time.
+     */
     private long virtualNow() {
-        return cpu.instructionCount() * NANOS_PER_INSTRUCTION + idleNanos;
+        return (cpu.instructionCount() + idleTicks) * NANOS_PER_INSTRUCTION;
     }
 
     private void syncClock() {
@@ -129,19 +148,21 @@ public final class SoftCpuEngine {
         hostStart = System.nanoTime();
         while (exit == null) {
             drainMailbox();
+            if (exit == null && resetRequested) {
+                applyReset();   // a reset posted from outside (QMP system_reset) before any instruction
+            }
             if (exit != null) {
                 break;
+            }
+            if (!mayRun.getAsBoolean()) {
+                parkWhileStopped();
+                continue;
             }
             syncClock();
             StopReason why = cpu.run(sliceLength());
             syncClock();
             if (resetRequested) {
-                resetRequested = false;
-                if (noReboot) {
-                    requestExit(new Exit.Status(0));
-                } else {
-                    cpu.reset();
-                }
+                applyReset();
                 continue;
             }
             switch (why) {
@@ -161,17 +182,34 @@ public final class SoftCpuEngine {
                     machineReset.run();
                     // The reset takes effect now: no guest instruction may run after a triple fault.
                     if (resetRequested) {
-                        resetRequested = false;
-                        if (noReboot) {
-                            requestExit(new Exit.Status(0));
-                        } else {
-                            cpu.reset();
-                        }
+                        applyReset();
                     }
                 }
             }
         }
         return exit;
+    }
+
+    /** The machine was reset: the CPU goes to its reset vector, or the run ends under -no-reboot. */
+    private void applyReset() {
+        resetRequested = false;
+        if (noReboot) {
+            requestExit(new Exit.Status(0));
+        } else {
+            cpu.reset();
+        }
+    }
+
+    /**
+     * The VM is stopped: wait for the host (cont, reset, quit) without running instructions or
+     * skipping idle time, so virtual time stands still. The host time spent here is taken out
+     * of the pacing base, so a resumed guest does not catch up on it (QEMU's virtual clock
+     * stops while the VM is stopped).
+     */
+    private void parkWhileStopped() {
+        long parkedAt = System.nanoTime();
+        awaitMail(TimeUnit.SECONDS.toNanos(1));
+        hostStart += System.nanoTime() - parkedAt;
     }
 
     /** Instructions until the next timer is due, so interrupts arrive on time. */
@@ -197,7 +235,10 @@ public final class SoftCpuEngine {
             if (waitNanos > 0 && awaitMail(waitNanos)) {
                 return;   // something arrived for the guest before the timer: run it first
             }
-            idleNanos += skip;
+            // Whole ticks, rounded up so the timer is due when the clock gets there.
+            long ticks = (skip + NANOS_PER_INSTRUCTION - 1) / NANOS_PER_INSTRUCTION;
+            idleTicks += ticks;
+            cpu.advanceIdleTsc(ticks);
             syncClock();
         } else {
             awaitMail(TimeUnit.SECONDS.toNanos(1));

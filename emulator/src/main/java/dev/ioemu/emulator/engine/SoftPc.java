@@ -157,6 +157,13 @@ public final class SoftPc {
         }, machine.ioBus(), bios == null ? null : bios.dispatcher(), platform.interruptController(),
                 machine::reset, options.noReboot(), true);
         engineRef[0] = engine;
+        // QMP/HMP stop, cont, -S and system_reset act on this CPU between instructions.
+        engine.setRunGate(() -> machine.runState().state().running);
+        machine.runState().attachVcpu(new dev.ioemu.emulator.machine.RunStateControl.Vcpu() {
+            @Override public void kick() { engine.kick(); }
+
+            @Override public void post(Runnable task) { engine.post(task); }
+        });
         machine.addComponent(new MachineComponent() {
             @Override public void reset() { engine.machineWasReset(); }
         });

@@ -37,6 +37,24 @@ public interface Machine {
     void reset();
 
     /**
+     * A host-requested system reset (QMP/HMP {@code system_reset}): on the CPU's thread when an
+     * engine runs the guest, so it lands between two instructions; then QEMU's run-state rule
+     * (a machine that was not running is back in prelaunch) and the RESET event.
+     *
+     * @param reason QEMU's reset reason, e.g. "host-qmp-system-reset"
+     */
+    default void systemReset(String reason) {
+        runState().onVcpuThread(() -> {
+            reset();
+            runState().afterReset();
+            java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+            data.put("guest", false);   // QEMU's member order
+            data.put("reason", reason);
+            runState().emit("RESET", data);
+        });
+    }
+
+    /**
      * Waits until every block request submitted so far has completed and its completion (status
      * update, IRQ) has run; used by {@code clock_step} so replies do not depend on host timing.
      */

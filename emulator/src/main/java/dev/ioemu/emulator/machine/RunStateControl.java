@@ -25,7 +25,20 @@ public final class RunStateControl implements VmStateControl {
         void event(String name, Map<String, Object> data);
     }
 
+    /**
+     * The engine that runs the guest's CPU (the software CPU), when one does: it stops between
+     * instructions while the state is not running, and machine-wide changes run on its thread.
+     */
+    public interface Vcpu {
+        /** Any thread: look at the run state again (stop or go at the next instruction boundary). */
+        void kick();
+
+        /** Any thread: run {@code task} on the CPU's thread between instructions. */
+        void post(Runnable task);
+    }
+
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Vcpu vcpu;
     private final Runnable onResume;
     private RunState state;
 
@@ -36,6 +49,25 @@ public final class RunStateControl implements VmStateControl {
     public RunStateControl(boolean startPaused, Runnable onResume) {
         this.state = startPaused ? RunState.PRELAUNCH : RunState.RUNNING;
         this.onResume = onResume;
+    }
+
+    /** The engine registers once it runs the guest; until then (and under qtest) there is none. */
+    public void attachVcpu(Vcpu v) {
+        this.vcpu = v;
+    }
+
+    /**
+     * Runs {@code task} where the machine's devices may be changed: on the CPU's thread between
+     * instructions when an engine runs the guest (QEMU's reset request, served by its main loop),
+     * else at once on this thread.
+     */
+    public void onVcpuThread(Runnable task) {
+        Vcpu v = vcpu;
+        if (v == null) {
+            task.run();
+        } else {
+            v.post(task);
+        }
     }
 
     public void addListener(Listener l) {
@@ -68,6 +100,7 @@ public final class RunStateControl implements VmStateControl {
             }
             state = target;
         }
+        kick();
         trace(false, reason);
         emit("STOP", Map.of());
     }
@@ -80,6 +113,7 @@ public final class RunStateControl implements VmStateControl {
             }
             state = RunState.RUNNING;
         }
+        kick();
         trace(true, "cont");
         onResume.run();
         emit("RESUME", Map.of());
@@ -105,6 +139,13 @@ public final class RunStateControl implements VmStateControl {
         data.put("guest", false);   // QEMU's member order
         data.put("reason", reason);
         emit("SHUTDOWN", data);
+    }
+
+    private void kick() {
+        Vcpu v = vcpu;
+        if (v != null) {
+            v.kick();
+        }
     }
 
     /** Sends an event to every listener (RESET comes from the machine). */

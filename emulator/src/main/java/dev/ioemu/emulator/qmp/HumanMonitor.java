@@ -56,6 +56,22 @@ public final class HumanMonitor {
                     : st == RunState.PAUSED ? "paused" : "paused (" + st.qmpName + ")";
             return "VM status: " + detail + "\r\n";
         }
+        // Run-state control: QEMU's hmp_stop/hmp_cont/hmp_system_reset call the QMP commands and print nothing.
+        switch (cmd) {
+            case "stop" -> {
+                machine.runState().stop();
+                return "";
+            }
+            case "c", "cont" -> {
+                machine.runState().cont();
+                return "";
+            }
+            case "system_reset" -> {
+                machine.systemReset("host-qmp-system-reset");
+                return "";
+            }
+            default -> { }
+        }
         if (cmd.equals("info kvm")) {
             return "kvm support: " + (kvmPresent ? (kvmEnabled ? "enabled" : "disabled") : "not compiled") + "\r\n";
         }

@@ -275,9 +275,7 @@ public final class QmpMonitor {
                     return Map.of();
                 case "system_reset":
                     allowOnly(args);
-                    machine.reset();
-                    machine.runState().afterReset();
-                    machine.runState().emit("RESET", Json.object("guest", false, "reason", "host-qmp-system-reset"));
+                    machine.systemReset("host-qmp-system-reset");
                     return Map.of();
                 case "quit":
                     allowOnly(args);
