@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Seeded random INT 13h calls with hostile registers and packets (issue 9 "bad input"): no call
  * throws, every write lands in guest RAM, a failed call writes nothing but the status bytes and
  * the packet's count (and, for a read run past the end, the sectors that exist), and CF always
- * agrees with AH. Prints the seed; {@code -Dioemu.bios.fuzz.seed}
+ * agrees with AH. A fixed seed in CI (printed); {@code -Dioemu.bios.fuzz.seed}
  * replays one.
  */
 class Int13FuzzTest {
@@ -56,7 +56,7 @@ class Int13FuzzTest {
 
     @Test
     void hostileCallsNeverThrowNorWriteOutsideRam() throws Exception {
-        long seed = Long.getLong("ioemu.bios.fuzz.seed", System.nanoTime());
+        long seed = Long.getLong("ioemu.bios.fuzz.seed", 20261207L);
         System.out.println("Int13FuzzTest seed " + seed);
         Random rnd = new Random(seed);
         Path image = GuestKit.sparseImage(dir, "fuzz.img", 1 << 20);

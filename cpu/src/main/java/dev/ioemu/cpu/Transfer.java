@@ -338,8 +338,15 @@ final class Transfer {
         }
         boolean bulk = c.model.is386() && !c.df() && (c.opcode == 0xA4 || c.opcode == 0xA5 || c.opcode == 0xAA || c.opcode == 0xAB);
         long countBefore = Integer.toUnsignedLong(c.counter());
+        long passes = 0;
         try {
             while (c.counter() != 0) {
+                if (++passes > MAX_PASSES_PER_STEP) {
+                    // Yield with the instruction restartable, as a 386 taking an interrupt between
+                    // iterations leaves it: the next step runs it on from the committed registers.
+                    c.eip = c.startEip;
+                    break;
+                }
                 if (bulk && bulkMoveOrStore(c)) {
                     continue;
                 }
@@ -359,6 +366,14 @@ final class Transfer {
             throw f;
         }
     }
+
+    /**
+     * Iterations (bulk copies count once) one execution of a REP string instruction performs
+     * before it yields with EIP still on the instruction, so interrupts, stop requests and the run
+     * budget are seen between chunks even with ECX = 2^32 − 1 (a guest's {@code rep insw} must not
+     * hold the vCPU thread for minutes). Above every 16-bit count, so real-mode code never splits.
+     */
+    static final long MAX_PASSES_PER_STEP = 1 << 16;
 
     @FunctionalInterface
     private interface StringOp {

@@ -76,6 +76,14 @@ public interface BlockDevice extends Closeable {
         return -1;
     }
 
+    /**
+     * A layer above this device failed a flush with {@code errno} (positive) without calling
+     * {@link #flush}: fault injection standing for a failed host flush. A device that latches
+     * its own flush failures (block.md §5.3) latches this one too; others ignore it.
+     */
+    default void flushFailedAbove(int errno) {
+    }
+
     /** Live counters for query-blockstats and the trace tools. */
     BlockStats stats();
 

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code inject-error.N.sectors=K} — ioemu: with {@code sector}, the range is S..S+K-1;
  *       default 1</li>
  *   <li>{@code inject-error.N.once=on|off} — fail only the first matching request; default off
- *       (fail every one)</li>
+ *       (fail every one). A failed flush is latched by a buffered image like a failed
+ *       fdatasync, so later flushes fail too</li>
  *   <li>{@code inject-error.N.after=M} — ioemu: let the first M matching requests through;
  *       default 0</li>
  * </ul>
@@ -257,7 +258,14 @@ public final class FaultInjection extends ForwardingBlockDevice {
     @Override
     public int flush() {
         int r = intercept(IoType.FLUSH, 0, 0);
-        return r < 0 ? r : inner.flush();
+        if (r < 0) {
+            // An injected flush error stands for a failed fdatasync: the image latches it as it
+            // would a real one (block.md §5.3), so a later flush cannot report data durable that
+            // the failed one may have lost — even when the rule fires only once.
+            inner.flushFailedAbove(-r);
+            return r;
+        }
+        return inner.flush();
     }
 
     @Override

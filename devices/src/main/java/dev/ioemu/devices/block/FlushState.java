@@ -93,6 +93,40 @@ final class FlushState {
         }
     }
 
+    /**
+     * A flush failed above the host call — an injected fault ({@link FaultInjection}) standing
+     * for a failed fdatasync — so the same rule applies as to a real one: on a buffered image
+     * every later flush fails with {@code errno}, whatever path (IDE FLUSH CACHE, an INT 13h
+     * write's sync, ioemu-io) asks.
+     */
+    void flushFailedAbove(int errno) {
+        if (mode.noFlush) {
+            return;
+        }
+        flushLock.lock();
+        try {
+            latchLocked(errno);
+        } finally {
+            flushLock.unlock();
+        }
+    }
+
+    /** The one latch rule (block.md §5.3, QEMU's page_cache_inconsistent): buffered images only, first errno kept. */
+    private void latchLocked(int errno) {
+        assert flushLock.isHeldByCurrentThread();
+        if (mode.direct || stickyFlushErrno != 0) {
+            // O_DIRECT: no page cache to be inconsistent, a later flush may honestly succeed.
+            return;
+        }
+        // The kernel may have marked the failed pages clean: a later fdatasync would
+        // "succeed" without the data on disk (fsyncgate, §5.3). Fail every later flush.
+        stickyFlushErrno = errno;
+        LOG.error("{}: flush failed with {}; every later flush of this image will fail", file, Errno.name(-errno));
+        if (TraceEvent.BLK_FLUSH_ERROR_LATCHED.enabled) {
+            Trace.emit(TraceEvent.BLK_FLUSH_ERROR_LATCHED, file, errno);
+        }
+    }
+
     /** fdatasync as the mode promises, then the fadvise drop; 0 or -errno (block.md §5.2-§5.5). */
     int flush() {
         if (mode.noFlush) {
@@ -130,16 +164,7 @@ final class FlushState {
                     Trace.emit(TraceEvent.BLK_HOST_FLUSH, file, generation, r, System.nanoTime() - t0);
                 }
                 if (r < 0) {
-                    if (!mode.direct) {
-                        // The kernel may have marked the failed pages clean: a later fdatasync would
-                        // "succeed" without the data on disk (fsyncgate, §5.3). Fail every later flush.
-                        stickyFlushErrno = -r;
-                        LOG.error("{}: fdatasync failed with {}; every later flush of this image will fail",
-                                file, Errno.name(r));
-                        if (TraceEvent.BLK_FLUSH_ERROR_LATCHED.enabled) {
-                            Trace.emit(TraceEvent.BLK_FLUSH_ERROR_LATCHED, file, -r);
-                        }
-                    }
+                    latchLocked(-r);
                     // Never drop pages after a failed fdatasync: the next read would return old disk data.
                     return r;
                 }

@@ -35,6 +35,8 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
 
     @Override public int flush() { return inner.flush(); }
 
+    @Override public void flushFailedAbove(int errno) { inner.flushFailedAbove(errno); }
+
     @Override public int discard(long offset, long length) { return inner.discard(offset, length); }
 
     @Override public int writeZeroes(long offset, long length) { return inner.writeZeroes(offset, length); }

@@ -167,6 +167,11 @@ public final class RawImage implements BlockDevice {
         return flushState.cacheDropFailures();
     }
 
+    @Override
+    public void flushFailedAbove(int errno) {
+        flushState.flushFailedAbove(errno);
+    }
+
     /** The latched flush errno (positive), or 0 while flushes can still succeed. */
     public int stickyFlushError() {
         return flushState.stickyFlushError();

@@ -8,6 +8,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * An opened chardev ({@link ChardevBackend#open()}) that yields connections: a client socket
@@ -61,12 +64,25 @@ public abstract class ChardevEndpoint implements AutoCloseable {
         return new Connection(ChannelStreams.input(ch), ChannelStreams.output(ch), ch);
     }
 
+    /**
+     * A listening Unix socket at {@code path}, owner-only (0600) whatever the umask: connecting
+     * needs write permission on the socket file, and whoever connects to a qtest or QMP socket
+     * controls the VM. QEMU leaves the mode to the umask (0755 at umask 022, 0777 at 000).
+     */
     static ChardevEndpoint unixServer(Path path) throws IOException {
         Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path), 1);
+        try {
+            server.bind(UnixDomainSocketAddress.of(path), 1);
+            Files.setPosixFilePermissions(path, OWNER_ONLY);
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
         return server(server, path);
     }
+
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     static ChardevEndpoint tcpServer(String host, int port) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();

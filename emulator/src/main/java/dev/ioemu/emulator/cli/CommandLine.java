@@ -161,7 +161,12 @@ public final class CommandLine {
                 }
                 value = args[++i];
             }
-            option.handler().apply(this, opt, value);
+            try {
+                option.handler().apply(this, opt, value);
+            } catch (java.nio.file.InvalidPathException e) {
+                // A path no file system can hold (a NUL byte): the option's error, not a crash.
+                throw new UsageException(arg + " " + value + ": invalid path (" + e.getReason() + ")");
+            }
         }
         for (String mon : monitorArgs) {
             monitor(mon);

@@ -107,7 +107,13 @@ public final class PciIdeWiring implements MachineComponent {
                     options.putIfAbsent("readonly", "on");
                 }
                 block = BlockDevices.open(DriveOptions.fromMap(options));
-            } catch (IllegalArgumentException | BlockOpenException e) {
+            } catch (BlockOpenException e) {
+                // QEMU 7.2 meets a lock conflict when it realizes the device: its message names the
+                // -device option, and no option at all for a -drive if=ide (checked against the peer).
+                boolean lockAtRealize = e.reason().startsWith("Failed to get")
+                        && d.source().startsWith("-drive");
+                throw new MachineSetupException((lockAtRealize ? "" : d.source() + ": ") + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
                 throw new MachineSetupException(d.source() + ": " + e.getMessage(), e);
             }
         }
