@@ -46,7 +46,8 @@ final class NbdServers implements AutoCloseable {
     }
 
     /** One started export: its URI (with x-open-timeout) and backing file (null for memory). */
-    record Export(Kind kind, String uri, Path file, Process process, Path pidFile) {
+    record Export(Kind kind, String uri, Path file, Process process, Path pidFile, List<String> command, Path socket,
+                  int index) {
         /** The same URI with extra query parameters ("x-reconnect-delay=5"). */
         String uri(String extra) {
             return uri + (uri.contains("?") ? "&" : "?") + extra;
@@ -124,12 +125,27 @@ final class NbdServers implements AutoCloseable {
                 cmd.addAll(List.of("nbd-server", "-C", conf.toString(), "-p", pid.toString()));
             }
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("server-" + n + ".log").toFile()).start();
+        Process p = launch(cmd, n);
         Export e = new Export(kind, where + (kind.unix ? "&" : "?") + "x-open-timeout=20",
-                kind.fileBacked ? image : null, p, pid);
+                kind.fileBacked ? image : null, p, pid, List.copyOf(cmd), kind.unix ? sock : null, n);
         started.add(e);
         return e;
+    }
+
+    /** Starts {@code e}'s server again, same command, socket or port (after {@link #kill}). */
+    Export restart(Export e) throws IOException {
+        if (e.socket() != null) {
+            Files.deleteIfExists(e.socket());
+        }
+        Export again = new Export(e.kind(), e.uri(), e.file(), launch(e.command(), e.index()), e.pidFile(), e.command(),
+                e.socket(), e.index());
+        started.add(again);
+        return again;
+    }
+
+    private Process launch(List<String> cmd, int n) throws IOException {
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("server-" + n + ".log").toFile())).start();
     }
 
     /** Kills {@code e}'s server at once (SIGKILL: no goodbye to its clients). */
@@ -144,7 +160,7 @@ final class NbdServers implements AutoCloseable {
 
     /** The nbd-server log or the server's output, for failure messages. */
     String log(Export e) throws IOException {
-        Path log = dir.resolve("server-" + started.indexOf(e) + ".log");
+        Path log = dir.resolve("server-" + e.index() + ".log");
         return Files.exists(log) ? Files.readString(log) : "";
     }
 

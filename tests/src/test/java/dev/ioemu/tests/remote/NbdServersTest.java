@@ -15,9 +15,12 @@ import dev.ioemu.devices.ide.guest.DmaRequest;
 import dev.ioemu.devices.ide.guest.PciConfigAccess;
 import dev.ioemu.devices.ide.guest.PrdDescriptor;
 import dev.ioemu.devices.pci.PciConfigSpace;
+import dev.ioemu.tools.ImgTool;
 import dev.ioemu.tools.qtest.QtestClient;
 import dev.ioemu.tools.qtest.QtestTransport;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,7 +140,58 @@ class NbdServersTest {
         }
     }
 
+    /** ioemu-img map and convert over NBD block status, diffed against qemu-img on the same export. */
+    @ParameterizedTest
+    @EnumSource(value = NbdServers.Kind.class, names = {"QEMU_NBD_UNIX", "QSD_TCP", "NBDKIT_FILE_UNIX",
+            "NBD_SERVER_TCP"})
+    void mapAndSparseConvertMatchQemuImg(NbdServers.Kind kind) throws Exception {
+        assumeTrue(NbdBackendTest.works("qemu-img", "--version"), "skipped: qemu-img not installed");
+        Path image = dir.resolve("sparse.img");
+        byte[] a = pattern(8192, 1);
+        byte[] b = pattern(4096, 2);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(NbdServers.SIZE);
+            f.seek(1 << 20);
+            f.write(a);
+            f.seek(5 << 20);
+            f.write(b);
+        }
+        NbdServers.Export e = servers.start(kind, image, List.of());
+        String plain = e.uri().replaceAll("[?&]x-open-timeout=20$", "");
+        ByteArrayOutputStream first = new ByteArrayOutputStream();
+        assertEquals(0, ImgTool.run(new String[] {"info", e.uri()}, new PrintStream(first), System.err),
+                "the export is up");
+        for (String format : List.of("json", "human")) {
+            String ours = img("map", "--output=" + format, plain);
+            String theirs = run(List.of("qemu-img", "map", "--output=" + format, "-f", "raw", plain));
+            assertEquals(theirs, ours, kind + ": ioemu-img map --output=" + format + " vs qemu-img");
+        }
+        Path copy = dir.resolve("copy.img");
+        img("convert", "-O", "raw", plain, copy.toString());
+        assertArrayEquals(Files.readAllBytes(image), Files.readAllBytes(copy), kind + ": convert copied every byte");
+        long allocated = Long.parseLong(run(List.of("stat", "-c", "%b", copy.toString())).trim()) * 512;
+        if (kind != NbdServers.Kind.NBD_SERVER_TCP) {
+            assertTrue(allocated < (1 << 20), kind + ": the copy is sparse (" + allocated + " bytes allocated)");
+        }
+    }
+
     // -----------------------------------------------------------------------------------------
+
+    static String img(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = ImgTool.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, rc, "ioemu-img " + String.join(" ", args) + ": " + err.toString(StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+        return out;
+    }
 
     static AtaDriver controller(QtestTransport transport) {
         PciConfigAccess pci = new PciConfigAccess(transport);
