@@ -7,6 +7,7 @@ import dev.ioemu.devices.trace.TraceEvent;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,11 +26,21 @@ import java.util.concurrent.locks.ReentrantLock;
  *       the disk heals by itself, as QEMU's does.</li>
  *   <li>A request whose reply did not come is re-sent on the new connection, same data, offset
  *       and flags, only after the old socket is closed (the replay hazard of §2.5).</li>
- *   <li>Durability across a loss (our rule; QEMU has none): the new connection first replays, in
- *       answer order, every write the old server answered since the last successful FLUSH
- *       ({@link NbdWriteJournal}), so a guest flush after the reconnect covers them even if the
- *       old server lost its volatile cache. If the journal could not keep them all (its memory
- *       bound) the loss cannot be ruled out, and every later flush fails with EIO (sticky).</li>
+ *   <li>Durability across a loss (our rule; QEMU has none: its next flush succeeds on the new
+ *       server although writes the old one answered may be gone). A write reply is not a promise
+ *       of durability (§1.8), so writes answered but not yet covered by a successful FLUSH are
+ *       either replayed or reported:
+ *       <ul>
+ *         <li>with {@code reconnect-delay} &gt; 0 the new connection first replays them, in answer
+ *             order ({@link NbdWriteJournal}), so a guest flush after the reconnect covers them
+ *             even if the old server lost its volatile cache; if the journal could not keep them
+ *             all (its memory bound), the loss cannot be ruled out;</li>
+ *         <li>with {@code reconnect-delay=0} (the guest already saw EIO for what was in flight)
+ *             nothing is kept: a loss while any non-FUA write was answered but unflushed means
+ *             they may be gone;</li>
+ *       </ul>
+ *       and where they may be gone every later flush fails with EIO (sticky, as the block layer
+ *       does after a failed fdatasync). FUA writes were durable when answered.</li>
  *   <li>A new session must show the same size, minimum block and the flags we use, else QUIT.</li>
  *   <li>{@code open-timeout}: the first connection is retried with the same backoff until that many
  *       seconds have passed.</li>
@@ -49,7 +60,13 @@ final class NbdClient implements AutoCloseable {
 
     private final NbdUri uri;
     private final NbdConnection.Export export;
+    /** Replays answered, unflushed writes after a reconnect; only with reconnect-delay. */
     private final NbdWriteJournal journal;
+    /** Writable with SEND_FLUSH: answered writes can be unflushed, so a loss matters. */
+    private final boolean writable;
+    /** Without a journal: non-FUA writes answered so far, and how many a successful FLUSH covered. */
+    private final AtomicLong writesAnswered = new AtomicLong();
+    private final AtomicLong writesFlushed = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     // Guarded by lock:
@@ -66,7 +83,8 @@ final class NbdClient implements AutoCloseable {
         this.uri = uri;
         this.connection = first;
         this.export = first.export();
-        this.journal = journal ? new NbdWriteJournal(NbdWriteJournal.DEFAULT_LIMIT) : null;
+        this.writable = journal;
+        this.journal = journal && uri.reconnectDelay() > 0 ? new NbdWriteJournal(NbdWriteJournal.DEFAULT_LIMIT) : null;
     }
 
     /**
@@ -138,8 +156,12 @@ final class NbdClient implements AutoCloseable {
                 lost(c);
                 continue;
             }
-            if (r >= 0 && journal != null && type != CMD_READ) {
-                journal.record(type, flags, offset, length, payload);
+            if (r >= 0 && writable && type != CMD_READ && type != CMD_FLUSH) {
+                if (journal != null) {
+                    journal.record(type, flags, offset, length, payload);
+                } else if ((flags & CMD_FLAG_FUA) == 0) {
+                    writesAnswered.incrementAndGet();
+                }
             }
             return r;
         }
@@ -150,10 +172,12 @@ final class NbdClient implements AutoCloseable {
         if (writesLost) {
             return -EIO;
         }
-        long mark = journal == null ? 0 : journal.mark();
+        long mark = journal == null ? writesAnswered.get() : journal.mark();
         int r = request(CMD_FLUSH, 0, 0, 0, null, null);
         if (r == 0 && journal != null) {
             journal.flushed(mark);
+        } else if (r == 0) {
+            writesFlushed.accumulateAndGet(mark, Math::max);
         }
         return writesLost ? -EIO : r;
     }
@@ -266,6 +290,9 @@ final class NbdClient implements AutoCloseable {
                 state = State.CONNECTING_NOWAIT;
             }
             lastLoss = String.valueOf(c.brokenReason());
+            if (writable && journal == null && writesAnswered.get() > writesFlushed.get()) {
+                latchWritesLost();
+            }
             if (TraceEvent.NBD_CONNECTION_LOST.enabled) {
                 Trace.emit(TraceEvent.NBD_CONNECTION_LOST, uri.where(), c.inFlight(), state, lastLoss);
             }
@@ -344,10 +371,7 @@ final class NbdClient implements AutoCloseable {
         int replayed = 0;
         if (journal != null) {
             if (journal.incomplete()) {
-                writesLost = true;
-                if (TraceEvent.BLK_FLUSH_ERROR_LATCHED.enabled) {
-                    Trace.emit(TraceEvent.BLK_FLUSH_ERROR_LATCHED, uri.toUri(), EIO);
-                }
+                latchWritesLost();
             }
             List<NbdWriteJournal.Entry> entries = journal.snapshot();
             for (NbdWriteJournal.Entry e : entries) {
@@ -358,7 +382,7 @@ final class NbdClient implements AutoCloseable {
                     return "lost while replaying " + entries.size() + " answered writes";
                 }
                 if (r < 0) {
-                    writesLost = true; // the new server refused data the old one had accepted
+                    latchWritesLost(); // the new server refused data the old one had accepted
                 }
                 replayed++;
             }
@@ -385,6 +409,15 @@ final class NbdClient implements AutoCloseable {
             lost(c);
         }
         return null;
+    }
+
+    private void latchWritesLost() {
+        if (!writesLost) {
+            writesLost = true;
+            if (TraceEvent.BLK_FLUSH_ERROR_LATCHED.enabled) {
+                Trace.emit(TraceEvent.BLK_FLUSH_ERROR_LATCHED, uri.toUri(), EIO);
+            }
+        }
     }
 
     private void quit(String why) {

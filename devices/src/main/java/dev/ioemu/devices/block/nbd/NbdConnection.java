@@ -87,6 +87,9 @@ final class NbdConnection implements AutoCloseable {
     private final boolean tcp;
     private volatile String brokenReason;
     private volatile boolean violated;
+    private volatile int inFlightAtLoss;
+    /** Received bytes not yet parsed (read mode). Reader thread only. */
+    private final ByteBuffer in = ByteBuffer.allocateDirect(RECEIVE_BUFFER).flip();
 
     private NbdConnection(NbdUri uri, SocketChannel channel, Export export, Consumer<NbdConnection> onLost) {
         this.uri = uri;
@@ -171,9 +174,14 @@ final class NbdConnection implements AutoCloseable {
             try {
                 synchronized (sendLock) {
                     // Header and payload go out as one unit: no other request may interleave.
-                    writeFully(channel, header);
-                    if (payload != null) {
-                        writeFully(channel, payload.duplicate());
+                    if (payload == null) {
+                        writeFully(channel, header);
+                    } else {
+                        // One gathering write: header and data leave in as few segments as possible.
+                        ByteBuffer[] both = {header, payload.duplicate()};
+                        while (both[0].hasRemaining() || both[1].hasRemaining()) {
+                            channel.write(both);
+                        }
                     }
                 }
             } catch (IOException e) {
@@ -202,9 +210,9 @@ final class NbdConnection implements AutoCloseable {
         return violated;
     }
 
-    /** Requests waiting for their reply. */
+    /** Requests waiting for their reply, or, once the connection is lost, those that were waiting then. */
     int inFlight() {
-        return pending.size();
+        return brokenReason == null ? pending.size() : inFlightAtLoss;
     }
 
     /**
@@ -248,7 +256,7 @@ final class NbdConnection implements AutoCloseable {
         try {
             while (brokenReason == null) {
                 magic.clear();
-                readFully(channel, magic);
+                receive(magic);
                 int m = magic.getInt(0);
                 if (m == SIMPLE_REPLY_MAGIC) {
                     simpleReply();
@@ -256,9 +264,6 @@ final class NbdConnection implements AutoCloseable {
                     structuredChunk();
                 } else {
                     throw new ProtocolViolation(String.format("bad reply magic 0x%08x", m));
-                }
-                if (tcp) {
-                    rearmQuickAck();
                 }
             }
         } catch (ProtocolViolation e) {
@@ -275,7 +280,7 @@ final class NbdConnection implements AutoCloseable {
 
     private void simpleReply() throws IOException {
         ByteBuffer h = ByteBuffer.allocate(12);
-        readFully(channel, h);
+        receive(h);
         int error = h.getInt(0);
         long cookie = h.getLong(4);
         Pending p = pending.remove(cookie);
@@ -293,7 +298,7 @@ final class NbdConnection implements AutoCloseable {
                 throw new ProtocolViolation("simple reply to a structured READ");
             }
             try {
-                readFully(channel, p.readInto.duplicate().limit(p.readInto.position() + p.length));
+                receive(p.readInto.duplicate().limit(p.readInto.position() + p.length));
             } catch (IOException e) {
                 p.complete(-ENOTCONN); // already out of the pending map: fail it here, or it waits forever
                 throw e;
@@ -309,7 +314,7 @@ final class NbdConnection implements AutoCloseable {
 
     private void structuredChunk() throws IOException {
         ByteBuffer h = ByteBuffer.allocate(16);
-        readFully(channel, h);
+        receive(h);
         int flags = h.getShort(0) & 0xffff;
         int type = h.getShort(2) & 0xffff;
         long cookie = h.getLong(4);
@@ -334,7 +339,7 @@ final class NbdConnection implements AutoCloseable {
                     throw new ProtocolViolation("OFFSET_DATA chunk outside its request");
                 }
                 int base = p.readInto.position();
-                readFully(channel, p.readInto.duplicate().position(base + (int) at).limit(base + (int) (at + n)));
+                receive(p.readInto.duplicate().position(base + (int) at).limit(base + (int) (at + n)));
                 p.covered += n;
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
@@ -343,7 +348,7 @@ final class NbdConnection implements AutoCloseable {
                 }
                 long at = readLong() - p.offset;
                 ByteBuffer s = ByteBuffer.allocate(4);
-                readFully(channel, s);
+                receive(s);
                 long n = Integer.toUnsignedLong(s.getInt(0));
                 if (n == 0 || at < 0 || at + n > p.length) {
                     throw new ProtocolViolation("OFFSET_HOLE chunk outside its request");
@@ -360,7 +365,7 @@ final class NbdConnection implements AutoCloseable {
                     throw new ProtocolViolation("BLOCK_STATUS chunk for another command or of bad length " + length);
                 }
                 ByteBuffer b = ByteBuffer.allocate((int) length);
-                readFully(channel, b);
+                receive(b);
                 if (Integer.toUnsignedLong(b.getInt(0)) != export.allocationContext()) {
                     throw new ProtocolViolation("BLOCK_STATUS chunk for context " + Integer.toUnsignedString(b.getInt(0)));
                 }
@@ -379,7 +384,7 @@ final class NbdConnection implements AutoCloseable {
                     throw new ProtocolViolation("error chunk of length " + length);
                 }
                 ByteBuffer e = ByteBuffer.allocate((int) length);
-                readFully(channel, e);
+                receive(e);
                 int error = e.getInt(0);
                 if (length < 6 + (e.getShort(4) & 0xffff)) {
                     throw new ProtocolViolation("error chunk message longer than its chunk");
@@ -406,7 +411,51 @@ final class NbdConnection implements AutoCloseable {
     }
 
     /**
-     * Linux clears TCP_QUICKACK by itself; re-armed after every reply so the next ACK goes out at
+     * Fills {@code dst} from the receive buffer, then the socket. Headers and other small pieces
+     * come through the buffer, so one read() often brings several pipelined replies; payloads go
+     * straight into the caller's buffer once the buffered bytes are used up. Reader thread only.
+     */
+    private void receive(ByteBuffer dst) throws IOException {
+        take(dst);
+        if (!dst.hasRemaining()) {
+            return;
+        }
+        if (dst.remaining() >= SMALL_READ) {
+            while (dst.hasRemaining()) {
+                readSome(dst);
+            }
+            return;
+        }
+        in.clear();
+        try {
+            while (in.position() < dst.remaining()) {
+                readSome(in);
+            }
+        } finally {
+            in.flip();
+        }
+        take(dst);
+    }
+
+    private void take(ByteBuffer dst) {
+        int n = Math.min(in.remaining(), dst.remaining());
+        if (n > 0) {
+            dst.put(in.duplicate().limit(in.position() + n));
+            in.position(in.position() + n);
+        }
+    }
+
+    private void readSome(ByteBuffer dst) throws IOException {
+        if (channel.read(dst) < 0) {
+            throw new EOFException("the server closed the connection");
+        }
+        if (tcp) {
+            rearmQuickAck();
+        }
+    }
+
+    /**
+     * Linux clears TCP_QUICKACK by itself; re-armed after every read so the next ACK goes out at
      * once and a server without TCP_NODELAY (qemu-nbd 7.2) never waits 40 ms for it (§3.4).
      */
     private void rearmQuickAck() {
@@ -420,6 +469,10 @@ final class NbdConnection implements AutoCloseable {
     }
 
     private static final boolean QUICKACK_SUPPORTED = quickAckSupported();
+    /** Replies are read in pieces of up to this size (many 4 KiB READ replies at once). */
+    private static final int RECEIVE_BUFFER = 64 << 10;
+    /** Pieces at least this large are read straight into their destination. */
+    private static final int SMALL_READ = 4096;
 
     private static boolean quickAckSupported() {
         try (SocketChannel probe = SocketChannel.open()) {
@@ -431,12 +484,13 @@ final class NbdConnection implements AutoCloseable {
 
     private long readLong() throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8);
-        readFully(channel, b);
+        receive(b);
         return b.getLong(0);
     }
 
     private void broken(String why) {
         if (brokenReason == null) {
+            inFlightAtLoss = pending.size();
             brokenReason = why;
         }
         for (Long cookie : pending.keySet()) {
