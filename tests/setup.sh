@@ -28,6 +28,9 @@ command -v cpio >/dev/null 2>&1 || need+=(cpio)
 command -v sfdisk >/dev/null 2>&1 || need+=(fdisk)
 # NBD servers the remote-disk tests run against (qemu-nbd comes with qemu-utils).
 command -v nbdkit >/dev/null 2>&1 || need+=(nbdkit)
+# nbd-server 3.24 (simple replies only) for NbdServersTest; fio (above) also has the nbd engine
+# tools/bench/nbd-vs-qemu.sh compares with.
+command -v nbd-server >/dev/null 2>&1 || [ -x /usr/bin/nbd-server ] || need+=(nbd-server)
 # ioemu-trace plot: its test opens the HTML in headless Chromium.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \

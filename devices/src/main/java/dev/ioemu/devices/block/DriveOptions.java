@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.block.nbd.NbdOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -161,6 +162,7 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
      * @throws IllegalArgumentException "what: value (expected: …)"
      */
     public static DriveOptions fromMap(Map<String, String> options) {
+        options = NbdOptions.fromDriveKeys(options); // QEMU's driver=nbd,server.… spelling → file=URI
         Map<Integer, Map<String, String>> injections = new TreeMap<>();
         Map<String, String> blkdebugRules = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : options.entrySet()) {

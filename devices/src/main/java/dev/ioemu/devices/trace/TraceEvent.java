@@ -30,6 +30,14 @@ public enum TraceEvent {
     BLK_INJECT_ERROR("blk_inject_error", "image %s op %s offset %d errno %d"),
     BLK_INJECT_PAUSE("blk_inject_pause", "image %s op %s offset %d"),
     BLK_OPEN("blk_open", "image %s mode %s readonly %d size %d request_align %d mem_align %d source %s"),
+    // nbd block: the NBD client's connection lifecycle (devices.block.nbd), QEMU block/trace-events names
+    NBD_CLIENT_HANDSHAKE_SUCCESS("nbd_client_handshake_success",
+            "server %s size %d flags 0x%x structured %d allocation %d export %s"),
+    NBD_CONNECTION_LOST("nbd_connection_lost", "server %s in_flight %d state %s reason %s"),
+    NBD_RECONNECT_ATTEMPT("nbd_reconnect_attempt", "server %s attempt %d"),
+    NBD_RECONNECT_ATTEMPT_RESULT("nbd_reconnect_attempt_result", "server %s ret %d replayed %d reason %s"),
+    NBD_CONNECT_THREAD_SLEEP("nbd_connect_thread_sleep", "timeout %d"),
+    NBD_RECONNECT_DELAY_EXPIRED("nbd_reconnect_delay_expired", "server %s delay_s %d"),
 
     // ---- IDE (devices.ide), QEMU hw/ide/trace-events names ----
     IDE_IOPORT_READ("ide_ioport_read", "IDE PIO rd @ 0x%x (%s); val 0x%02x; bus %d", "addr reg val bus"),

@@ -1,6 +1,7 @@
 package dev.ioemu.emulator.cli;
 
 import dev.ioemu.devices.block.DriveOptions;
+import dev.ioemu.devices.block.nbd.NbdOptions;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +16,8 @@ import java.util.function.Function;
  *   <li>{@code driver=raw,file=NODE} or {@code driver=raw,file.driver=…,file.filename=…}</li>
  *   <li>{@code driver=blkdebug,image=NODE|image.driver=…[,config=FILE][,inject-error.N.KEY=…]
  *       [,set-state.N.KEY=…]} (see {@code dev.ioemu.devices.block.BlkDebug})</li>
+ *   <li>{@code driver=nbd,server.type=inet|unix,server.host=…,server.port=…,server.path=…,export=…,
+ *       reconnect-delay=S,open-timeout=S} (see {@code dev.ioemu.devices.block.nbd.NbdOptions})</li>
  * </ul>
  * and on every node {@code node-name=}, {@code read-only=}, {@code cache.direct=},
  * {@code cache.no-flush=}, {@code discard=ignore|unmap}, {@code auto-read-only=off}. The result is a
@@ -22,7 +25,7 @@ import java.util.function.Function;
  * {@code -device ide-hd,drive=NODE-NAME} attaches as it does a {@code -drive if=none}.
  */
 public final class BlockdevSpec {
-    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug");
+    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug", "nbd");
     private static final List<String> COMMON_KEYS = List.of("driver", "node-name", "read-only", "auto-read-only",
             "cache.direct", "cache.no-flush", "discard");
 
@@ -88,7 +91,8 @@ public final class BlockdevSpec {
                     || (driver.equals("file") && List.of("filename", "locking", "aio").contains(key))
                     || (child != null && (key.equals(child) || key.startsWith(child + ".")))
                     || (driver.equals("blkdebug") && (key.equals("config") || key.startsWith("inject-error.")
-                            || key.startsWith("set-state.")));
+                            || key.startsWith("set-state.")))
+                    || (driver.equals("nbd") && NbdOptions.KEYS.contains(key));
             if (!known) {
                 throw new UsageException(source + ": Parameter '" + prefix + key + "' is unexpected");
             }
@@ -129,6 +133,13 @@ public final class BlockdevSpec {
                 }
             }
             case "raw" -> child(keys, prefix, "file", all, nodes);
+            case "nbd" -> {
+                try {
+                    put("file", NbdOptions.toUri(keys));
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(source + ": " + e.getMessage());
+                }
+            }
             default -> {
                 if (keys.containsKey("config")) {
                     put(DriveOptions.BLKDEBUG_PREFIX + "config", keys.get("config"));

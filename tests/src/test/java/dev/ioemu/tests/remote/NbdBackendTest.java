@@ -244,7 +244,7 @@ class NbdBackendTest {
                     write(c, optionReply(option, 1, ByteBuffer.allocate(0)));
                     break;
                 } else {
-                    return;
+                    write(c, optionReply(option, 0x80000001, ByteBuffer.allocate(0))); // ERR_UNSUP
                 }
             }
             ByteBuffer req = read(c, 28);

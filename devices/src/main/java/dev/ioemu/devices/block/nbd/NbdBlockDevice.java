@@ -5,6 +5,7 @@ import static dev.ioemu.devices.block.nbd.NbdProtocol.*;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.BlockStats;
+import dev.ioemu.devices.block.BlockStatus;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DiscardMode;
 import dev.ioemu.devices.block.DriveOptions;
@@ -30,15 +31,20 @@ import java.nio.ByteBuffer;
  *   <li>discard → {@code TRIM} with {@code discard=unmap} and server support, else a no-op;
  *       write-zeroes → {@code WRITE_ZEROES} (with {@code NO_HOLE} unless unmapping is allowed),
  *       else zeros written.</li>
- *   <li>Errors come back as the protocol's errno values; a lost connection fails every request
- *       in flight and after it with EIO (reconnect is not implemented yet).</li>
+ *   <li>Errors come back as the protocol's errno values. A lost connection is {@link NbdClient}'s
+ *       business: with {@code reconnect-delay} requests wait and are re-sent, else they fail with
+ *       EIO while it reconnects in the background.</li>
+ *   <li>block status → {@code NBD_CMD_BLOCK_STATUS} in the {@code base:allocation} context: an
+ *       extent that is a hole and reads as zeros ({@code HOLE|ZERO}) is a hole, anything else data,
+ *       so a copy never skips bytes the server did not promise are zero. Without the context
+ *       (nbd-server) everything is data, QEMU's "unknown".</li>
  * </ul>
  * Page-cache choices (none, fadvise) belong to the server (qemu-nbd --cache, nbdkit cache=); the
  * cache mode here only decides FUA and flush.
  */
 public final class NbdBlockDevice implements BlockDevice {
     private final String name;
-    private final NbdConnection connection;
+    private final NbdClient connection;
     private final NbdConnection.Export export;
     private final CacheMode mode;
     private final boolean readOnly;
@@ -47,7 +53,7 @@ public final class NbdBlockDevice implements BlockDevice {
     private final Object rmwLock = new Object();
     private volatile boolean writeCache;
 
-    private NbdBlockDevice(String name, NbdConnection connection, DriveOptions options) {
+    private NbdBlockDevice(String name, NbdClient connection, DriveOptions options) {
         this.name = name;
         this.connection = connection;
         this.export = connection.export();
@@ -70,9 +76,9 @@ public final class NbdBlockDevice implements BlockDevice {
         } catch (IllegalArgumentException e) {
             throw new BlockOpenException(e.getMessage(), "", Errno.EINVAL);
         }
-        NbdConnection c;
+        NbdClient c;
         try {
-            c = NbdConnection.open(uri);
+            c = NbdClient.open(uri, !options.readOnly());
         } catch (NbdException e) {
             throw new BlockOpenException(e.getMessage(), "", Errno.EIO);
         }
@@ -188,6 +194,24 @@ public final class NbdBlockDevice implements BlockDevice {
     }
 
     @Override
+    public BlockStatus blockStatus(long offset, long length) {
+        if (offset < 0 || offset >= size() || length <= 0) {
+            return BlockDevice.super.blockStatus(offset, length); // throws with the contract's message
+        }
+        long n = Math.min(length, size() - offset);
+        // BLOCK_STATUS lengths are u32 and multiples of the minimum block (§1.3).
+        int ask = (int) Math.min(n, (Integer.MAX_VALUE / export.minimumBlock()) * (long) export.minimumBlock());
+        int[] result = new int[1];
+        NbdConnection.Extent e = aligned(offset) ? connection.blockStatus(offset, ask, result) : null;
+        if (e == null) {
+            // No allocation context, an unaligned offset or an error: QEMU's "unknown" is data.
+            return new BlockStatus(offset, n, true);
+        }
+        boolean hole = (e.flags() & (STATE_HOLE | STATE_ZERO)) == (STATE_HOLE | STATE_ZERO);
+        return new BlockStatus(offset, Math.min(e.length(), n), !hole);
+    }
+
+    @Override
     public boolean isWriteCacheEnabled() {
         return writeCache;
     }
@@ -219,7 +243,7 @@ public final class NbdBlockDevice implements BlockDevice {
     }
 
     private int flushRequest() {
-        return export.has(FLAG_SEND_FLUSH) ? connection.request(CMD_FLUSH, 0, 0, 0, null, null) : 0;
+        return export.has(FLAG_SEND_FLUSH) ? connection.flush() : 0;
     }
 
     /** Reads dst.remaining() bytes; past the export's end reads as zeros, as from a file. */

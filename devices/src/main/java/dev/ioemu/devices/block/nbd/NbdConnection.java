@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * One NBD connection (shared/spec/nbd.md §1): the fixed-newstyle handshake (structured replies,
@@ -24,15 +25,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * of threads. Each request is matched to its reply by cookie on one reader thread, which reads
  * READ payloads straight into the caller's buffer. A transport failure or a protocol violation
  * (bad magic, unknown cookie, a chunk outside its request) ends the connection: every request in
- * flight and every later one fails with EIO, since their fate on the server is unknown.
+ * flight and every later one completes with {@link NbdProtocol#ENOTCONN}, since their fate on the
+ * server is unknown, and the owner's listener hears of it once ({@link NbdClient} decides whether
+ * to reconnect and re-send). With {@code base:allocation} negotiated, BLOCK_STATUS answers one
+ * extent per request.
  */
 final class NbdConnection implements AutoCloseable {
     /** What the server said about the export. */
     record Export(long size, int flags, int minimumBlock, int preferredBlock, int maximumPayload,
-                  boolean structuredReplies) {
+                  boolean structuredReplies, long allocationContext) {
         boolean has(int flag) {
             return (flags & flag) != 0;
         }
+
+        /** True when the server selected {@code base:allocation}, so BLOCK_STATUS may be sent. */
+        boolean hasAllocationContext() {
+            return allocationContext >= 0;
+        }
+    }
+
+    /** The first extent of a BLOCK_STATUS reply: its length and its {@code base:allocation} flags. */
+    record Extent(long length, int flags) {
     }
 
     /** A request waiting for its reply. */
@@ -46,6 +59,8 @@ final class NbdConnection implements AutoCloseable {
         /** Structured READ: bytes covered by data and hole chunks so far. */
         long covered;
         int firstError;
+        /** BLOCK_STATUS: the first extent of the reply, or null. */
+        Extent extent;
 
         Pending(int type, long offset, int length, ByteBuffer readInto) {
             this.type = type;
@@ -68,12 +83,20 @@ final class NbdConnection implements AutoCloseable {
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong cookies = new AtomicLong(1);
     private final Thread reader;
+    private final Consumer<NbdConnection> onLost;
+    private final boolean tcp;
     private volatile String brokenReason;
+    private volatile boolean violated;
+    private volatile int inFlightAtLoss;
+    /** Received bytes not yet parsed (read mode). Reader thread only. */
+    private final ByteBuffer in = ByteBuffer.allocateDirect(RECEIVE_BUFFER).flip();
 
-    private NbdConnection(NbdUri uri, SocketChannel channel, Export export) {
+    private NbdConnection(NbdUri uri, SocketChannel channel, Export export, Consumer<NbdConnection> onLost) {
         this.uri = uri;
         this.channel = channel;
         this.export = export;
+        this.onLost = onLost;
+        this.tcp = uri.socket() == null;
         this.reader = new Thread(this::readReplies, "nbd-" + uri.where());
         this.reader.setDaemon(true);
         this.reader.start();
@@ -85,7 +108,7 @@ final class NbdConnection implements AutoCloseable {
      * @throws NbdException with a one-line reason ("Failed to connect to 'unix:/x': Connection
      *         refused", "Requested export not available", "server is not fixed-newstyle", …)
      */
-    static NbdConnection open(NbdUri uri) throws NbdException {
+    static NbdConnection open(NbdUri uri, Consumer<NbdConnection> onLost) throws NbdException {
         SocketChannel ch;
         try {
             if (uri.socket() != null) {
@@ -100,7 +123,7 @@ final class NbdConnection implements AutoCloseable {
             throw new NbdException("Failed to connect to '" + uri.where() + "': " + reason(e));
         }
         try {
-            return new NbdConnection(uri, ch, handshake(ch, uri.export()));
+            return new NbdConnection(uri, ch, handshake(ch, uri.export()), onLost);
         } catch (NbdException e) {
             abortQuietly(ch);
             closeQuietly(ch);
@@ -120,8 +143,22 @@ final class NbdConnection implements AutoCloseable {
      * {@code payload} is sent after the header for WRITE; {@code readInto} receives READ data.
      */
     int request(int type, int flags, long offset, int length, ByteBuffer payload, ByteBuffer readInto) {
+        return submit(new Pending(type, offset, length, readInto), flags, payload);
+    }
+
+    /**
+     * BLOCK_STATUS with REQ_ONE: the first extent at {@code offset}, or null with {@code result[0]}
+     * set to -errno.
+     */
+    Extent blockStatus(long offset, int length, int[] result) {
+        Pending p = new Pending(CMD_BLOCK_STATUS, offset, length, null);
+        result[0] = submit(p, CMD_FLAG_REQ_ONE, null);
+        return result[0] < 0 ? null : p.extent;
+    }
+
+    private int submit(Pending p, int flags, ByteBuffer payload) {
         if (brokenReason != null) {
-            return -EIO;
+            return -ENOTCONN;
         }
         try {
             window.acquire();
@@ -131,23 +168,27 @@ final class NbdConnection implements AutoCloseable {
         }
         try {
             long cookie = cookies.getAndIncrement();
-            Pending p = new Pending(type, offset, length, readInto);
             pending.put(cookie, p);
             ByteBuffer header = ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) flags)
-                    .putShort((short) type).putLong(cookie).putLong(offset).putInt(length).flip();
+                    .putShort((short) p.type).putLong(cookie).putLong(p.offset).putInt(p.length).flip();
             try {
                 synchronized (sendLock) {
                     // Header and payload go out as one unit: no other request may interleave.
-                    writeFully(channel, header);
-                    if (payload != null) {
-                        writeFully(channel, payload.duplicate());
+                    if (payload == null) {
+                        writeFully(channel, header);
+                    } else {
+                        // One gathering write: header and data leave in as few segments as possible.
+                        ByteBuffer[] both = {header, payload.duplicate()};
+                        while (both[0].hasRemaining() || both[1].hasRemaining()) {
+                            channel.write(both);
+                        }
                     }
                 }
             } catch (IOException e) {
                 broken("send failed: " + reason(e));
             }
             if (brokenReason != null && pending.remove(cookie) != null) {
-                return -EIO;
+                return -ENOTCONN;
             }
             p.done.await();
             return p.result;
@@ -162,6 +203,25 @@ final class NbdConnection implements AutoCloseable {
     /** Why the connection ended, or null while it works. */
     String brokenReason() {
         return brokenReason;
+    }
+
+    /** True when the connection ended because the server broke the protocol (never reconnect). */
+    boolean violated() {
+        return violated;
+    }
+
+    /** Requests waiting for their reply, or, once the connection is lost, those that were waiting then. */
+    int inFlight() {
+        return brokenReason == null ? pending.size() : inFlightAtLoss;
+    }
+
+    /**
+     * Hard close after a loss: no NBD_CMD_DISC, no waiting. Safe from the reader thread. Requests
+     * still waiting complete with ENOTCONN.
+     */
+    void abandon(String why) {
+        broken(why);
+        closeQuietly(channel);
     }
 
     /** Soft disconnect (NBD_CMD_DISC) once nothing is in flight, then close. */
@@ -196,7 +256,7 @@ final class NbdConnection implements AutoCloseable {
         try {
             while (brokenReason == null) {
                 magic.clear();
-                readFully(channel, magic);
+                receive(magic);
                 int m = magic.getInt(0);
                 if (m == SIMPLE_REPLY_MAGIC) {
                     simpleReply();
@@ -207,16 +267,20 @@ final class NbdConnection implements AutoCloseable {
                 }
             }
         } catch (ProtocolViolation e) {
+            violated = true;
             broken("protocol violation: " + e.getMessage());
             closeQuietly(channel);
         } catch (IOException e) {
             broken(brokenReason != null ? brokenReason : "connection lost: " + reason(e));
         }
+        if (onLost != null) {
+            onLost.accept(this);
+        }
     }
 
     private void simpleReply() throws IOException {
         ByteBuffer h = ByteBuffer.allocate(12);
-        readFully(channel, h);
+        receive(h);
         int error = h.getInt(0);
         long cookie = h.getLong(4);
         Pending p = pending.remove(cookie);
@@ -230,16 +294,19 @@ final class NbdConnection implements AutoCloseable {
         if (p.type == CMD_READ) {
             if (export.structuredReplies()) {
                 // A structured READ must be answered by chunks; a simple success carries no data.
-                p.complete(-EIO);
+                p.complete(-ENOTCONN);
                 throw new ProtocolViolation("simple reply to a structured READ");
             }
             try {
-                readFully(channel, p.readInto.duplicate().limit(p.readInto.position() + p.length));
+                receive(p.readInto.duplicate().limit(p.readInto.position() + p.length));
             } catch (IOException e) {
-                p.complete(-EIO); // already out of the pending map: fail it here, or it waits forever
+                p.complete(-ENOTCONN); // already out of the pending map: fail it here, or it waits forever
                 throw e;
             }
             p.complete(p.length);
+        } else if (p.type == CMD_BLOCK_STATUS) {
+            p.complete(-ENOTCONN);
+            throw new ProtocolViolation("simple success reply to BLOCK_STATUS");
         } else {
             p.complete(0);
         }
@@ -247,7 +314,7 @@ final class NbdConnection implements AutoCloseable {
 
     private void structuredChunk() throws IOException {
         ByteBuffer h = ByteBuffer.allocate(16);
-        readFully(channel, h);
+        receive(h);
         int flags = h.getShort(0) & 0xffff;
         int type = h.getShort(2) & 0xffff;
         long cookie = h.getLong(4);
@@ -272,7 +339,7 @@ final class NbdConnection implements AutoCloseable {
                     throw new ProtocolViolation("OFFSET_DATA chunk outside its request");
                 }
                 int base = p.readInto.position();
-                readFully(channel, p.readInto.duplicate().position(base + (int) at).limit(base + (int) (at + n)));
+                receive(p.readInto.duplicate().position(base + (int) at).limit(base + (int) (at + n)));
                 p.covered += n;
             }
             case REPLY_TYPE_OFFSET_HOLE -> {
@@ -281,7 +348,7 @@ final class NbdConnection implements AutoCloseable {
                 }
                 long at = readLong() - p.offset;
                 ByteBuffer s = ByteBuffer.allocate(4);
-                readFully(channel, s);
+                receive(s);
                 long n = Integer.toUnsignedLong(s.getInt(0));
                 if (n == 0 || at < 0 || at + n > p.length) {
                     throw new ProtocolViolation("OFFSET_HOLE chunk outside its request");
@@ -292,6 +359,23 @@ final class NbdConnection implements AutoCloseable {
                 }
                 p.covered += n;
             }
+            case REPLY_TYPE_BLOCK_STATUS -> {
+                if (p.type != CMD_BLOCK_STATUS || length < 12 || (length - 4) % 8 != 0
+                        || length > MAX_CHUNK_METADATA) {
+                    throw new ProtocolViolation("BLOCK_STATUS chunk for another command or of bad length " + length);
+                }
+                ByteBuffer b = ByteBuffer.allocate((int) length);
+                receive(b);
+                if (Integer.toUnsignedLong(b.getInt(0)) != export.allocationContext()) {
+                    throw new ProtocolViolation("BLOCK_STATUS chunk for context " + Integer.toUnsignedString(b.getInt(0)));
+                }
+                long extentLength = Integer.toUnsignedLong(b.getInt(4));
+                if (extentLength == 0 || p.extent != null) {
+                    throw new ProtocolViolation("BLOCK_STATUS: an empty extent or a second chunk");
+                }
+                // With REQ_ONE only the first extent counts; it may not reach past the request.
+                p.extent = new Extent(Math.min(extentLength, p.length), b.getInt(8));
+            }
             default -> {
                 if ((type & REPLY_TYPE_ERROR_BIT) == 0) {
                     throw new ProtocolViolation("unknown chunk type " + type);
@@ -300,8 +384,11 @@ final class NbdConnection implements AutoCloseable {
                     throw new ProtocolViolation("error chunk of length " + length);
                 }
                 ByteBuffer e = ByteBuffer.allocate((int) length);
-                readFully(channel, e);
+                receive(e);
                 int error = e.getInt(0);
+                if (length < 6 + (e.getShort(4) & 0xffff)) {
+                    throw new ProtocolViolation("error chunk message longer than its chunk");
+                }
                 if (p.firstError == 0) {
                     p.firstError = toErrno(error == 0 ? EINVAL : error);
                 }
@@ -312,28 +399,104 @@ final class NbdConnection implements AutoCloseable {
             if (p.firstError != 0) {
                 p.complete(p.firstError);
             } else if (p.type == CMD_READ && p.covered != p.length) {
-                p.complete(-EIO);
+                p.complete(-ENOTCONN);
                 throw new ProtocolViolation("READ reply covers " + p.covered + " of " + p.length + " bytes");
+            } else if (p.type == CMD_BLOCK_STATUS && p.extent == null) {
+                p.complete(-ENOTCONN);
+                throw new ProtocolViolation("BLOCK_STATUS reply without an extent");
             } else {
                 p.complete(p.type == CMD_READ ? p.length : 0);
             }
         }
     }
 
+    /**
+     * Fills {@code dst} from the receive buffer, then the socket. Headers and other small pieces
+     * come through the buffer, so one read() often brings several pipelined replies; payloads go
+     * straight into the caller's buffer once the buffered bytes are used up. Reader thread only.
+     */
+    private void receive(ByteBuffer dst) throws IOException {
+        take(dst);
+        if (!dst.hasRemaining()) {
+            return;
+        }
+        if (dst.remaining() >= SMALL_READ) {
+            while (dst.hasRemaining()) {
+                readSome(dst);
+            }
+            return;
+        }
+        in.clear();
+        try {
+            while (in.position() < dst.remaining()) {
+                readSome(in);
+            }
+        } finally {
+            in.flip();
+        }
+        take(dst);
+    }
+
+    private void take(ByteBuffer dst) {
+        int n = Math.min(in.remaining(), dst.remaining());
+        if (n > 0) {
+            dst.put(in.duplicate().limit(in.position() + n));
+            in.position(in.position() + n);
+        }
+    }
+
+    private void readSome(ByteBuffer dst) throws IOException {
+        if (channel.read(dst) < 0) {
+            throw new EOFException("the server closed the connection");
+        }
+        if (tcp) {
+            rearmQuickAck();
+        }
+    }
+
+    /**
+     * Linux clears TCP_QUICKACK by itself; re-armed after every read so the next ACK goes out at
+     * once and a server without TCP_NODELAY (qemu-nbd 7.2) never waits 40 ms for it (§3.4).
+     */
+    private void rearmQuickAck() {
+        if (QUICKACK_SUPPORTED) {
+            try {
+                channel.setOption(jdk.net.ExtendedSocketOptions.TCP_QUICKACK, true);
+            } catch (IOException | UnsupportedOperationException e) {
+                // Only a latency hint: the connection works without it.
+            }
+        }
+    }
+
+    private static final boolean QUICKACK_SUPPORTED = quickAckSupported();
+    /** Replies are read in pieces of up to this size (many 4 KiB READ replies at once). */
+    private static final int RECEIVE_BUFFER = 64 << 10;
+    /** Pieces at least this large are read straight into their destination. */
+    private static final int SMALL_READ = 4096;
+
+    private static boolean quickAckSupported() {
+        try (SocketChannel probe = SocketChannel.open()) {
+            return probe.supportedOptions().contains(jdk.net.ExtendedSocketOptions.TCP_QUICKACK);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private long readLong() throws IOException {
         ByteBuffer b = ByteBuffer.allocate(8);
-        readFully(channel, b);
+        receive(b);
         return b.getLong(0);
     }
 
     private void broken(String why) {
         if (brokenReason == null) {
+            inFlightAtLoss = pending.size();
             brokenReason = why;
         }
         for (Long cookie : pending.keySet()) {
             Pending p = pending.remove(cookie);
             if (p != null) {
-                p.complete(-EIO);
+                p.complete(-ENOTCONN);
             }
         }
     }
@@ -370,6 +533,7 @@ final class NbdConnection implements AutoCloseable {
         }
 
         byte[] name = exportName.getBytes(StandardCharsets.UTF_8);
+        long allocation = structured ? allocationContext(ch, name) : -1;
         ByteBuffer go = ByteBuffer.allocate(4 + name.length + 2 + 2).putInt(name.length).put(name)
                 .putShort((short) 1).putShort((short) INFO_BLOCK_SIZE).flip();
         sendOption(ch, OPT_GO, go);
@@ -419,7 +583,30 @@ final class NbdConnection implements AutoCloseable {
             throw new NbdException("server's minimum block size " + minimum + " is invalid");
         }
         int max = maximum == -1 ? MAX_PAYLOAD : Math.min(MAX_PAYLOAD, Math.max(maximum, minimum));
-        return new Export(size, flags, minimum, preferred, max / minimum * minimum, structured);
+        return new Export(size, flags, minimum, preferred, max / minimum * minimum, structured, allocation);
+    }
+
+    /**
+     * SET_META_CONTEXT {@code base:allocation} for the export GO will name (§1.1): the id the
+     * server chose, or -1 when it offers no such context (nbd-server 3.24, old servers).
+     */
+    private static long allocationContext(SocketChannel ch, byte[] name) throws IOException {
+        byte[] query = META_BASE_ALLOCATION.getBytes(StandardCharsets.US_ASCII);
+        sendOption(ch, OPT_SET_META_CONTEXT, ByteBuffer.allocate(4 + name.length + 4 + 4 + query.length)
+                .putInt(name.length).put(name).putInt(1).putInt(query.length).put(query).flip());
+        long id = -1;
+        while (true) {
+            OptionReply r = readOptionReply(ch, OPT_SET_META_CONTEXT);
+            if (r.type == REP_META_CONTEXT && r.data.remaining() >= 4) {
+                byte[] selected = new byte[r.data.remaining() - 4];
+                r.data.duplicate().position(4).get(selected);
+                if (META_BASE_ALLOCATION.equals(new String(selected, StandardCharsets.US_ASCII))) {
+                    id = Integer.toUnsignedLong(r.data.getInt(0));
+                }
+            } else if (r.type == REP_ACK || r.isError()) {
+                return r.type == REP_ACK ? id : -1;
+            }
+        }
     }
 
     private record OptionReply(int type, ByteBuffer data) {

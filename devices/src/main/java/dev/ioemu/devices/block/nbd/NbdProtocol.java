@@ -25,10 +25,12 @@ final class NbdProtocol {
     static final int OPT_ABORT = 2;
     static final int OPT_GO = 7;
     static final int OPT_STRUCTURED_REPLY = 8;
+    static final int OPT_SET_META_CONTEXT = 10;
 
     // Option replies.
     static final int REP_ACK = 1;
     static final int REP_INFO = 3;
+    static final int REP_META_CONTEXT = 4;
     static final int REP_ERR_UNSUP = 0x80000001;
     static final int REP_ERR_UNKNOWN = 0x80000006;
 
@@ -51,19 +53,27 @@ final class NbdProtocol {
     static final int CMD_FLUSH = 3;
     static final int CMD_TRIM = 4;
     static final int CMD_WRITE_ZEROES = 6;
+    static final int CMD_BLOCK_STATUS = 7;
 
     // Command flags.
     static final int CMD_FLAG_FUA = 0x01;
     static final int CMD_FLAG_NO_HOLE = 0x02;
+    static final int CMD_FLAG_REQ_ONE = 0x08;
 
     // Structured reply chunk types and flags.
     static final int REPLY_FLAG_DONE = 1;
     static final int REPLY_TYPE_NONE = 0;
     static final int REPLY_TYPE_OFFSET_DATA = 1;
     static final int REPLY_TYPE_OFFSET_HOLE = 2;
+    static final int REPLY_TYPE_BLOCK_STATUS = 5;
     static final int REPLY_TYPE_ERROR = 0x8001;
     static final int REPLY_TYPE_ERROR_OFFSET = 0x8002;
     static final int REPLY_TYPE_ERROR_BIT = 0x8000;
+
+    /** The allocation meta context (§1.5): extent flags below. */
+    static final String META_BASE_ALLOCATION = "base:allocation";
+    static final int STATE_HOLE = 1;
+    static final int STATE_ZERO = 2;
 
     /** The default TCP port (IANA). */
     static final int DEFAULT_PORT = 10809;
@@ -83,6 +93,11 @@ final class NbdProtocol {
     static final int EOVERFLOW = 75;
     static final int ENOTSUP = 95;
     static final int ESHUTDOWN = 108;
+    /**
+     * Not a protocol value: the result of a request whose connection was lost before its reply
+     * (fate unknown on the server), as libnbd reports it (§1.9). Only the client sees it.
+     */
+    static final int ENOTCONN = 107;
 
     /** A reply's error value as a negative errno; values outside the protocol's set are EINVAL (§1.9). */
     static int toErrno(int error) {
