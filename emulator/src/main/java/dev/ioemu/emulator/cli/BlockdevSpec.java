@@ -1,6 +1,7 @@
 package dev.ioemu.emulator.cli;
 
 import dev.ioemu.devices.block.DriveOptions;
+import dev.ioemu.devices.block.rbd.RbdSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +16,8 @@ import java.util.function.Function;
  *   <li>{@code driver=raw,file=NODE} or {@code driver=raw,file.driver=…,file.filename=…}</li>
  *   <li>{@code driver=blkdebug,image=NODE|image.driver=…[,config=FILE][,inject-error.N.KEY=…]
  *       [,set-state.N.KEY=…]} (see {@code dev.ioemu.devices.block.BlkDebug})</li>
+ *   <li>{@code driver=rbd,pool=POOL,image=IMAGE[,namespace=NS][,snapshot=SNAP][,conf=PATH][,user=ID]}
+ *       (see {@code dev.ioemu.devices.block.rbd.RbdSpec})</li>
  * </ul>
  * and on every node {@code node-name=}, {@code read-only=}, {@code cache.direct=},
  * {@code cache.no-flush=}, {@code discard=ignore|unmap}, {@code auto-read-only=off}. The result is a
@@ -22,7 +25,9 @@ import java.util.function.Function;
  * {@code -device ide-hd,drive=NODE-NAME} attaches as it does a {@code -drive if=none}.
  */
 public final class BlockdevSpec {
-    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug");
+    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug", "rbd");
+    /** QEMU's BlockdevOptionsRbd keys ioemu takes; the node becomes file=rbd:… (RbdSpec). */
+    private static final List<String> RBD_KEYS = List.of("pool", "namespace", "image", "snapshot", "conf", "user");
     private static final List<String> COMMON_KEYS = List.of("driver", "node-name", "read-only", "auto-read-only",
             "cache.direct", "cache.no-flush", "discard");
 
@@ -86,6 +91,7 @@ public final class BlockdevSpec {
         for (String key : keys.keySet()) {
             boolean known = COMMON_KEYS.contains(key)
                     || (driver.equals("file") && List.of("filename", "locking", "aio").contains(key))
+                    || (driver.equals("rbd") && RBD_KEYS.contains(key))
                     || (child != null && (key.equals(child) || key.startsWith(child + ".")))
                     || (driver.equals("blkdebug") && (key.equals("config") || key.startsWith("inject-error.")
                             || key.startsWith("set-state.")));
@@ -129,6 +135,15 @@ public final class BlockdevSpec {
                 }
             }
             case "raw" -> child(keys, prefix, "file", all, nodes);
+            case "rbd" -> {
+                try {
+                    put("file", new RbdSpec(keys.get("pool"), keys.get("namespace"), keys.get("image"),
+                            keys.get("snapshot"), keys.get("conf"), keys.get("user"), Map.of()).toFilename());
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(source + ": " + e.getMessage() + " (expected: driver=rbd,pool=POOL,"
+                            + "image=IMAGE[,snapshot=SNAP][,conf=PATH][,user=ID])");
+                }
+            }
             default -> {
                 if (keys.containsKey("config")) {
                     put(DriveOptions.BLKDEBUG_PREFIX + "config", keys.get("config"));
