@@ -10,8 +10,12 @@ import java.util.List;
  * packages), so those are tried first. A missing library is not an exception at class-loading
  * time but a value: {@link #failure()} says why, and opening an image turns it into
  * "rbd: librbd not available".
+ *
+ * <p>The system property {@value #LIBRARY_PATH} names a directory to load both from instead
+ * (a Ceph build of one's own; an empty directory shows what a host without librbd sees).
  */
 final class RbdLibrary {
+    static final String LIBRARY_PATH = "ioemu.rbd.library-path";
     private static final String FAILURE = load();
 
     private RbdLibrary() {
@@ -28,9 +32,12 @@ final class RbdLibrary {
             return "platform " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
                     + " (expected: Linux x86-64)";
         }
+        String dir = System.getProperty(LIBRARY_PATH);
+        List<String> rados = dir == null ? List.of("librados.so.2", "rados") : List.of(dir + "/librados.so.2");
+        List<String> rbd = dir == null ? List.of("librbd.so.1", "rbd") : List.of(dir + "/librbd.so.1");
         try {
-            Librados.register(open(List.of("librados.so.2", "rados")));
-            Librbd.register(open(List.of("librbd.so.1", "rbd")));
+            Librados.register(open(rados));
+            Librbd.register(open(rbd));
             return null;
         } catch (UnsatisfiedLinkError e) {
             String m = String.valueOf(e.getMessage());

@@ -12,8 +12,7 @@ import java.util.Map;
  * A backslash takes the next character literally ({@code \:}, {@code \@}, {@code \/},
  * {@code \=}, {@code \\}). {@code conf} is the ceph.conf to read (else librados's default search),
  * {@code id} the client name without "client." (else "admin"), and any other key is a Ceph option
- * set with {@code rados_conf_set} before connecting, as QEMU does. As in QEMU, an {@code @}
- * anywhere after the pool starts the snapshot name. The same fields come from
+ * set with {@code rados_conf_set} before connecting, as QEMU does. The same fields come from
  * {@code -blockdev driver=rbd,pool=,namespace=,image=,snapshot=,conf=,user=}, which
  * {@link #toFilename()} spells as a filename.
  *
@@ -68,20 +67,20 @@ public record RbdSpec(String pool, String namespace, String image, String snapsh
             throw new IllegalArgumentException("rbd: Pool name is required (expected: rbd:POOL/IMAGE, got '"
                     + file + "')");
         }
-        String imageToken;
-        String snapshot = null;
-        if (c.rest().indexOf('@') >= 0) {
-            imageToken = c.nextRaw('@');
-            snapshot = unescape(c.nextRaw(':'));
-        } else {
-            imageToken = c.nextRaw(':');
-        }
+        // The image part runs to the first unescaped ':'; in it, an unescaped '@' starts the
+        // snapshot and an unescaped '/' ends a namespace. (QEMU looks for '@' anywhere after the
+        // pool, so an '@' in a conf path would break its parse; here it stays in the path.)
+        Cursor part = new Cursor(c.nextRaw(':'));
+        String beforeSnapshot = part.nextRaw('@');
+        String snapshot = part.found ? unescape(part.rest()) : null;
         String namespace = "";
-        Cursor image = new Cursor(imageToken);
-        if (imageToken.indexOf('/') >= 0) {
-            namespace = image.next('/');
+        String imageName = unescape(beforeSnapshot);
+        Cursor image = new Cursor(beforeSnapshot);
+        String first = image.nextRaw('/');
+        if (image.found) {
+            namespace = unescape(first);
+            imageName = unescape(image.rest());
         }
-        String imageName = unescape(image.rest());
         String conf = null;
         String user = null;
         Map<String, String> options = new LinkedHashMap<>();
@@ -107,22 +106,22 @@ public record RbdSpec(String pool, String namespace, String image, String snapsh
 
     /** The {@code rbd:…} filename that parses back to this spec. */
     public String toFilename() {
-        StringBuilder s = new StringBuilder(PREFIX).append(escape(pool)).append('/');
+        StringBuilder s = new StringBuilder(PREFIX).append(escape(pool, NAME_SPECIALS)).append('/');
         if (!namespace.isEmpty()) {
-            s.append(escape(namespace)).append('/');
+            s.append(escape(namespace, NAME_SPECIALS)).append('/');
         }
-        s.append(escape(image));
+        s.append(escape(image, NAME_SPECIALS));
         if (snapshot != null) {
-            s.append('@').append(escape(snapshot));
+            s.append('@').append(escape(snapshot, VALUE_SPECIALS));
         }
         if (conf != null) {
-            s.append(":conf=").append(escape(conf));
+            s.append(":conf=").append(escape(conf, VALUE_SPECIALS));
         }
         if (user != null) {
-            s.append(":id=").append(escape(user));
+            s.append(":id=").append(escape(user, VALUE_SPECIALS));
         }
         for (Map.Entry<String, String> e : options.entrySet()) {
-            s.append(':').append(escape(e.getKey())).append('=').append(escape(e.getValue()));
+            s.append(':').append(escape(e.getKey(), KEY_SPECIALS)).append('=').append(escape(e.getValue(), VALUE_SPECIALS));
         }
         return s.toString();
     }
@@ -133,11 +132,16 @@ public record RbdSpec(String pool, String namespace, String image, String snapsh
                 + (snapshot == null ? "" : "@" + snapshot);
     }
 
-    private static String escape(String v) {
+    /** Characters that end a token where they stand, so a name or value must escape them. */
+    private static final String NAME_SPECIALS = "\\:/@";
+    private static final String KEY_SPECIALS = "\\:=";
+    private static final String VALUE_SPECIALS = "\\:";
+
+    private static String escape(String v, String specials) {
         StringBuilder s = new StringBuilder(v.length());
         for (int i = 0; i < v.length(); i++) {
             char ch = v.charAt(i);
-            if (ch == '\\' || ch == ':' || ch == '/' || ch == '@' || ch == '=') {
+            if (specials.indexOf(ch) >= 0) {
                 s.append('\\');
             }
             s.append(ch);
