@@ -8,6 +8,9 @@
 # (user+sys of the whole process, JVM start-up included) per request of the median run, and the
 # 1-minute load average after each repetition.
 #
+# ioemu's tools: QD1 rows run `ioemu-io bench` (one thread, uniformly random offsets, RUNTIME
+# seconds after 1 s of ramp: fio's randread/randwrite at iodepth 1), the other rows
+# `ioemu-img bench -d 16` (16 requests in flight from 16 I/O threads), as qemu-img bench.
 # Access pattern: qemu-img bench and ioemu-img bench have no random mode; their 4 KiB rows use a
 # stride of 4 MiB + 4 KiB (every request lands in another 4 MiB object; offsets wrap modulo the
 # image size, so each 4 KiB block is visited once in 64 Ki requests), fio's are uniformly random
@@ -37,7 +40,9 @@ rbd create rbd/bench --size 256M
 rbd bench --io-type write --io-size 4M --io-total 256M rbd/bench >/dev/null   # allocate every object
 image="rbd:rbd/bench:conf=$bconf"
 ioemu_img="$root/tools/bin/ioemu-img"
-"$ioemu_img" info "$image" >/dev/null   # builds the tool once, outside the measurements
+ioemu_io="$root/tools/bin/ioemu-io"
+"$ioemu_img" info "$image" >/dev/null   # builds the tools once, outside the measurements
+"$ioemu_io" -c "read 0 4k" "$image" >/dev/null
 
 TIMEFORMAT='%R %U %S'
 # Each runner prints "IOPS MBps cpu_seconds requests".
@@ -47,6 +52,12 @@ run_ioemu() {  # COUNT ARGS...
   { t=$( { time "$ioemu_img" bench -c "$count" -t none "$@" "$image" > "$work/out" 2>&1; } 2>&1 ); } || {
     cat "$work/out" >&2; return 1; }
   seconds "$count" "$t" "$@"
+}
+run_ioemu_io() {  # RW: one thread, random, time-based
+  local t
+  { t=$( { time "$ioemu_io" bench --rw "$1" --bs 4k --size 256M --runtime "$runtime" --ramp-time 1 --cache none \
+        --json "$image" > "$work/out" 2>&1; } 2>&1 ); } || { cat "$work/out" >&2; return 1; }
+  jq -r --arg t "$t" '"\(.iops|floor) \(.mbps) \($t|split(" ")|(.[1]|tonumber)+(.[2]|tonumber)) \(.ops)"' "$work/out"
 }
 run_qemu() {
   local count=$1; shift
@@ -76,11 +87,11 @@ run_fio() {  # RW BS DEPTH
 median() { sort -g | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'; }
 
 stride=$((4 * 1048576 + 4096))
-# name | ioemu/qemu-img count and bench args | fio rw bs depth
+# name | ioemu/qemu-img count and bench args | fio rw bs depth | ioemu-io bench --rw (QD1 rows)
 rows=(
-  "4 KiB random read, QD1|3000 -d 1 -S $stride|randread 4k 1"
+  "4 KiB random read, QD1|3000 -d 1 -S $stride|randread 4k 1|randread"
   "4 KiB random read, QD16|20000 -d 16 -S $stride|randread 4k 16"
-  "4 KiB random write, QD1|2000 -d 1 -w -S $stride|randwrite 4k 1"
+  "4 KiB random write, QD1|2000 -d 1 -w -S $stride|randwrite 4k 1|randwrite"
   "4 KiB random write, QD16|8000 -d 16 -w -S $stride|randwrite 4k 16"
   "1 MiB sequential read, QD16|1500 -d 16 -s 1M|read 1M 16"
   "1 MiB sequential write, QD16|600 -d 16 -s 1M -w|write 1M 16"
@@ -91,15 +102,16 @@ echo
 echo "| workload | ioemu | fio | qemu-img | ioemu/fio | ioemu/qemu-img | CPU µs/request ioemu · fio · qemu-img | load avg |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for row in "${rows[@]}"; do
-  IFS='|' read -r name bench frow <<< "$row"
+  IFS='|' read -r name bench frow iorw <<< "$row"
   read -r count bargs <<< "$bench"
   read -r frw fbs fdepth <<< "$frow"
   is=() fs=() qs=() loads=()
+  ours() { if [ -n "$iorw" ]; then run_ioemu_io "$iorw"; else run_ioemu "$count" $bargs; fi; }
   for ((r = 0; r < repeat; r++)); do
     case $((r % 3)) in
-      0) is+=("$(run_ioemu "$count" $bargs)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)") ;;
-      1) fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)"); is+=("$(run_ioemu "$count" $bargs)") ;;
-      2) qs+=("$(run_qemu "$count" $bargs)"); is+=("$(run_ioemu "$count" $bargs)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")") ;;
+      0) is+=("$(ours)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)") ;;
+      1) fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)"); is+=("$(ours)") ;;
+      2) qs+=("$(run_qemu "$count" $bargs)"); is+=("$(ours)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")") ;;
     esac
     loads+=("$(cut -d' ' -f1 /proc/loadavg)")
   done

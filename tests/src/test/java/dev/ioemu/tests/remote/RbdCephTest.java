@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ioemu.devices.block.AlignedBufferPool;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockDevices;
 import dev.ioemu.devices.block.BlockOpenException;
@@ -216,6 +217,7 @@ class RbdCephTest {
             assertEquals(b.capacity(), dev.read(1 << 20, back));
             assertArrayEquals(expected, back.array());
         }
+        assertEquals(0, AlignedBufferPool.outstandingInAllPools(), "every bounce buffer went back to the pool");
         try (BlockDevice dev = BlockDevices.open(DriveOptions.of(rbd("wb")).withCache(CacheMode.NONE))) {
             assertFalse(((RbdBlockDevice) dev).rbdCache(), "cache=none turns rbd_cache off, as QEMU does");
             ByteBuffer tail = ByteBuffer.allocateDirect(8192);
@@ -280,6 +282,18 @@ class RbdCephTest {
         } catch (BlockOpenException e) {
             assertTrue(e.reason().contains("rbd snapshots are always read-only"), e.getMessage());
         }
+    }
+
+    /** A host without librbd (an empty library directory stands in for it): one line, no stack trace. */
+    @Test
+    void withoutLibrbdOpeningAnRbdImageSaysSo() throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("no-librbd"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Run r = exec(java, "-cp", System.getProperty("java.class.path"), "-Dioemu.rbd.library-path=" + empty,
+                "dev.ioemu.tools.IoTool", "-c", "read 0 512", "rbd:rbd/x:conf=/nonexistent.conf");
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains("rbd: librbd not available"), r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
     }
 
     // -----------------------------------------------------------------------------------------
