@@ -31,6 +31,14 @@ command -v nbdkit >/dev/null 2>&1 || need+=(nbdkit)
 # nbd-server 3.24 (simple replies only) for NbdServersTest; fio (above) also has the nbd engine
 # tools/bench/nbd-vs-qemu.sh compares with.
 command -v nbd-server >/dev/null 2>&1 || [ -x /usr/bin/nbd-server ] || need+=(nbd-server)
+# Ceph (tests/ceph/cluster.sh, RbdCephTest, tools/bench/rbd-vs-fio.sh): a one-node cluster's
+# daemons, the rbd tool and librbd, uuidgen, and QEMU's rbd driver for qemu-storage-daemon.
+command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
+command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
+command -v ceph-mgr >/dev/null 2>&1 || need+=(ceph-mgr)
+command -v rbd >/dev/null 2>&1 || need+=(ceph-common)
+command -v uuidgen >/dev/null 2>&1 || need+=(uuid-runtime)
+dpkg-query -W -f='${Status}' qemu-block-extra 2>/dev/null | grep -q "install ok installed" || need+=(qemu-block-extra)
 # ioemu-trace plot: its test opens the HTML in headless Chromium.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for p in dpkg-dev meson ninja-build pkg-config gcc python3 flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev \

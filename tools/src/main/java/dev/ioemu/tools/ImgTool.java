@@ -6,6 +6,8 @@ import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.BlockStatus;
 import dev.ioemu.devices.block.CacheMode;
 import dev.ioemu.devices.block.DriveOptions;
+import dev.ioemu.devices.block.rbd.RbdImages;
+import dev.ioemu.devices.block.rbd.RbdSpec;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.block.LockingMode;
 import dev.ioemu.devices.block.Preallocation;
@@ -224,7 +226,11 @@ public final class ImgTool {
                 + (a.values().containsKey("-o") ? " preallocation=" + preallocation.optionName() : ""));
         long size = roundUp(requested, SECTOR);
         try {
-            RawImageCreation.create(file, size, preallocation);
+            if (RbdSpec.isRbd(file)) {
+                RbdImages.create(file, size);
+            } else {
+                RawImageCreation.create(file, size, preallocation);
+            }
             return 0;
         } catch (BlockOpenException e) {
             err.println("ioemu-img: " + file + ": " + e.getMessage());
@@ -350,7 +356,11 @@ public final class ImgTool {
         try (src) {
             if (!existing) {
                 try {
-                    RawImageCreation.create(dstFile, virtualSize(src), Preallocation.OFF);
+                    if (RbdSpec.isRbd(dstFile)) {
+                        RbdImages.create(dstFile, virtualSize(src));
+                    } else {
+                        RawImageCreation.create(dstFile, virtualSize(src), Preallocation.OFF);
+                    }
                 } catch (BlockOpenException e) {
                     err.println("ioemu-img: " + dstFile + ": error while converting raw: " + e.getMessage());
                     return 1;

@@ -2,6 +2,7 @@ package dev.ioemu.emulator.cli;
 
 import dev.ioemu.devices.block.DriveOptions;
 import dev.ioemu.devices.block.nbd.NbdOptions;
+import dev.ioemu.devices.block.rbd.RbdSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,8 @@ import java.util.function.Function;
  *       [,set-state.N.KEY=…]} (see {@code dev.ioemu.devices.block.BlkDebug})</li>
  *   <li>{@code driver=nbd,server.type=inet|unix,server.host=…,server.port=…,server.path=…,export=…,
  *       reconnect-delay=S,open-timeout=S} (see {@code dev.ioemu.devices.block.nbd.NbdOptions})</li>
+ *   <li>{@code driver=rbd,pool=POOL,image=IMAGE[,namespace=NS][,snapshot=SNAP][,conf=PATH][,user=ID]}
+ *       (see {@code dev.ioemu.devices.block.rbd.RbdSpec})</li>
  * </ul>
  * and on every node {@code node-name=}, {@code read-only=}, {@code cache.direct=},
  * {@code cache.no-flush=}, {@code discard=ignore|unmap}, {@code auto-read-only=off}. The result is a
@@ -25,7 +28,9 @@ import java.util.function.Function;
  * {@code -device ide-hd,drive=NODE-NAME} attaches as it does a {@code -drive if=none}.
  */
 public final class BlockdevSpec {
-    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug", "nbd");
+    private static final List<String> DRIVERS = List.of("file", "raw", "blkdebug", "nbd", "rbd");
+    /** QEMU's BlockdevOptionsRbd keys ioemu takes; the node becomes file=rbd:… (RbdSpec). */
+    private static final List<String> RBD_KEYS = List.of("pool", "namespace", "image", "snapshot", "conf", "user");
     private static final List<String> COMMON_KEYS = List.of("driver", "node-name", "read-only", "auto-read-only",
             "cache.direct", "cache.no-flush", "discard");
 
@@ -89,6 +94,7 @@ public final class BlockdevSpec {
         for (String key : keys.keySet()) {
             boolean known = COMMON_KEYS.contains(key)
                     || (driver.equals("file") && List.of("filename", "locking", "aio").contains(key))
+                    || (driver.equals("rbd") && RBD_KEYS.contains(key))
                     || (child != null && (key.equals(child) || key.startsWith(child + ".")))
                     || (driver.equals("blkdebug") && (key.equals("config") || key.startsWith("inject-error.")
                             || key.startsWith("set-state.")))
@@ -138,6 +144,15 @@ public final class BlockdevSpec {
                     put("file", NbdOptions.toUri(keys));
                 } catch (IllegalArgumentException e) {
                     throw new UsageException(source + ": " + e.getMessage());
+                }
+            }
+            case "rbd" -> {
+                try {
+                    put("file", new RbdSpec(keys.get("pool"), keys.get("namespace"), keys.get("image"),
+                            keys.get("snapshot"), keys.get("conf"), keys.get("user"), Map.of()).toFilename());
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(source + ": " + e.getMessage() + " (expected: driver=rbd,pool=POOL,"
+                            + "image=IMAGE[,snapshot=SNAP][,conf=PATH][,user=ID])");
                 }
             }
             default -> {
