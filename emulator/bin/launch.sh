@@ -8,8 +8,10 @@
 #  - JNA's native stub, which JNA would otherwise unpack into a temporary file on every start,
 #    and the library path JNA would otherwise learn by running `ldconfig -p` on every start;
 #  - for the emulator, a class-data sharing archive (-XX:ArchiveClassesAtExit, on top of the
-#    JDK's default archive) of the classes a start-up loads, made by one training start on
-#    first use, so later starts map them instead of reading and verifying the jars.
+#    JDK's default archive) of the classes a start and its first qtest and QMP commands load,
+#    made on first use by one training start (StartupTraining), so later starts map them
+#    instead of reading and verifying the jars; with it, the JVM options that start proved
+#    this JVM accepts (jvm-options: no archive relocation, no perf-data file).
 # Every file there is written aside, checked and renamed, so two concurrent first starts never
 # see half a file; when the cache cannot be written or a file there cannot be used (another JDK
 # build, changed jars), the JVM starts without it, silently. IOEMU_CDS=off starts without the
@@ -17,7 +19,13 @@
 # Few processes before the JVM: on a loaded host every fork costs more than the work it does.
 ioemu_here="${BASH_SOURCE[0]%/*}"
 [ "$ioemu_here" = "${BASH_SOURCE[0]}" ] && ioemu_here=.
-ioemu_root="$(cd "$ioemu_here/../.." && pwd)"
+# The project root, without a subshell where the path is plain ".../emulator/bin".
+case "$ioemu_here" in /*) ioemu_root="$ioemu_here" ;; *) ioemu_root="$PWD/$ioemu_here" ;; esac
+case "$ioemu_root" in
+  */./*|*/../*|*/.|*/..|*//*) ioemu_root="$(cd "$ioemu_here/../.." && pwd)" ;;
+  */*/bin) ioemu_root="${ioemu_root%/*/bin}" ;;
+  *) ioemu_root="$(cd "$ioemu_here/../.." && pwd)" ;;
+esac
 ioemu_jar="$ioemu_root/$MODULE/target/ioemu-$MODULE-0.1.0-SNAPSHOT.jar"
 case "$MODULE" in            # the module and the ones it depends on
   emulator) ioemu_sources="devices bios cpu emulator" ;;
@@ -63,17 +71,26 @@ ioemu_build_key() {
 }
 
 # Sets ioemu_jv to the Java runtime's version as its release file states it (no JVM start needed).
+# The runtime found last time is remembered in target/ (home and version), so a start forks no
+# readlink while `java` still is that runtime's binary and its release file is not newer.
 ioemu_java_version() {
-  local bin="$ioemu_java" home line
+  local bin="$ioemu_java" home line memo="$ioemu_root/$MODULE/target/ioemu-launch.java"
   if [ "$bin" = java ]; then
     hash java 2>/dev/null || return 1
     bin="${BASH_CMDS[java]}"
+  fi
+  if [ -s "$memo" ] && { read -r home && read -r ioemu_jv; } <"$memo" && [ -n "$ioemu_jv" ] \
+      && [ "$bin" -ef "$home/bin/java" ] && [ ! "$home/release" -nt "$memo" ]; then
+    return 0
   fi
   bin="$(readlink -f "$bin" 2>/dev/null)" || return 1
   home="${bin%/bin/java}"
   [ -f "$home/release" ] || return 1
   while IFS= read -r line; do
-    case "$line" in JAVA_RUNTIME_VERSION=*) line="${line#*=}"; line="${line//\"/}"; ioemu_jv="${line//[^A-Za-z0-9._+-]/_}"; return 0 ;; esac
+    case "$line" in JAVA_RUNTIME_VERSION=*) line="${line#*=}"; line="${line//\"/}"; ioemu_jv="${line//[^A-Za-z0-9._+-]/_}"
+      ioemu_put "$memo" printf '%s\n%s\n' "$home" "$ioemu_jv" || true
+      return 0 ;;
+    esac
   done <"$home/release"
   return 1
 }
@@ -121,33 +138,43 @@ ioemu_jvm_opts+=(-Djna.platform.library.path="$ioemu_libdirs")
 
 if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache" ]; then
   ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
+  ioemu_jsa_opts="$ioemu_cache/jvm-options"
   if [ ! -s "$ioemu_jsa" ]; then
-    # Training start: qtest on stdio, a few register accesses, SIGTERM (the JVM writes the
-    # archive as it exits). Its output is not used; only a clean exit makes the archive count.
-    ioemu_tmp="$(mktemp -d 2>/dev/null)" && ioemu_train="$(mktemp "$ioemu_jsa.XXXXXX" 2>/dev/null)" && {
-      truncate -s 1M "$ioemu_tmp/train.img"
-      mkfifo "$ioemu_tmp/in"
-      "$ioemu_java" -XX:ArchiveClassesAtExit="$ioemu_train" -Xlog:cds=off -Xlog:cds+dynamic=off \
-          "${ioemu_jvm_opts[@]}" -cp "$ioemu_cp" "$MAIN_CLASS" -machine pc -accel qtest -nodefaults \
-          -display none -qtest stdio -drive "file=$ioemu_tmp/train.img,if=ide,format=raw" \
-          <"$ioemu_tmp/in" >"$ioemu_tmp/out" 2>/dev/null &
-      ioemu_pid=$!
-      exec 9>"$ioemu_tmp/in"
-      printf 'outb 0x1f6 0xa0\ninb 0x1f7\nreadl 0x0\n' >&9
-      for _ in $(seq 600); do [ "$(wc -l <"$ioemu_tmp/out")" -ge 3 ] && break; sleep 0.1; done
-      kill -TERM "$ioemu_pid" 2>/dev/null
-      # The JVM does not check an archive's contents when it maps one (that would cost every start
-      # a tenth of a second), so a new archive is checked once, here, before it is used.
-      wait "$ioemu_pid" 2>/dev/null && [ -s "$ioemu_train" ] \
-        && "$ioemu_java" -XX:SharedArchiveFile="$ioemu_train" -Xshare:on -XX:+VerifySharedSpaces \
-             -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" -version >/dev/null 2>&1 \
-        && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
-      exec 9>&-
-      rm -rf "$ioemu_tmp" "$ioemu_train"
-    }
+    # JVM options that make a start with the archive cheaper, kept only if this JVM takes them:
+    #  - ArchiveRelocationMode=0 maps the JDK's archive and this one at the addresses they were
+    #    made for (JDK 17's original default); the newer default moves them to a random address,
+    #    which costs every start the CPU time of patching every pointer in both archives;
+    #  - -XX:-UsePerfData: no hsperfdata file per VM (jps and jstat do not list it).
+    ioemu_fast=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-UsePerfData)
+    # Training start (dev.ioemu.emulator.qtest.StartupTraining): one VM started and driven as
+    # libqtest drives one (QMP and qtest sockets, IDE PIO, DMA and flush), ended by QMP quit; the
+    # JVM writes the archive as it exits, and only a clean exit makes the archive count.
+    if ioemu_train="$(mktemp "$ioemu_jsa.XXXXXX" 2>/dev/null)"; then
+      if "$ioemu_java" -XX:ArchiveClassesAtExit="$ioemu_train" -Xlog:cds=off -Xlog:cds+dynamic=off \
+            "${ioemu_jvm_opts[@]}" -cp "$ioemu_cp" dev.ioemu.emulator.qtest.StartupTraining \
+            </dev/null >/dev/null 2>&1 && [ -s "$ioemu_train" ]; then
+        # The JVM does not check an archive's contents when it maps one (that would cost every
+        # start a tenth of a second), so a new archive is checked once, here, before it is used.
+        ioemu_check() {
+          "$ioemu_java" -XX:SharedArchiveFile="$ioemu_train" -Xshare:on -XX:+VerifySharedSpaces "$@" \
+            -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" -version >/dev/null 2>&1
+        }
+        if ioemu_check "${ioemu_fast[@]}"; then
+          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "${ioemu_fast[@]}" || true
+          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+        elif ioemu_check; then
+          rm -f "$ioemu_jsa_opts"
+          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+        fi
+      fi
+      rm -f "$ioemu_train"
+    fi
   fi
   # -Xshare:auto: an archive this JVM cannot use (another JDK build, changed jars, damage it
   # detects) is ignored without a word.
-  [ -s "$ioemu_jsa" ] && ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+  if [ -s "$ioemu_jsa" ]; then
+    [ -s "$ioemu_jsa_opts" ] && mapfile -t ioemu_fast <"$ioemu_jsa_opts" && ioemu_jvm_opts+=("${ioemu_fast[@]}")
+    ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+  fi
 fi
 exec "$ioemu_java" "${ioemu_jvm_opts[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"

@@ -71,8 +71,10 @@ public final class Emulator {
      *                        drive errors): the caller prints it and exits 1
      */
     public void run() throws UsageException, IOException {
-        KvmHost kvmHost = KvmHost.probe();
+        // Probed only when it matters: a qtest or software-CPU start never looks at the host's KVM.
+        KvmHost kvmHost = null;
         if (config.kvmAccelerator()) {
+            kvmHost = KvmHost.probe();
             if (!kvmHost.present()) {
                 throw new UsageException(kvmHost.absentError());
             }
@@ -86,7 +88,8 @@ public final class Emulator {
         }
         setUpTracing();
         if (TraceEvent.KVM_ACCEL_SELECTED.enabled) {
-            Trace.emit(TraceEvent.KVM_ACCEL_SELECTED, config.accelerator(), kvmHost.kind() + " " + kvmHost.detail());
+            KvmHost host = kvmHost != null ? kvmHost : KvmHost.probe();
+            Trace.emit(TraceEvent.KVM_ACCEL_SELECTED, config.accelerator(), host.kind() + " " + host.detail());
         }
         checkStdioUsedOnce();
         try {

@@ -17,6 +17,12 @@ import java.util.function.IntConsumer;
 public final class Main {
     static final String VERSION = "ioemu emulator version 0.1.0 (QEMU 7.2.0 command line and qtest protocol)";
 
+    /**
+     * How the process ends. One lambda made when Main is initialised, so the start-up training
+     * (which calls {@link #run} and loads Main) puts its class in the class-data sharing archive.
+     */
+    private static final IntConsumer SYSTEM_EXIT = System::exit;
+
     private Main() {
     }
 
@@ -25,7 +31,7 @@ public final class Main {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
-        int status = run(args, System.err, System::exit);
+        int status = run(args, System.err, SYSTEM_EXIT);
         System.exit(status);
     }
 

@@ -17,6 +17,7 @@ public record Geometry(int cylinders, int heads, int sectors) {
     private static final int MBR_SIGNATURE_OFFSET = 510;
     private static final int MBR_PARTITION_TABLE = 0x1BE;
     private static final int MBR_ENTRY_SIZE = 16;
+    private static final int PAGE_SIZE = 4096;
 
     /** Geometry for {@code totalSectors} without looking at the image. */
     static Geometry standard(long totalSectors) {
@@ -27,7 +28,10 @@ public record Geometry(int cylinders, int heads, int sectors) {
 
     /** QEMU's guess: MBR first (§6.2 step 2), then {@link #standard}. Reads sector 0 synchronously. */
     static Geometry guess(BlockDevice block, long totalSectors) {
-        ByteBuffer mbr = ByteBuffer.allocate(Ata.SECTOR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        // Direct and page-aligned, so the block layer reads straight into it: a heap buffer would
+        // bounce, and building the bounce pool is a large share of a VM start that does no I/O.
+        ByteBuffer mbr = ByteBuffer.allocateDirect(2 * PAGE_SIZE).alignedSlice(PAGE_SIZE)
+                .limit(Ata.SECTOR_SIZE).slice().order(ByteOrder.LITTLE_ENDIAN);
         if (totalSectors > 0 && block.read(0, mbr) == Ata.SECTOR_SIZE) {
             Geometry fromMbr = fromPartitionTable(mbr, totalSectors);
             if (fromMbr != null && fromMbr.heads <= STANDARD_HEADS) {

@@ -68,6 +68,18 @@ final class QtestNumbers {
         }
     }
 
+    /**
+     * {@code value} as C's {@code %0*x} prints it: lowercase hex, zero-padded to at least
+     * {@code width} digits. (Not String.format: its first use loads ~80 classes before a first reply.)
+     */
+    static String hex(long value, int width) {
+        String digits = Long.toHexString(value);
+        if (digits.length() >= width) {
+            return digits;
+        }
+        return "0".repeat(width - digits.length()) + digits;
+    }
+
     private static QtestFailure invalid(String token, String what) {
         return new QtestFailure("invalid number '" + token + "' for " + what
                 + " (expected: decimal, 0x hex or 0 octal)");

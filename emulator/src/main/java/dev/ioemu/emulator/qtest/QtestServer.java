@@ -356,7 +356,7 @@ public final class QtestServer {
     private String in(QtestWords w, int size) throws QtestFailure {
         int port = port(w);
         int value = machine.ioBus().read(port, size);
-        return String.format("OK 0x%04x", Integer.toUnsignedLong(value));
+        return "OK 0x" + QtestNumbers.hex(Integer.toUnsignedLong(value), 4);
     }
 
     private String writeN(QtestWords w, int size) throws QtestFailure {
@@ -378,7 +378,7 @@ public final class QtestServer {
         for (int i = 0; i < size; i++) {
             value |= (b[i] & 0xffL) << (8 * i);
         }
-        return String.format("OK 0x%016x", value);
+        return "OK 0x" + QtestNumbers.hex(value, 16);
     }
 
     private static int transferSize(QtestWords w, int i, boolean zeroAllowed) throws QtestFailure {
