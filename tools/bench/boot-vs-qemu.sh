@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # boot-vs-qemu.sh: ioemu's software CPU against QEMU in one run (issue 10 "Benchmark"; not a test).
 #
-#   tools/bench/boot-vs-qemu.sh [--runs N] [--kvm] [--workloads DIR]
+#   tools/bench/boot-vs-qemu.sh [--runs N] [--kvm] [--workloads DIR] [--baseline TREE]
 #
 # 1. The CPU-bound boot-sector loop of shared/spec/cpu.md §1 (390 M instructions): the software
 #    CPU alone, in process (instructions per second; gate 50 M, target >= 100 M), then the same
@@ -19,18 +19,23 @@
 # wall time of N runs (the engines alternate, so load changes hit both) and the CPU seconds the
 # process used (user+sys, median), then the ratio of medians: QEMU / ioemu, so > 1 means ioemu is
 # faster. On a shared machine wall time includes waiting for a core; CPU time does not.
+# --baseline TREE adds a fourth engine, "ioemu-base": TREE/emulator/bin/ioemu of another checkout
+# (say, the commit before a change, from `git archive`), built first, run alternately with the
+# others, so a change's before and after come from the same run under the same load.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 runs=5
 kvm=no
 workloads=""
+baseline=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --kvm) kvm=yes; shift ;;
     --workloads) workloads="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-    *) echo "boot-vs-qemu: unknown argument: $1 (expected: --runs N, --kvm, --workloads DIR)" >&2; exit 2 ;;
+    --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "boot-vs-qemu: unknown argument: $1 (expected: --runs N, --kvm, --workloads DIR, --baseline TREE)" >&2; exit 2 ;;
   esac
 done
 case "$runs" in ''|*[!0-9]*|0) echo "boot-vs-qemu: --runs: $runs (expected: a positive number)" >&2; exit 2 ;; esac
@@ -42,6 +47,10 @@ cd "$root"
 # Build once up front (the launcher would otherwise build inside the first timed run), and let
 # the launcher make its class-data sharing archive in an unmeasured start.
 mvn -B -q -o -DskipTests package -pl emulator -am >/dev/null 2>&1 || mvn -B -q -DskipTests package -pl emulator -am >/dev/null
+if [ -n "$baseline" ]; then
+  [ -x "$baseline/emulator/bin/ioemu" ] || { echo "boot-vs-qemu: --baseline $baseline: no emulator/bin/ioemu there (expected: an ioemu checkout)" >&2; exit 2; }
+  (cd "$baseline" && { mvn -B -q -o -DskipTests package -pl emulator -am >/dev/null 2>&1 || mvn -B -q -DskipTests package -pl emulator -am >/dev/null; })
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ -z "$workloads" ]; then
@@ -63,11 +72,15 @@ echo "  $runs runs per row; times are whole processes (start to isa-debug-exit)"
 echo
 echo "== CPU-bound boot-sector loop, software CPU in process (390 M instructions)"
 java ${IOEMU_JAVA_OPTS:-} -cp "$cp_cpu" dev.ioemu.cpu.bench.CpuLoopBenchmark 1 | sed 's/^/  /'
+if [ -n "$baseline" ]; then
+  (cd "$baseline" && java ${IOEMU_JAVA_OPTS:-} -cp "$cp_cpu" dev.ioemu.cpu.bench.CpuLoopBenchmark 1) | sed 's/^/  baseline: /'
+fi
 
-exec python3 - "$root/emulator/bin/ioemu" "$work" "$workloads" "$runs" "$kvm" "$have_qemu" <<'PY'
+exec python3 - "$root/emulator/bin/ioemu" "$work" "$workloads" "$runs" "$kvm" "$have_qemu" "$baseline" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 
 ioemu, work, workloads, runs, kvm, have_qemu = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "yes", sys.argv[6] == "yes"
+baseline = sys.argv[7]
 EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 
 def command(engine, disk, serial):
@@ -75,6 +88,8 @@ def command(engine, disk, serial):
               "-drive", "file=%s,if=ide,format=raw" % disk, "-serial", "file:" + serial] + EXIT
     if engine == "ioemu":
         return [ioemu, "-accel", "soft"] + common
+    if engine == "ioemu-base":
+        return [os.path.join(baseline, "emulator", "bin", "ioemu"), "-accel", "soft"] + common
     if engine == "qemu-tcg":
         return ["qemu-system-x86_64", "-accel", "tcg"] + common
     return ["qemu-system-x86_64", "-enable-kvm"] + common
@@ -130,7 +145,7 @@ def measure(title, disk, marker, engines, n, copy=True, instructions=None):
             rc, rc if rc >= 1 else 1 / rc, "faster" if rc >= 1 else "slower"))
     rows.append((title, med))
 
-peers = ["ioemu"] + (["qemu-tcg"] if have_qemu else [])
+peers = ["ioemu"] + (["ioemu-base"] if baseline else []) + (["qemu-tcg"] if have_qemu else [])
 if not have_qemu:
     print("  (QEMU rows skipped: qemu-system-x86_64 not installed)")
 print()

@@ -105,6 +105,8 @@ public final class Cpu {
     private int longestCached = 1;
     /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
     private final DecodedInstruction scratchDecoded = new DecodedInstruction();
+    /** See {@link DecodedInstruction#next}; changes with CS, SS, CR0 and the address mask. */
+    private int linkEpoch;
 
     // ---- run state ----
     long instructions;
@@ -148,6 +150,7 @@ public final class Cpu {
         this.mem = memory;
         memory.setModelMask(model.addressMask);
         memory.setCodeWriteListener(this::codeWritten);
+        memory.setMappingListener(this::newLinkEpoch);
         OpcodeTable t = OpcodeTable.forModel(model);
         table = t.oneByte;
         table0F = t.twoByte;
@@ -160,19 +163,35 @@ public final class Cpu {
      * start up to {@link #longestCached} - 1 bytes before them), or the whole page.
      */
     private void codeWritten(int page, int offset, int length) {
+        DecodedInstruction[] decoded = codeCache[page];
         if (length >= CpuMemory.PAGE_SIZE) {
             codeCache[page] = null;
             fetchPage = 1;
+            if (decoded != null) {
+                for (DecodedInstruction d : decoded) {
+                    if (d != null) {
+                        d.cached = false;
+                    }
+                }
+            }
             return;
         }
-        DecodedInstruction[] decoded = codeCache[page];
         if (decoded != null) {
             int from = Math.max(0, offset - (longestCached - 1));
             int to = Math.min(CpuMemory.PAGE_SIZE, offset + length);
             for (int i = from; i < to; i++) {
-                decoded[i] = null;
+                DecodedInstruction d = decoded[i];
+                if (d != null) {
+                    d.cached = false;
+                    decoded[i] = null;
+                }
             }
         }
+    }
+
+    /** CS, SS, CR0 or the address mask changed: links made before lead nowhere now. */
+    void newLinkEpoch() {
+        linkEpoch++;
     }
 
     public void setIoPorts(IoPorts io) {
@@ -263,6 +282,8 @@ public final class Cpu {
     public StopReason run(long maxInstructions) {
         stopRequested = false;
         long end = instructions + maxInstructions;
+        // The instruction that ran last, while it may still link to its successor.
+        DecodedInstruction last = null;
         while (true) {
             if (halted) {
                 if (!wakeFromHalt()) {
@@ -286,12 +307,13 @@ public final class Cpu {
             }
             boolean trap = (flags & TF) != 0;
             try {
-                step();
+                last = step(last);
                 instructions++;
                 if (trap && !halted) {
                     deliver(DB, false, 0, false);
                 }
             } catch (Fault f) {
+                last = null;
                 instructions++;
                 if (!f.returnToNext) {
                     eip = startEip;
@@ -379,9 +401,29 @@ public final class Cpu {
      * was decoded before in the same code size (and still lies within the CS limit), else
      * decoded from memory, cached if it lies within one RAM/ROM page.
      */
-    void step() {
-        startEip = eip;
+    private DecodedInstruction step(DecodedInstruction previous) {
+        int e = eip;
+        startEip = e;
         startEsp = r[ESP];
+        DecodedInstruction d;
+        if (previous == null || (d = previous.next) == null || previous.nextEip != e
+                || previous.nextEpoch != linkEpoch || !d.cached) {
+            d = lookup(e);
+            if (previous != null && d.cached) {
+                previous.next = d;
+                previous.nextEip = e;
+                previous.nextEpoch = linkEpoch;
+            }
+        }
+        if (traceInstructions) {
+            listener.instruction(segSel[CS], startEip, d.form.mnemonic(), d.length);
+        }
+        execute(d);
+        return d.cached ? d : null;
+    }
+
+    /** The decoded instruction at CS:{@code eip}: from the cache, else decoded now. */
+    private DecodedInstruction lookup(int eip) {
         int lin = segBase[CS] + eip;
         int phys = mem.physical(lin);
         DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
@@ -390,10 +432,7 @@ public final class Cpu {
                 || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
             d = decode(lin, phys);
         }
-        if (traceInstructions) {
-            listener.instruction(segSel[CS], startEip, d.form.mnemonic(), d.length);
-        }
-        execute(d);
+        return d;
     }
 
     private void execute(DecodedInstruction d) {
@@ -477,7 +516,7 @@ public final class Cpu {
                 && mem.bufferFor(lin) != null;
         DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
         d.form = f;
-        d.handler = f.handler();
+        d.handler = Specialized.choose(model, f, opcode, rep);
         d.opcode = opcode;
         d.length = length;
         d.csBig = csBig;
@@ -506,7 +545,13 @@ public final class Cpu {
                 codeCache[pageNumber] = page;
                 mem.markCodePage(pageNumber);
             }
+            DecodedInstruction replaced = page[phys & (CpuMemory.PAGE_SIZE - 1)];
+            if (replaced != null) {
+                // Decoded again in the other code size or past a lower limit: links to the old one end.
+                replaced.cached = false;
+            }
             page[phys & (CpuMemory.PAGE_SIZE - 1)] = d;
+            d.cached = true;
         }
         eip = startEip;
         return d;
@@ -871,6 +916,7 @@ public final class Cpu {
         csBig = (segAttr[CS] & ATTR_BIG) != 0;
         ssBig = (segAttr[SS] & ATTR_BIG) != 0;
         ipMask = csBig ? -1 : 0xFFFF;
+        linkEpoch++;
         if (!protectedMode) {
             cpl = 0;
         }

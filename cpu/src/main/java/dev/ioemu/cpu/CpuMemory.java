@@ -35,6 +35,8 @@ public final class CpuMemory implements PhysicalMemory {
     /** One bit per page that holds decoded instructions. */
     private final long[] codePages = new long[PAGES / 64];
     private CodeWriteListener codeListener;
+    /** Told when the linear-to-physical mapping or the page map changes (A20, RAM, ROM, MMIO). */
+    private Runnable mappingListener = () -> { };
     private long modelMask = 0xFFFF_FFFFL;
     private boolean a20 = true;
     private int mask = -1;
@@ -83,6 +85,7 @@ public final class CpuMemory implements PhysicalMemory {
             pageMap[first + i] = chunk << CHUNK_SHIFT | i | flags;
         }
         invalidateRange(first, pages);
+        mappingListener.run();
     }
 
     /** Sends [address, address+size) to the slow path again (MMIO, unassigned). */
@@ -93,6 +96,7 @@ public final class CpuMemory implements PhysicalMemory {
             pageMap[first + i] = SLOW;
         }
         invalidateRange(first, pages);
+        mappingListener.run();
     }
 
     private void invalidateRange(int first, int pages) {
@@ -133,6 +137,11 @@ public final class CpuMemory implements PhysicalMemory {
 
     private void updateMask() {
         mask = (int) modelMask & (a20 ? -1 : ~A20_BIT);
+        mappingListener.run();
+    }
+
+    void setMappingListener(Runnable l) {
+        mappingListener = l;
     }
 
     void setCodeWriteListener(CodeWriteListener l) {

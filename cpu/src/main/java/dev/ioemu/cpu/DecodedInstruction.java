@@ -30,4 +30,18 @@ final class DecodedInstruction {
     int eaSeg;
     int imm;
     int imm2;
+    /**
+     * Still in the decode cache (false once a store or remapping dropped it, and always for
+     * the uncacheable scratch instruction): only such an instruction may be reached by a link.
+     */
+    boolean cached;
+    /**
+     * The instruction that ran after this one last time, at EIP {@link #nextEip}, while the
+     * CPU's {@code linkEpoch} was {@link #nextEpoch}. Within one epoch CS's base, limit and
+     * size and the address mask stay put, so the same EIP means the same physical
+     * instruction: following the link replaces the decode-cache lookup (block chaining).
+     */
+    DecodedInstruction next;
+    int nextEip;
+    int nextEpoch;
 }

@@ -15,6 +15,10 @@ final class OpcodeTable {
         throw new IllegalStateException("0F escape executed as an instruction");
     });
 
+    /** The Jcc rows' handlers, one instance each so {@link Specialized} can recognise them. */
+    static final Form.Handler JCC_SHORT = Control::jccShort;
+    static final Form.Handler JCC_NEAR = Control::jccNear;
+
     final Form[] oneByte = new Form[256];
     final Form[] twoByte = new Form[256];
     /** Group rows, indexed by (opcode << 3 | reg); opcode includes 0x100 for 0F xx. */
@@ -105,7 +109,7 @@ final class OpcodeTable {
             row(0x58 + i, "POP r", 0, Transfer::popReg);
         }
         for (int i = 0; i < 16; i++) {
-            row(0x70 + i, "J" + CONDITIONS[i] + " Jb", IBS, Control::jccShort);
+            row(0x70 + i, "J" + CONDITIONS[i] + " Jb", IBS, JCC_SHORT);
         }
         groupRow(0x80, "group1 Eb,Ib");
         groupRow(0x81, "group1 Ev,Iv");
@@ -255,7 +259,7 @@ final class OpcodeTable {
     private void only8086() {
         row(0x0F, "POP CS", 0, Transfer::popSeg);
         for (int i = 0; i < 16; i++) {
-            row(0x60 + i, "J" + CONDITIONS[i] + " Jb (alias)", IBS, Control::jccShort);
+            row(0x60 + i, "J" + CONDITIONS[i] + " Jb (alias)", IBS, JCC_SHORT);
         }
         row(0xC0, "RET Iw (alias)", IW, Control::retImm);
         row(0xC1, "RET (alias)", 0, Control::ret);
@@ -330,7 +334,7 @@ final class OpcodeTable {
         row0F(0x23, "MOV Dd,Rd", MODRM, SystemOps::movToDr);
         row0F(0x31, "RDTSC", 0, SystemOps::rdtsc);
         for (int i = 0; i < 16; i++) {
-            row0F(0x80 + i, "J" + CONDITIONS[i] + " Jv", IV, Control::jccNear);
+            row0F(0x80 + i, "J" + CONDITIONS[i] + " Jv", IV, JCC_NEAR);
             row0F(0x90 + i, "SET" + CONDITIONS[i] + " Eb", MODRM, Control::setcc);
         }
         row0F(0xA0, "PUSH FS", 0, Transfer::pushSeg);
