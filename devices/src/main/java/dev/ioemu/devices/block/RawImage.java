@@ -194,7 +194,8 @@ public final class RawImage implements BlockDevice {
     public int write(long offset, ByteBuffer src) {
         long t0 = System.nanoTime();
         int length = src.remaining();
-        long logId = writeLog == null ? 0 : writeLog.guestRequest(WriteLog.Kind.WRITE, offset, length, src);
+        long logId = writeLog == null ? 0
+                : writeLog.guestRequest(WriteLog.Kind.WRITE, offset, length, src, !writeCacheEnabled);
         int ret = io.write(offset, src, src.position(), length);
         if (ret >= 0) {
             flushState.wrote(offset, length);
@@ -252,7 +253,8 @@ public final class RawImage implements BlockDevice {
     @Override
     public int writeZeroes(long offset, long length) {
         long t0 = System.nanoTime();
-        long logId = writeLog == null ? 0 : writeLog.guestRequest(WriteLog.Kind.ZEROES, offset, length, null);
+        long logId = writeLog == null ? 0
+                : writeLog.guestRequest(WriteLog.Kind.ZEROES, offset, length, null, !writeCacheEnabled);
         int ret = durableIfCacheOff(zeroing.writeZeroes(offset, length));
         if (writeLog != null) {
             writeLog.guestDone(logId, ret, false);

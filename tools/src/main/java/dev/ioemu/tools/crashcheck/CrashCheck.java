@@ -53,8 +53,8 @@ public final class CrashCheck {
             "sector of a write land on its own). Checkers: every write acknowledged before a completed flush",
             "is present (built in); --journal: every committed transaction of the journal workload in",
             "LBA..LBA+SECTORS-1 is complete; --check: CMD on the state's image ({} is its path) exits 0.",
-            "--dump-state N:FILE writes state N's image to FILE. Exit: 0 all states pass, 2 a state fails,",
-            "1 error.");
+            "--max-states N stops after N states; --dump-state N:FILE writes state N's image to FILE and stops",
+            "there. Exit: 0 all states pass, 2 a state fails, 1 error.");
 
     static final int EXHAUSTIVE_UP_TO = 4;
     /** At most this many prefixes per crash point (evenly spaced when there are more). */
@@ -242,7 +242,7 @@ public final class CrashCheck {
                         ? new JournalChecker(settings.journalStart(), settings.journalSectors()) : null;
                 long records = 0;
                 WriteLogReader.Record r;
-                while ((r = log.next()) != null && states < settings.maxStates()) {
+                while ((r = log.next()) != null && states < settings.maxStates() && !dumped) {
                     records++;
                     if (r.isHost()) {
                         if (CrashDisk.changesDisk(r)) {
@@ -253,7 +253,7 @@ public final class CrashCheck {
                         guest.accept(r);
                     }
                 }
-                if (states < settings.maxStates()) {
+                if (states < settings.maxStates() && !dumped) {
                     crashPoint(-1);
                 }
                 report(records);
@@ -269,7 +269,8 @@ public final class CrashCheck {
     }
 
     private void report(long records) {
-        out.println("records: " + records + " (guest: " + guest.writes + " writes, " + guest.flushes + " flushes, "
+        out.println("records: " + records + " (guest: " + guest.writes + " writes, " + guest.fuaWrites
+                + " acknowledged durable (write cache off), " + guest.flushes + " flushes, "
                 + guest.flushesCompleted + " completed, " + guest.flushesFailed + " failed; host: " + disk.pwrites
                 + " pwrite, " + disk.directWrites + " O_DIRECT, " + disk.dsyncWrites + " O_DSYNC, " + disk.zeroings
                 + " zeroing, " + disk.syncs + " fdatasync/fsync, " + disk.syncsFailed + " failed, " + disk.fadvises
@@ -291,6 +292,7 @@ public final class CrashCheck {
                     + ", " + first.applied() + "): " + first.what());
             out.println("replay: ioemu-img crashcheck --seed " + settings.seed()
                     + (settings.torn() == 0 ? " --torn none" : "") + " --samples " + settings.samples()
+                    + (journal == null ? "" : " --journal " + settings.journalStart() + ":" + settings.journalSectors())
                     + " --dump-state " + first.state() + ":STATE.img " + settings.log() + " " + settings.image());
         } else {
             out.println("result: no flushed write lost in " + states + " crash states");
@@ -334,7 +336,7 @@ public final class CrashCheck {
             }
         }
         for (BitSet subset : seen) {
-            if (states >= settings.maxStates()) {
+            if (states >= settings.maxStates() || dumped) {
                 return;
             }
             checkState(beforeSeq, subset, n);
@@ -473,8 +475,9 @@ public final class CrashCheck {
             long hash = WriteLogFormat.hash(bytes, i * 512 + p.start(), p.end() - p.start());
             if (!GuestPromises.allowed(h, hash)) {
                 bad.put(s, "sector " + s + " (offset " + (s * 512 + p.start()) + ") lacks write id " + p.writeId()
-                        + " (g-req record " + p.requestSeq() + "), acknowledged before flush id " + h.flushId
-                        + " completed (record " + h.flushDoneSeq + ")");
+                        + " (g-req record " + p.requestSeq() + "), " + (h.flushId == 0
+                        ? "acknowledged as durable with the write cache off (record " + h.flushDoneSeq + ")"
+                        : "acknowledged before flush id " + h.flushId + " completed (record " + h.flushDoneSeq + ")"));
             }
         }
     }

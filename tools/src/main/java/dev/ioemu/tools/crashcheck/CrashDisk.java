@@ -179,6 +179,18 @@ final class CrashDisk implements AutoCloseable {
         List<Unit> applied = new ArrayList<>();
         for (int i = subset.nextSetBit(0); i >= 0; i = subset.nextSetBit(i + 1)) {
             Unit u = pending.get(i);
+            // Sectors of one pwrite that land together are one read and one write.
+            while (subset.get(i + 1) && i + 1 < pending.size() && u.length() < (1 << 20)) {
+                Unit next = pending.get(i + 1);
+                boolean contiguous = next.recordSeq() == u.recordSeq() && next.offset() == u.offset() + u.length()
+                        && (u.dataPosition() == Unit.ZEROS ? next.dataPosition() == Unit.ZEROS
+                        : next.dataPosition() == u.dataPosition() + u.length());
+                if (!contiguous) {
+                    break;
+                }
+                u = new Unit(u.recordSeq(), u.offset(), u.length() + next.length(), u.dataPosition());
+                i++;
+            }
             ByteBuffer old = ByteBuffer.allocate(u.length());
             readFully(old, u.offset());
             saved.add(old);

@@ -28,11 +28,13 @@ final class GuestPromises {
     static final class SectorHistory {
         final List<Piece> pieces = new ArrayList<>();
         int promised = -1;
+        /** The flush that promised it, or 0: the write's own completion (write cache off). */
         long flushId;
         long flushDoneSeq;
     }
 
-    private record Request(long id, long seq, WriteLog.Kind kind, long offset, long length, long[] hashes) {
+    private record Request(long id, long seq, WriteLog.Kind kind, long offset, long length, long[] hashes,
+                           boolean fua) {
     }
 
     private final Map<Long, Request> open = new HashMap<>();
@@ -42,6 +44,7 @@ final class GuestPromises {
     /** Sectors whose promise changed, for the checker to read again. */
     private final java.util.Set<Long> dirty;
     long writes;
+    long fuaWrites;
     long flushes;
     long flushesCompleted;
     long flushesFailed;
@@ -70,7 +73,8 @@ final class GuestPromises {
                     hashes[i] = Long.parseUnsignedLong(parts[i], 16);
                 }
             }
-            Request req = new Request(r.number("id"), r.seq(), kind, offset, length, hashes);
+            Request req = new Request(r.number("id"), r.seq(), kind, offset, length, hashes,
+                    "1".equals(r.fields().get("fua")));
             open.put(req.id, req);
             switch (kind) {
                 case WRITE, ZEROES -> {
@@ -107,7 +111,13 @@ final class GuestPromises {
                     flushesFailed++;
                 }
             } else if ((req.kind == WriteLog.Kind.WRITE || req.kind == WriteLog.Kind.ZEROES) && ret >= 0) {
-                ackedUnpromised.put(req.id, req);
+                if (req.fua) {
+                    // Write cache off: the completion itself said "durable".
+                    fuaWrites++;
+                    promise(req, 0, r.seq());
+                } else {
+                    ackedUnpromised.put(req.id, req);
+                }
             }
         }
     }

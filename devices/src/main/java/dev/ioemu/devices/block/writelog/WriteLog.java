@@ -130,9 +130,20 @@ public final class WriteLog implements AutoCloseable {
      * remaining bytes are hashed per sector piece (its position is not changed).
      */
     public synchronized long guestRequest(Kind kind, long offset, long length, ByteBuffer src) {
+        return guestRequest(kind, offset, length, src, false);
+    }
+
+    /**
+     * As {@link #guestRequest(Kind, long, long, ByteBuffer)}; {@code fua}: the write completes only
+     * once durable (the guest's write cache is off), so its acknowledgement is a promise by itself.
+     */
+    public synchronized long guestRequest(Kind kind, long offset, long length, ByteBuffer src, boolean fua) {
         long id = nextRequestId++;
         StringBuilder b = new StringBuilder(64).append("id=").append(id).append(" kind=").append(kind.token)
                 .append(" off=").append(offset).append(" len=").append(length);
+        if (fua) {
+            b.append(" fua=1");
+        }
         if (kind == Kind.WRITE && src != null) {
             byte[] bytes = new byte[src.remaining()];
             src.get(src.position(), bytes);

@@ -14,9 +14,11 @@ package dev.ioemu.devices.block.writelog;
  * (space, '%', '=' and control characters as %XX). Tags:
  * <pre>
  * open SEQ image=PATH size=BYTES cache=MODE direct=0|1 dsync=0|1   the image was opened (first record)
- * g-req SEQ id=N kind=write|zeroes|discard|flush off=BYTES len=BYTES [h=H,H,…]
+ * g-req SEQ id=N kind=write|zeroes|discard|flush off=BYTES len=BYTES [fua=1] [h=H,H,…]
  *                      the guest (IDE, INT 13h, ioemu-io: whoever uses the block device) asked;
- *                      h = FNV-1a 64 of each piece of a write cut at 512-byte sector boundaries
+ *                      h = FNV-1a 64 of each piece of a write cut at 512-byte sector boundaries;
+ *                      fua=1: the guest's write cache is off, so a successful completion says the
+ *                      data is durable (ATA with WCE off; writethrough and directsync)
  * g-done SEQ id=N ret=R           the guest was told R (bytes ≥ 0 or -errno); flush: 0 or -errno
  * h-old SEQ off=BYTES len=BYTES data=POS   the file's contents before the first write to this range
  *                      (read just before that pwrite), so any state can be rebuilt from the image
