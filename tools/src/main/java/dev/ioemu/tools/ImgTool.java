@@ -34,6 +34,7 @@ import java.util.Set;
  * ioemu-img convert [-f raw] [-U] [-O raw] [-n] [-p] [-t CACHE] SRC DST
  * ioemu-img compare [-f raw] [-U] [-p] A B
  * ioemu-img resize [-f raw] [--preallocation=off|falloc|full] [-q] [--shrink] FILE [+|-]SIZE
+ * ioemu-img crashcheck [options] LOG IMAGE   (dev.ioemu.tools.crashcheck.CrashCheck)
  * ioemu-img bench [-c COUNT] [-d DEPTH] [-f raw] [--flush-interval=N] [--no-drain] [-o OFFSET]
  *                 [--pattern=BYTE] [-q] [-s SIZE] [-S STEP] [-t CACHE] [-w] [-U] FILE
  * </pre>
@@ -61,10 +62,12 @@ public final class ImgTool {
             "       ioemu-img resize [-f raw] [--preallocation=off|falloc|full] [-q] [--shrink] FILE [+|-]SIZE",
             "       ioemu-img bench [-c COUNT] [-d DEPTH] [-f raw] [--flush-interval=N] [--no-drain] [-o OFFSET]",
             "                       [--pattern=BYTE] [-q] [-s SIZE] [-S STEP] [-t CACHE] [-w] [-U] FILE",
+            "       ioemu-img crashcheck [--seed N] [--samples N] [--torn sector|none] [--max-states N]",
+            "                            [--journal LBA:SECTORS] [--check 'CMD {}'] [--dump-state N:FILE] LOG IMAGE",
             "Sizes: 512, 64K, 1M, 2G (rounded up to a multiple of 512)",
             "Cache modes (-t): unsafe (default for convert), writeback, none, writethrough, directsync, fadvise");
 
-    static final String COMMANDS = "create, info, map, convert, compare, resize, bench";
+    static final String COMMANDS = "create, info, map, convert, compare, resize, bench, crashcheck";
 
     /** qemu-img's sector: create rounds sizes up to it, compare reports mismatches at its granularity. */
     static final int SECTOR = 512;
@@ -109,6 +112,13 @@ public final class ImgTool {
                 case "bench" -> ImgBench.run(Arguments.parse("bench", rest, Set.of("-c", "-d", "-f", "-i", "-o", "-s",
                         "-S", "-t", "--pattern", "--flush-interval"), Set.of("-n", "-q", "-w", "-U", "--no-drain"), 1),
                         out, err);
+                case "crashcheck" -> {
+                    if (rest.length == 1 && (rest[0].equals("-h") || rest[0].equals("--help"))) {
+                        out.println(dev.ioemu.tools.crashcheck.CrashCheck.USAGE);
+                        yield 0;
+                    }
+                    yield dev.ioemu.tools.crashcheck.CrashCheck.run(rest, out, err);
+                }
                 default -> throw new IllegalArgumentException("command: '" + args[0]
                         + "' (expected: " + COMMANDS + ")");
             };

@@ -28,11 +28,13 @@ import java.util.Locale;
  * {@code -U} (qemu's force-share) is for readers only, as in qemu-io: it needs {@code -r} (else
  * "force-share=on can only be used with read-only images") and then takes no locks, so it can
  * read an image a VM is writing but never write into it; {@code -o} appends -drive options
- * such as {@code x-align=4096} or {@code inject-error.0.iotype=flush}.
+ * such as {@code x-align=4096} or {@code inject-error.0.iotype=flush}; {@code --write-log LOG} is
+ * {@code -o x-write-log=LOG}, the crash-consistency write log that {@code ioemu-img crashcheck} replays.
  */
 public final class IoTool {
     private static final String USAGE = String.join("\n",
-            "Usage: ioemu-io [-t|--cache MODE] [-f raw] [-r] [-d ignore|unmap] [-U] [-o DRIVE-OPTS] -c COMMAND... IMAGE",
+            "Usage: ioemu-io [-t|--cache MODE] [-f raw] [-r] [-d ignore|unmap] [-U] [-o DRIVE-OPTS] [--write-log LOG]",
+            "                -c COMMAND... IMAGE",
             "       ioemu-io bench --rw read|write|randread|randwrite --bs SIZE --size SIZE [--flush-every N]",
             "                [--runtime SECONDS] [--ramp-time SECONDS] [--cache MODE] [--json] [--seed N]",
             "                [-o DRIVE-OPTS] IMAGE",
@@ -90,6 +92,7 @@ public final class IoTool {
                 case "-f", "--format" -> format = value(args, i);
                 case "-d", "--discard" -> discard = value(args, i);
                 case "-o", "--drive-opts" -> extra.add(value(args, i));
+                case "--write-log" -> extra.add(DriveOptions.WRITE_LOG_KEY + "=" + value(args, i).replace(",", ",,"));
                 case "-r", "--read-only" -> {
                     readOnly = true;
                     return i + 1;

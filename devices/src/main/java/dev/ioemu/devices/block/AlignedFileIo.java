@@ -3,6 +3,7 @@ package dev.ioemu.devices.block;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.ioemu.devices.block.writelog.WriteLog;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.host.LibC;
 import dev.ioemu.devices.trace.Trace;
@@ -44,6 +45,8 @@ final class AlignedFileIo {
     /** Null for buffered modes: with R = 1 nothing is ever read-modify-written. */
     private final RangeTracker tracker;
     private final AlignedBufferPool pool;
+    /** The crash-consistency write log, or null (then the hooks cost a null check). */
+    private final WriteLog writeLog;
 
     AlignedFileIo(RawImageOpener.OpenedImage image, AlignedBufferPool pool) {
         this.file = image.file();
@@ -56,6 +59,7 @@ final class AlignedFileIo {
         this.memoryAlignment = image.alignment().memory();
         this.tracker = requestAlignment > 1 ? new RangeTracker() : null;
         this.pool = pool;
+        this.writeLog = image.writeLog();
     }
 
     // ---------------------------------------------------------------------------------------
@@ -250,7 +254,13 @@ final class AlignedFileIo {
                     // multiple of R; keep the image size what the guest was told.
                     try {
                         LibC.ftruncate(fd, size);
+                        if (writeLog != null) {
+                            writeLog.ftruncate(size, 0);
+                        }
                     } catch (LastErrorException e) {
+                        if (writeLog != null) {
+                            writeLog.ftruncate(size, -e.getErrorCode());
+                        }
                         return -e.getErrorCode();
                     }
                 }
@@ -266,12 +276,21 @@ final class AlignedFileIo {
     /** Writes exactly {@code length} bytes; a write that makes no progress is -EIO. */
     int pwriteFully(long address, int length, long offset) {
         int done = 0;
+        if (writeLog != null) {
+            writeLog.beforePwrite(fd, offset, length);
+        }
         while (done < length) {
             long r;
             try {
                 r = LibC.pwrite(fd, address + done, length - done, offset + done);
+                if (writeLog != null) {
+                    writeLog.pwrite(offset + done, address + done, length - done, r);
+                }
             } catch (LastErrorException e) {
                 int errno = e.getErrorCode();
+                if (writeLog != null) {
+                    writeLog.pwrite(offset + done, address + done, length - done, -errno);
+                }
                 if (errno == Errno.EINTR) {
                     continue;
                 }

@@ -29,13 +29,15 @@ import java.util.TreeMap;
  *   <li>{@code x-no-share=on}: refuse to share WRITE and RESIZE even when read-only, as a
  *       qemu-img convert source does (QEMU's BDRV_O_NO_SHARE, shared/spec/block.md §7.1), so a
  *       running writer makes the open fail with 'Failed to get shared "write" lock'</li>
+ *   <li>{@code x-write-log=PATH}: record a crash-consistency write log of this image
+ *       ({@code dev.ioemu.devices.block.writelog.WriteLog})</li>
  * </ul>
  * Keys that belong to the device front end ({@link #FRONTEND_KEYS}) are ignored here; any other
  * unknown key is an error. As in QEMU, a comma inside a value is written {@code ,,}.
  */
 public record DriveOptions(String file, String format, CacheMode cache, boolean readOnly, DiscardMode discard,
                            LockingMode locking, String aio, int forcedAlignment, List<FaultInjection.Rule> injectErrors,
-                           boolean noShare, BlkDebugConfig blkdebug) {
+                           boolean noShare, BlkDebugConfig blkdebug, String writeLog) {
 
     /** -drive keys the IDE/INT 13h front end consumes; the block layer ignores them. */
     public static final Set<String> FRONTEND_KEYS = Set.of("if", "index", "id", "media", "werror", "rerror", "bus",
@@ -47,9 +49,12 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
      */
     public static final String BLKDEBUG_PREFIX = "blkdebug.";
 
+    /** Records both sides of every request to PATH (and PATH.data), see {@code WriteLogFormat}. */
+    public static final String WRITE_LOG_KEY = "x-write-log";
+
     private static final List<String> BLOCK_KEYS = List.of("file", "format", "cache", "cache.direct",
             "cache.no-flush", "cache.writeback", "readonly", "discard", "locking", "file.locking", "aio", "x-align",
-            "x-no-share");
+            "x-no-share", "x-write-log");
 
     public DriveOptions {
         if (file == null || file.isEmpty()) {
@@ -71,6 +76,23 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
                     + " (expected: a cache mode with cache.direct=on; buffered I/O has no alignment)");
         }
         injectErrors = List.copyOf(injectErrors);
+        if (writeLog != null && readOnly) {
+            throw new IllegalArgumentException(WRITE_LOG_KEY + ": '" + writeLog
+                    + "' on a read-only image (expected: a writable image; a reader writes nothing to log)");
+        }
+    }
+
+    /** The write log of this image (dev.ioemu.devices.block.writelog), or these options without one. */
+    public DriveOptions withWriteLog(String path) {
+        return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
+                noShare, blkdebug, writeLogPath(path));
+    }
+
+    private static String writeLogPath(String path) {
+        if (path != null && path.isEmpty()) {
+            throw new IllegalArgumentException(WRITE_LOG_KEY + ": empty (expected: " + WRITE_LOG_KEY + "=PATH)");
+        }
+        return path;
     }
 
     /**
@@ -78,48 +100,48 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
      */
     public DriveOptions withFile(String path) {
         return new DriveOptions(path, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     /** Defaults for {@code file}: raw, writeback, read-write, discard=ignore, locking=auto. */
     public static DriveOptions of(String file) {
         return new DriveOptions(file, "raw", CacheMode.WRITEBACK, false, DiscardMode.IGNORE, LockingMode.AUTO,
-                "threads", 0, List.of(), false, null);
+                "threads", 0, List.of(), false, null, null);
     }
 
     public DriveOptions withCache(CacheMode mode) {
         return new DriveOptions(file, format, mode, readOnly, discard, locking, aio,
-                mode.direct ? forcedAlignment : 0, injectErrors, noShare, blkdebug);
+                mode.direct ? forcedAlignment : 0, injectErrors, noShare, blkdebug, writeLog);
     }
 
     public DriveOptions withReadOnly(boolean ro) {
         return new DriveOptions(file, format, cache, ro, discard, locking, aio, forcedAlignment, injectErrors,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     public DriveOptions withDiscard(DiscardMode mode) {
         return new DriveOptions(file, format, cache, readOnly, mode, locking, aio, forcedAlignment, injectErrors,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     public DriveOptions withLocking(LockingMode mode) {
         return new DriveOptions(file, format, cache, readOnly, discard, mode, aio, forcedAlignment, injectErrors,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     public DriveOptions withForcedAlignment(int alignment) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, alignment, injectErrors,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     public DriveOptions withNoShare(boolean on) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, injectErrors,
-                on, blkdebug);
+                on, blkdebug, writeLog);
     }
 
     public DriveOptions withInjectErrors(List<FaultInjection.Rule> rules) {
         return new DriveOptions(file, format, cache, readOnly, discard, locking, aio, forcedAlignment, rules,
-                noShare, blkdebug);
+                noShare, blkdebug, writeLog);
     }
 
     /**
@@ -219,7 +241,8 @@ public record DriveOptions(String file, String format, CacheMode cache, boolean 
                 DiscardMode.parse(options.getOrDefault("discard", "ignore")), LockingMode.parse(locking),
                 options.getOrDefault("aio", "threads"), align, rules,
                 parseBool("x-no-share", options.getOrDefault("x-no-share", "off")),
-                blkdebug ? BlkDebugConfig.load(blkdebugConfig, blkdebugRules) : null);
+                blkdebug ? BlkDebugConfig.load(blkdebugConfig, blkdebugRules) : null,
+                writeLogPath(options.get(WRITE_LOG_KEY)));
     }
 
     /** Applies QEMU's cache.* switches on top of cache= and finds the mode they describe. */

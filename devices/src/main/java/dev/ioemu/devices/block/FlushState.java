@@ -1,5 +1,6 @@
 package dev.ioemu.devices.block;
 
+import dev.ioemu.devices.block.writelog.WriteLog;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
@@ -29,6 +30,8 @@ final class FlushState {
     private final int fd;
     private final CacheMode mode;
     private final RawImage.HostCalls host;
+    /** The crash-consistency write log, or null. */
+    private final WriteLog writeLog;
 
     /** Incremented when a write, discard or write-zeroes completes (§5.2). */
     private final AtomicLong writeGeneration = new AtomicLong();
@@ -47,7 +50,8 @@ final class FlushState {
     private final AtomicLong cacheDrops = new AtomicLong();
     private final AtomicLong cacheDropFailures = new AtomicLong();
 
-    FlushState(String file, int fd, CacheMode mode, RawImage.HostCalls host) {
+    FlushState(String file, int fd, CacheMode mode, RawImage.HostCalls host, WriteLog writeLog) {
+        this.writeLog = writeLog;
         this.file = file;
         this.fd = fd;
         this.mode = mode;
@@ -157,8 +161,14 @@ final class FlushState {
                 long t0 = System.nanoTime();
                 int r;
                 do {
+                    if (writeLog != null) {
+                        writeLog.syncBegin("fdatasync");
+                    }
                     r = host.fdatasync(fd);
                     hostFlushes.incrementAndGet();
+                    if (writeLog != null) {
+                        writeLog.sync("fdatasync", r);
+                    }
                 } while (r == -Errno.EINTR);
                 if (TraceEvent.BLK_HOST_FLUSH.enabled) {
                     Trace.emit(TraceEvent.BLK_HOST_FLUSH, file, generation, r, System.nanoTime() - t0);
@@ -214,6 +224,9 @@ final class FlushState {
 
     private void dropCache(long offset, long length) {
         int err = host.fadviseDontneed(fd, offset, length);
+        if (writeLog != null) {
+            writeLog.fadviseDontneed(offset, length, err);
+        }
         cacheDrops.incrementAndGet();
         if (err != 0) {
             // Data is durable; only below-cache coherence is weakened, so the flush succeeds (§5.5, §15 q2).

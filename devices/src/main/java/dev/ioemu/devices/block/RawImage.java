@@ -1,6 +1,7 @@
 package dev.ioemu.devices.block;
 
 import com.sun.jna.LastErrorException;
+import dev.ioemu.devices.block.writelog.WriteLog;
 import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.host.Fcntl;
 import dev.ioemu.devices.host.LibC;
@@ -74,6 +75,9 @@ public final class RawImage implements BlockDevice {
     /** Flush serialisation, the sticky flush error and the fadvise drop range. */
     private final FlushState flushState;
 
+    /** The crash-consistency write log ({@code x-write-log}), or null. */
+    private final WriteLog writeLog;
+
     private volatile boolean writeCacheEnabled;
     private volatile boolean closed;
 
@@ -84,7 +88,8 @@ public final class RawImage implements BlockDevice {
         this.mode = image.mode();
         this.readOnly = image.readOnly();
         this.io = new AlignedFileIo(image, pool);
-        this.flushState = new FlushState(file, fd, mode, host);
+        this.writeLog = image.writeLog();
+        this.flushState = new FlushState(file, fd, mode, host, writeLog);
         this.zeroing = new ZeroingFallbacks(image, io, pool, flushState::wrote);
         this.writeCacheEnabled = mode.writeback;
     }
@@ -194,11 +199,16 @@ public final class RawImage implements BlockDevice {
     public int write(long offset, ByteBuffer src) {
         long t0 = System.nanoTime();
         int length = src.remaining();
+        long logId = writeLog == null ? 0
+                : writeLog.guestRequest(WriteLog.Kind.WRITE, offset, length, src, !writeCacheEnabled);
         int ret = io.write(offset, src, src.position(), length);
         if (ret >= 0) {
             flushState.wrote(offset, length);
         }
         ret = durableIfCacheOff(ret);
+        if (writeLog != null) {
+            writeLog.guestDone(logId, ret, false);
+        }
         finish(BlockStats.Kind.WRITE, TraceEvent.BLK_WRITE, offset, length, ret, t0);
         return ret;
     }
@@ -220,7 +230,11 @@ public final class RawImage implements BlockDevice {
     @Override
     public int flush() {
         long t0 = System.nanoTime();
+        long logId = writeLog == null ? 0 : writeLog.guestRequest(WriteLog.Kind.FLUSH, 0, 0, null);
         int ret = flushState.flush();
+        if (writeLog != null) {
+            writeLog.guestDone(logId, ret, true);
+        }
         long nanos = System.nanoTime() - t0;
         stats.record(BlockStats.Kind.FLUSH, 0, ret, nanos);
         if (TraceEvent.BLK_FLUSH.enabled) {
@@ -232,7 +246,11 @@ public final class RawImage implements BlockDevice {
     @Override
     public int discard(long offset, long length) {
         long t0 = System.nanoTime();
+        long logId = writeLog == null ? 0 : writeLog.guestRequest(WriteLog.Kind.DISCARD, offset, length, null);
         int ret = zeroing.discard(offset, length);
+        if (writeLog != null) {
+            writeLog.guestDone(logId, ret, false);
+        }
         finish(BlockStats.Kind.DISCARD, TraceEvent.BLK_DISCARD, offset, length, ret, t0);
         return ret;
     }
@@ -240,7 +258,12 @@ public final class RawImage implements BlockDevice {
     @Override
     public int writeZeroes(long offset, long length) {
         long t0 = System.nanoTime();
+        long logId = writeLog == null ? 0
+                : writeLog.guestRequest(WriteLog.Kind.ZEROES, offset, length, null, !writeCacheEnabled);
         int ret = durableIfCacheOff(zeroing.writeZeroes(offset, length));
+        if (writeLog != null) {
+            writeLog.guestDone(logId, ret, false);
+        }
         finish(BlockStats.Kind.WRITE_ZEROES, TraceEvent.BLK_WRITE_ZEROES, offset, length, ret, t0);
         return ret;
     }
@@ -295,6 +318,9 @@ public final class RawImage implements BlockDevice {
         }
         closed = true;
         RawImageOpener.closeQuietly(fd);
+        if (writeLog != null) {
+            writeLog.close();
+        }
     }
 
     private void finish(BlockStats.Kind kind, TraceEvent event, long offset, long length, int ret, long t0) {

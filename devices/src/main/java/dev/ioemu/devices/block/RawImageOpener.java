@@ -10,6 +10,9 @@ import dev.ioemu.devices.host.LinuxFs;
 import dev.ioemu.devices.host.Statx;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
+import dev.ioemu.devices.block.writelog.WriteLog;
+import java.io.IOException;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,9 +34,11 @@ final class RawImageOpener {
      *
      * @param logicalBlockSize logical block size of a block device (BLKSSZGET), the unit of
      *                         BLKDISCARD; 1 for files
+     * @param writeLog         the crash-consistency write log ({@code x-write-log}), or null
      */
     record OpenedImage(String file, int fd, long size, CacheMode mode, boolean readOnly, boolean blockDevice,
-                       int logicalBlockSize, DiscardMode discardMode, AlignmentProbe.Alignment alignment) {
+                       int logicalBlockSize, DiscardMode discardMode, AlignmentProbe.Alignment alignment,
+                       WriteLog writeLog) {
     }
 
     private RawImageOpener() {
@@ -71,8 +76,9 @@ final class RawImageOpener {
             AlignmentProbe.Alignment alignment = mode.direct
                     ? AlignmentProbe.probe(fd, file, st, options.forcedAlignment(), AlignmentProbe.LIBC_TRIAL_READ, pool)
                     : new AlignmentProbe.Alignment(1, 1, "buffered");
+            WriteLog writeLog = openWriteLog(options, file, size, mode);
             RawImage image = new RawImage(new OpenedImage(file, fd, size, mode, options.readOnly(), blockDevice,
-                    logicalBlockSize, options.discard(), alignment), pool, host);
+                    logicalBlockSize, options.discard(), alignment, writeLog), pool, host);
             if (mode.dropAfterFlush) {
                 // Pages cached before we opened may be stale below-cache data (Virtual Iron's practice, §5.5).
                 image.dropWholeCacheAtOpen();
@@ -108,6 +114,19 @@ final class RawImageOpener {
                             + "device", e.getErrorCode());
         }
         return (end + SECTOR_SIZE - 1) & -SECTOR_SIZE;
+    }
+
+    private static WriteLog openWriteLog(DriveOptions options, String file, long size, CacheMode mode)
+            throws BlockOpenException {
+        if (options.writeLog() == null) {
+            return null;
+        }
+        try {
+            return WriteLog.create(Path.of(options.writeLog()), file, size, mode.toString(), mode.direct, false);
+        } catch (IOException e) {
+            throw new BlockOpenException("Could not open write log '" + options.writeLog() + "': " + e.getMessage(),
+                    "x-write-log=PATH needs a writable file that no other drive logs to", Errno.EIO);
+        }
     }
 
     private static BlockOpenException openError(String file, CacheMode mode, int errno) {

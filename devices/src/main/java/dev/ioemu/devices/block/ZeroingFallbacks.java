@@ -195,9 +195,16 @@ final class ZeroingFallbacks {
     private int fallocate(int fallocMode, long offset, long length) {
         while (true) {
             try {
-                return LibC.fallocate(image.fd(), fallocMode, offset, length);
+                int r = LibC.fallocate(image.fd(), fallocMode, offset, length);
+                if (image.writeLog() != null) {
+                    image.writeLog().fallocate(fallocMode, offset, length, r);
+                }
+                return r;
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {
+                    if (image.writeLog() != null) {
+                        image.writeLog().fallocate(fallocMode, offset, length, -e.getErrorCode());
+                    }
                     return -e.getErrorCode();
                 }
             }
@@ -208,11 +215,16 @@ final class ZeroingFallbacks {
         Memory range = new Memory(16);
         range.setLong(0, offset);
         range.setLong(8, length);
+        int r;
         try {
-            return LibC.ioctl(image.fd(), request, Pointer.nativeValue(range));
+            r = LibC.ioctl(image.fd(), request, Pointer.nativeValue(range));
         } catch (LastErrorException e) {
-            return -e.getErrorCode();
+            r = -e.getErrorCode();
         }
+        if (image.writeLog() != null) {
+            image.writeLog().blockIoctl(request == LinuxFs.BLKZEROOUT ? "BLKZEROOUT" : "BLKDISCARD", offset, length, r);
+        }
+        return r;
     }
 
     private static boolean isUnsupported(int r) {

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * One {@code -blockdev} in QEMU's dotted key syntax (qapi/block-core.json {@code BlockdevOptions},
  * QEMU 7.2), for the drivers a raw image needs:
  * <ul>
- *   <li>{@code driver=file,filename=PATH[,locking=auto|on|off][,aio=threads]}</li>
+ *   <li>{@code driver=file,filename=PATH[,locking=auto|on|off][,aio=threads][,x-write-log=LOG]}</li>
  *   <li>{@code driver=raw,file=NODE} or {@code driver=raw,file.driver=…,file.filename=…}</li>
  *   <li>{@code driver=blkdebug,image=NODE|image.driver=…[,config=FILE][,inject-error.N.KEY=…]
  *       [,set-state.N.KEY=…]} (see {@code dev.ioemu.devices.block.BlkDebug})</li>
@@ -93,7 +93,7 @@ public final class BlockdevSpec {
         String child = driver.equals("raw") ? "file" : driver.equals("blkdebug") ? "image" : null;
         for (String key : keys.keySet()) {
             boolean known = COMMON_KEYS.contains(key)
-                    || (driver.equals("file") && List.of("filename", "locking", "aio").contains(key))
+                    || (driver.equals("file") && List.of("filename", "locking", "aio", DriveOptions.WRITE_LOG_KEY).contains(key))
                     || (driver.equals("rbd") && RBD_KEYS.contains(key))
                     || (child != null && (key.equals(child) || key.startsWith(child + ".")))
                     || (driver.equals("blkdebug") && (key.equals("config") || key.startsWith("inject-error.")
@@ -136,6 +136,9 @@ public final class BlockdevSpec {
                 }
                 if (keys.containsKey("aio")) {
                     put("aio", keys.get("aio"));
+                }
+                if (keys.containsKey(DriveOptions.WRITE_LOG_KEY)) {
+                    put(DriveOptions.WRITE_LOG_KEY, keys.get(DriveOptions.WRITE_LOG_KEY));
                 }
             }
             case "raw" -> child(keys, prefix, "file", all, nodes);
