@@ -277,7 +277,7 @@ class RbdCephTest {
             assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
         }
         try {
-            BlockDevices.open(DriveOptions.of(rbd("nope") + "@snap"));
+            BlockDevices.open(DriveOptions.of("rbd:rbd/nope@snap:conf=" + conf));
             throw new AssertionError("a writable snapshot opened");
         } catch (BlockOpenException e) {
             assertTrue(e.reason().contains("rbd snapshots are always read-only"), e.getMessage());
