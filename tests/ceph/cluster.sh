@@ -116,15 +116,17 @@ EOF
     --cap mgr 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$port,v1:127.0.0.1:$((port + 1))]" \
     "$dir/monmap" >/dev/null
-  ceph-mon "${c[@]}" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring"
-  ceph-mon "${c[@]}" -i a
-  ceph-mgr "${c[@]}" -i x
+  # The daemons' own chatter ("Falling back to public interface", …) goes to log/daemons.err.
+  local err="$dir/log/daemons.err"
+  ceph-mon "${c[@]}" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring" 2>>"$err"
+  ceph-mon "${c[@]}" -i a 2>>"$err"
+  ceph-mgr "${c[@]}" -i x 2>>"$err"
   local uuid id
   uuid=$(uuidgen)
   id=$(timeout 60 ceph "${c[@]}" osd new "$uuid")
   mkdir -p "$dir/osd/$id"
-  ceph-osd "${c[@]}" -i "$id" --mkfs --osd-uuid "$uuid" 2>/dev/null
-  ceph-osd "${c[@]}" -i "$id"
+  ceph-osd "${c[@]}" -i "$id" --mkfs --osd-uuid "$uuid" 2>>"$err"
+  ceph-osd "${c[@]}" -i "$id" 2>>"$err"
   timeout 60 ceph "${c[@]}" osd pool create rbd 8 8 >/dev/null 2>&1
   timeout 60 ceph "${c[@]}" osd pool set rbd size 1 --yes-i-really-mean-it >/dev/null 2>&1
   timeout 60 rbd "${c[@]}" pool init rbd

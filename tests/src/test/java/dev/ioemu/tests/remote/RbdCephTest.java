@@ -277,10 +277,43 @@ class RbdCephTest {
             assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
         }
         try {
-            BlockDevices.open(DriveOptions.of(rbd("nope") + "@snap"));
+            BlockDevices.open(DriveOptions.of("rbd:rbd/nope@snap:conf=" + conf));
             throw new AssertionError("a writable snapshot opened");
         } catch (BlockOpenException e) {
             assertTrue(e.reason().contains("rbd snapshots are always read-only"), e.getMessage());
+        }
+    }
+
+    /**
+     * An OSD that stops answering: with {@code rados_osd_op_timeout} set in the filename (a Ceph
+     * option, as QEMU passes it), requests fail with librbd's -ETIMEDOUT instead of hanging, and
+     * work again once the OSD is back.
+     */
+    @Test
+    void aStalledOsdFailsRequestsWithLibrbdsErrnoNotAHang() throws Exception {
+        assumeCluster();
+        ceph("rbd", "create", "rbd/stall", "--size", "8M");
+        long osd = Long.parseLong(Files.readString(clusterDir.resolve("run/osd.0.pid")).trim());
+        try (BlockDevice dev = BlockDevices.open(DriveOptions.of(rbd("stall") + ":rados_osd_op_timeout=2")
+                .withCache(CacheMode.NONE))) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            assertEquals(4096, dev.read(0, buf));
+            exec("kill", "-STOP", Long.toString(osd));
+            int r;
+            long t0 = System.nanoTime();
+            try {
+                r = dev.write(8192, buf.clear());
+            } finally {
+                exec("kill", "-CONT", Long.toString(osd));
+            }
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+            assertEquals(-110, r, "ETIMEDOUT from librbd after rados_osd_op_timeout");
+            assertTrue(seconds < 20, "failed after " + seconds + " s");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while ((r = dev.write(8192, buf.clear())) < 0 && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+            }
+            assertEquals(4096, r, "the same write succeeds once the OSD answers again");
         }
     }
 

@@ -8,8 +8,8 @@ import java.util.Map;
 
 /**
  * A connected {@code rados_t} and the I/O context of one pool (and namespace), set up as QEMU's
- * {@code qemu_rbd_connect} does: create with the user, read the conf file, set the caller's Ceph
- * options (the {@code rbd_cache} choice, then the filename's {@code KEY=VALUE} pairs), connect,
+ * {@code qemu_rbd_connect} does: create with the user, read the conf file, set the filename's
+ * {@code KEY=VALUE} pairs, then the caller's settings (the {@code rbd_cache} choice), connect,
  * open the pool. Each failure closes what was made and becomes a {@link BlockOpenException}
  * with QEMU's wording ("error connecting: Connection timed out").
  *
@@ -36,7 +36,8 @@ final class RadosSession implements AutoCloseable {
     }
 
     /**
-     * Connects. {@code settings} are applied before the spec's own options, so the filename wins.
+     * Connects. {@code settings} are applied after the filename's options, so they win (QEMU sets
+     * {@code rbd_cache} from the cache mode after the filename's key/value pairs too).
      *
      * @throws BlockOpenException "rbd: librbd not available", "error reading conf file …",
      *         "error connecting: …", "error opening pool …"
@@ -67,10 +68,10 @@ final class RadosSession implements AutoCloseable {
                 Librados.rados_conf_read_file(cluster, null);
             }
             set(cluster, "client_mount_timeout", MOUNT_TIMEOUT_S);
-            for (Map.Entry<String, String> e : settings.entrySet()) {
+            for (Map.Entry<String, String> e : spec.options().entrySet()) {
                 set(cluster, e.getKey(), e.getValue());
             }
-            for (Map.Entry<String, String> e : spec.options().entrySet()) {
+            for (Map.Entry<String, String> e : settings.entrySet()) {
                 set(cluster, e.getKey(), e.getValue());
             }
             r = Librados.rados_connect(cluster);
