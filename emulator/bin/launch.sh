@@ -11,7 +11,7 @@
 #    JDK's default archive) of the classes a start and its first qtest and QMP commands load,
 #    made on first use by one training start (StartupTraining), so later starts map them
 #    instead of reading and verifying the jars; with it, the JVM options that start proved
-#    this JVM accepts (jvm-options: no archive relocation, no perf-data file).
+#    this JVM accepts (jvm-options: no perf-data file).
 # Every file there is written aside, checked and renamed, so two concurrent first starts never
 # see half a file; when the cache cannot be written or a file there cannot be used (another JDK
 # build, changed jars), the JVM starts without it, silently. IOEMU_CDS=off starts without the
@@ -140,12 +140,11 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
   ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
   ioemu_jsa_opts="$ioemu_cache/jvm-options"
   if [ ! -s "$ioemu_jsa" ]; then
-    # JVM options that make a start with the archive cheaper, kept only if this JVM takes them:
-    #  - ArchiveRelocationMode=0 maps the JDK's archive and this one at the addresses they were
-    #    made for (JDK 17's original default); the newer default moves them to a random address,
-    #    which costs every start the CPU time of patching every pointer in both archives;
-    #  - -XX:-UsePerfData: no hsperfdata file per VM (jps and jstat do not list it).
-    ioemu_fast=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-UsePerfData)
+    # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
+    # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
+    # archives at fixed addresses saved ~8 ms of CPU per start but gives up their address-space
+    # randomisation.
+    ioemu_fast=(-XX:-UsePerfData)
     # Training start (dev.ioemu.emulator.qtest.StartupTraining): one VM started and driven as
     # libqtest drives one (QMP and qtest sockets, IDE PIO, DMA and flush), ended by QMP quit; the
     # JVM writes the archive as it exits, and only a clean exit makes the archive count.
