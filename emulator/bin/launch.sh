@@ -139,12 +139,17 @@ ioemu_jvm_opts+=(-Djna.platform.library.path="$ioemu_libdirs")
 if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache" ]; then
   ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
   ioemu_jsa_opts="$ioemu_cache/jvm-options"
+  # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
+  # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
+  # archives at fixed addresses saved ~8 ms of CPU per start but gives up their address-space
+  # randomisation. jvm-options holds "wanted: LIST" and then the options the check accepted; an
+  # archive made for another list (this script changed, the jars did not) is made again.
+  ioemu_fast=(-XX:-UsePerfData)
+  ioemu_wanted="wanted: ${ioemu_fast[*]}"
+  if [ -s "$ioemu_jsa" ] && { ! read -r ioemu_line <"$ioemu_jsa_opts" || [ "$ioemu_line" != "$ioemu_wanted" ]; } 2>/dev/null; then
+    rm -f "$ioemu_jsa" "$ioemu_jsa_opts"
+  fi
   if [ ! -s "$ioemu_jsa" ]; then
-    # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
-    # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
-    # archives at fixed addresses saved ~8 ms of CPU per start but gives up their address-space
-    # randomisation.
-    ioemu_fast=(-XX:-UsePerfData)
     # Training start (dev.ioemu.emulator.qtest.StartupTraining): one VM started and driven as
     # libqtest drives one (QMP and qtest sockets, IDE PIO, DMA and flush), ended by QMP quit; the
     # JVM writes the archive as it exits, and only a clean exit makes the archive count.
@@ -159,11 +164,11 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
             -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" -version >/dev/null 2>&1
         }
         if ioemu_check "${ioemu_fast[@]}"; then
-          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "${ioemu_fast[@]}" || true
-          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "$ioemu_wanted" "${ioemu_fast[@]}" \
+            && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
         elif ioemu_check; then
-          rm -f "$ioemu_jsa_opts"
-          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "$ioemu_wanted" \
+            && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
         fi
       fi
       rm -f "$ioemu_train"
@@ -172,7 +177,7 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
   # -Xshare:auto: an archive this JVM cannot use (another JDK build, changed jars, damage it
   # detects) is ignored without a word.
   if [ -s "$ioemu_jsa" ]; then
-    [ -s "$ioemu_jsa_opts" ] && mapfile -t ioemu_fast <"$ioemu_jsa_opts" && ioemu_jvm_opts+=("${ioemu_fast[@]}")
+    mapfile -t -s 1 ioemu_fast <"$ioemu_jsa_opts" 2>/dev/null && ioemu_jvm_opts+=("${ioemu_fast[@]}")
     ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi
