@@ -141,8 +141,8 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
   ioemu_jsa_opts="$ioemu_cache/jvm-options"
   # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
   # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
-  # archives at fixed addresses saved ~8 ms of CPU per start but gives up their address-space
-  # randomisation. jvm-options holds "wanted: LIST" and then the options the check accepted; an
+  # archives at fixed addresses gives up their address-space randomisation for no gain measured
+  # consistently (BENCHMARKS.md). jvm-options holds "wanted: LIST" and then the options the check accepted; an
   # archive made for another list (this script changed, the jars did not) is made again.
   ioemu_fast=(-XX:-UsePerfData)
   ioemu_wanted="wanted: ${ioemu_fast[*]}"
