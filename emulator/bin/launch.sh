@@ -11,7 +11,7 @@
 #    JDK's default archive) of the classes a start and its first qtest and QMP commands load,
 #    made on first use by one training start (StartupTraining), so later starts map them
 #    instead of reading and verifying the jars; with it, the JVM options that start proved
-#    this JVM accepts (jvm-options: no archive relocation, no perf-data file).
+#    this JVM accepts (jvm-options: no perf-data file).
 # Every file there is written aside, checked and renamed, so two concurrent first starts never
 # see half a file; when the cache cannot be written or a file there cannot be used (another JDK
 # build, changed jars), the JVM starts without it, silently. IOEMU_CDS=off starts without the
@@ -139,13 +139,17 @@ ioemu_jvm_opts+=(-Djna.platform.library.path="$ioemu_libdirs")
 if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache" ]; then
   ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
   ioemu_jsa_opts="$ioemu_cache/jvm-options"
+  # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
+  # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
+  # archives at fixed addresses gives up their address-space randomisation for no gain measured
+  # consistently (BENCHMARKS.md). jvm-options holds "wanted: LIST" and then the options the check accepted; an
+  # archive made for another list (this script changed, the jars did not) is made again.
+  ioemu_fast=(-XX:-UsePerfData)
+  ioemu_wanted="wanted: ${ioemu_fast[*]}"
+  if [ -s "$ioemu_jsa" ] && { ! read -r ioemu_line <"$ioemu_jsa_opts" || [ "$ioemu_line" != "$ioemu_wanted" ]; } 2>/dev/null; then
+    rm -f "$ioemu_jsa" "$ioemu_jsa_opts"
+  fi
   if [ ! -s "$ioemu_jsa" ]; then
-    # JVM options that make a start with the archive cheaper, kept only if this JVM takes them:
-    #  - ArchiveRelocationMode=0 maps the JDK's archive and this one at the addresses they were
-    #    made for (JDK 17's original default); the newer default moves them to a random address,
-    #    which costs every start the CPU time of patching every pointer in both archives;
-    #  - -XX:-UsePerfData: no hsperfdata file per VM (jps and jstat do not list it).
-    ioemu_fast=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:-UsePerfData)
     # Training start (dev.ioemu.emulator.qtest.StartupTraining): one VM started and driven as
     # libqtest drives one (QMP and qtest sockets, IDE PIO, DMA and flush), ended by QMP quit; the
     # JVM writes the archive as it exits, and only a clean exit makes the archive count.
@@ -160,11 +164,11 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
             -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$ioemu_cp" -version >/dev/null 2>&1
         }
         if ioemu_check "${ioemu_fast[@]}"; then
-          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "${ioemu_fast[@]}" || true
-          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "$ioemu_wanted" "${ioemu_fast[@]}" \
+            && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
         elif ioemu_check; then
-          rm -f "$ioemu_jsa_opts"
-          chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
+          ioemu_put "$ioemu_jsa_opts" printf '%s\n' "$ioemu_wanted" \
+            && chmod 0644 "$ioemu_train" && mv -f "$ioemu_train" "$ioemu_jsa"
         fi
       fi
       rm -f "$ioemu_train"
@@ -173,7 +177,7 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
   # -Xshare:auto: an archive this JVM cannot use (another JDK build, changed jars, damage it
   # detects) is ignored without a word.
   if [ -s "$ioemu_jsa" ]; then
-    [ -s "$ioemu_jsa_opts" ] && mapfile -t ioemu_fast <"$ioemu_jsa_opts" && ioemu_jvm_opts+=("${ioemu_fast[@]}")
+    mapfile -t -s 1 ioemu_fast <"$ioemu_jsa_opts" 2>/dev/null && ioemu_jvm_opts+=("${ioemu_fast[@]}")
     ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi

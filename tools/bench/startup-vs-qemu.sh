@@ -47,6 +47,7 @@ def first_reply(cmd):
 
 for name in ("ioemu", "qemu"):
     first_reply(cmds[name])       # warm-up (builds the CDS archive on ioemu's first start)
+print("load average at the start: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
 times = {"ioemu": [], "qemu": []}
 cpu = {"ioemu": [], "qemu": []}
 for i in range(runs):

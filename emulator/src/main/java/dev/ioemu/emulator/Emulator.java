@@ -120,14 +120,17 @@ public final class Emulator {
             throw e;
         }
         Lifecycle.installSignalHandlers(this);
-        QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
-        // QEMU's "present" says KVM support is built in (always, here), not that /dev/kvm exists.
-        qmp.reportKvm(config.kvmAccelerator(), true);
-        for (int i = 0; i < monitors.size(); i++) {
-            ChardevEndpoint ep = monitors.get(i);
-            Thread t = new Thread(() -> serveMonitor(qmp, ep), "qmp-" + i);
-            t.setDaemon(true);
-            t.start();
+        if (!monitors.isEmpty()) {
+            // Made only for a monitor to serve: a `-qtest stdio` start has none.
+            QmpMonitor qmp = new QmpMonitor(machine, this::shutdown);
+            // QEMU's "present" says KVM support is built in (always, here), not that /dev/kvm exists.
+            qmp.reportKvm(config.kvmAccelerator(), true);
+            for (int i = 0; i < monitors.size(); i++) {
+                ChardevEndpoint ep = monitors.get(i);
+                Thread t = new Thread(() -> serveMonitor(qmp, ep), "qmp-" + i);
+                t.setDaemon(true);
+                t.start();
+            }
         }
         if (config.softAccelerator() && qtestEndpoint == null) {
             runSoftCpu(ideWiring);
