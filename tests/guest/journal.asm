@@ -4,11 +4,14 @@
 ; Layout (tools/…/crashcheck/JournalFormat.java): transaction t uses LBA 2048 + 9t .. 2048 + 9t + 8;
 ; eight data sectors whose dword i (0-1023) is (t << 16) + i, then the commit sector:
 ;   "JRNLCMT1", u32 t, u32 8, 8 × u32 LBA, u32 sum32 of the data, zeros, u32 sum32 of bytes 0-507.
-; Even transactions go through the BIOS, INT 13h AH=43h (whose flush is the firmware's own: with
-; firmware-writes=sync AH=43h returns after the drive's flush); odd ones drive the IDE controller
-; directly, WRITE SECTORS (30h) by PIO with nIEN set, then FLUSH CACHE (E7h) — a driver's path.
+; Transaction t goes (t mod 4) 0: through the BIOS, INT 13h AH=43h (whose flush is the firmware's
+; own: with firmware-writes=sync AH=43h returns after the drive's flush); 1: to the IDE controller
+; directly, WRITE SECTORS (30h) by PIO with nIEN set, then FLUSH CACHE (E7h); 2, 3: WRITE DMA (CAh)
+; through the PIIX bus-master engine (this guest sets BAR4 and the PRD table), then FLUSH CACHE.
+; The boot sector loads its second sector (the DMA path) with INT 13h AH=42h first.
 ; Every wait is bounded. Console (port 0xE9): "JOURNAL nn" when nn transactions are committed, or
-; "FAIL x" at the first error (x: i INT 13h, b busy, d no DRQ, w write, f flush); then
+; "FAIL x" at the first error (x: l loading sector 2, i INT 13h, b busy, d no DRQ, m DMA still
+; active, w write, f flush); then
 ; isa-debug-exit with 10h (done) or 11h (failed).
 bits 16
 org 0x7c00
@@ -27,6 +30,9 @@ ST_DRQ   equ 0x08
 ST_ERR   equ 0x01
 CMD_WRITE_SECTORS equ 0x30
 CMD_FLUSH_CACHE   equ 0xe7
+CMD_WRITE_DMA     equ 0xca
+PRD      equ 0x9400                 ; the PRD table (one entry)
+BM_BASE  equ 0xc000                 ; where this guest puts the bus-master registers
 
 start:
     cli
@@ -40,6 +46,15 @@ start:
     sti
     cld
     mov [drive], dl
+    ; the second sector (the DMA path and the task-file set-up) to 0x7e00
+    mov word [dap_count], 1
+    mov word [dap_buf], 0x7e00
+    mov byte [dap_lba], 1
+    mov si, dap
+    mov ah, 0x42
+    int 0x13
+    mov byte [what], 'l'
+    jc fail
     mov dx, ATA_CTL
     mov al, 0x02                    ; nIEN: the PIO path polls, the drive raises no IRQ
     out dx, al
@@ -117,6 +132,8 @@ start:
 ; Writes CX sectors from DS:SI to LBA [lba] and makes them durable: INT 13h AH=43h for an even
 ; transaction, IDE PIO + FLUSH CACHE for an odd one. CF=1 on failure ([what] says where).
 write_flush:
+    test bp, 2
+    jnz dma_write_flush
     test bp, 1
     jnz pio_write_flush
     mov [dap_count], cx
@@ -135,24 +152,8 @@ pio_write_flush:
     xor bx, bx
     call wait_status
     jc wait_status.out
-    mov dx, 0x1f2
-    mov al, cl
-    out dx, al                      ; sector count
-    mov eax, [lba]
-    inc dx
-    out dx, al                      ; LBA 7:0
-    shr eax, 8
-    inc dx
-    out dx, al                      ; LBA 15:8
-    shr eax, 8
-    inc dx
-    out dx, al                      ; LBA 23:16
-    shr eax, 8
-    or al, 0xe0                     ; LBA mode, master, LBA 27:24 (0 here)
-    inc dx
-    out dx, al
     mov al, CMD_WRITE_SECTORS
-    call command
+    call task_file
 .sector:
     mov byte [what], 'd'
     mov bl, ST_DRQ
@@ -234,3 +235,108 @@ msg_done:  db "JOURNAL ", 0
 msg_fail:  db "FAIL ", 0
     times 510 - ($ - $$) db 0
     dw 0xaa55
+
+; ---- second sector, loaded to 0x7e00 ----
+
+; Programs count CL and LBA [lba] and issues command AL.
+task_file:
+    push ax
+    mov dx, 0x1f2
+    mov al, cl
+    out dx, al                      ; sector count
+    mov eax, [lba]
+    inc dx
+    out dx, al                      ; LBA 7:0
+    shr eax, 8
+    inc dx
+    out dx, al                      ; LBA 15:8
+    shr eax, 8
+    inc dx
+    out dx, al                      ; LBA 23:16
+    shr eax, 8
+    or al, 0xe0                     ; LBA mode, master, LBA 27:24 (0 here)
+    inc dx
+    out dx, al
+    pop ax
+    jmp command
+
+; WRITE DMA (CAh) of CX sectors from DS:SI through the PIIX bus-master engine, then FLUSH CACHE.
+; BAR4 of 00:01.1 (devfn 09h) set to BM_BASE (the BIOS assigns no BAR, as a driver on a bare
+; machine would find it); the PRD table at PRD; nIEN is set, so the
+; end of the transfer is BM status Active clearing (Interrupt follows INTRQ, which nIEN masks).
+dma_write_flush:
+    mov eax, 0x80000000 | (0x09 << 8) | 0x20
+    call pci_read
+    mov eax, BM_BASE | 1
+    out dx, eax                     ; BAR4: I/O space at BM_BASE
+    in eax, dx
+    and ax, 0xfffc
+    mov [bm_base], ax
+    mov eax, 0x80000000 | (0x09 << 8) | 0x04
+    call pci_read
+    or al, 0x05                     ; I/O space + bus master
+    out dx, al
+    movzx eax, si                   ; DS = 0: the linear address
+    mov [PRD], eax
+    mov ax, cx
+    shl ax, 9
+    mov [PRD + 4], ax
+    mov word [PRD + 6], 0x8000      ; end of table
+    mov dx, [bm_base]
+    xor al, al
+    out dx, al                      ; BM command: stopped
+    add dx, 2
+    mov al, 0x06
+    out dx, al                      ; BM status: clear Interrupt and Error
+    add dx, 2
+    mov eax, PRD
+    out dx, eax                     ; PRD table address
+    mov byte [what], 'b'
+    xor bx, bx
+    call wait_status
+    jc .out
+    mov al, CMD_WRITE_DMA
+    call task_file
+    mov dx, [bm_base]
+    mov al, 0x01                    ; start, memory to device
+    out dx, al
+    mov byte [what], 'm'
+    mov dword [polls], 0x1000000
+    add dx, 2
+.active:
+    in al, dx
+    test al, 0x01
+    jz .done
+    dec dword [polls]
+    jnz .active
+    stc
+    ret
+.done:
+    test al, 0x02                   ; Error
+    jnz .bad
+    mov dx, [bm_base]
+    xor al, al
+    out dx, al                      ; stop the engine
+    mov byte [what], 'w'
+    xor bx, bx
+    call wait_status
+    jc .out
+    mov byte [what], 'f'
+    mov al, CMD_FLUSH_CACHE
+    call command
+    jmp wait_status
+.bad:
+    stc
+.out:
+    ret
+
+; Reads PCI config dword EAX (CF8h form) into EAX; DX is left at CFCh.
+pci_read:
+    mov dx, 0xcf8
+    out dx, eax
+    mov dx, 0xcfc
+    in eax, dx
+    ret
+
+bm_base: dw 0
+    times 1024 - ($ - $$) db 0
