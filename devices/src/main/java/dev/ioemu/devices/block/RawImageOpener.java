@@ -55,6 +55,7 @@ final class RawImageOpener {
         } catch (LastErrorException e) {
             throw openError(file, mode, e.getErrorCode());
         }
+        WriteLog writeLog = null;
         try {
             Statx st = Statx.of(fd);
             if (!st.isRegularFile() && !st.isBlockDevice()) {
@@ -76,7 +77,7 @@ final class RawImageOpener {
             AlignmentProbe.Alignment alignment = mode.direct
                     ? AlignmentProbe.probe(fd, file, st, options.forcedAlignment(), AlignmentProbe.LIBC_TRIAL_READ, pool)
                     : new AlignmentProbe.Alignment(1, 1, "buffered");
-            WriteLog writeLog = openWriteLog(options, file, size, mode);
+            writeLog = openWriteLog(options, file, size, mode);
             RawImage image = new RawImage(new OpenedImage(file, fd, size, mode, options.readOnly(), blockDevice,
                     logicalBlockSize, options.discard(), alignment, writeLog), pool, host);
             if (mode.dropAfterFlush) {
@@ -90,10 +91,12 @@ final class RawImageOpener {
             return image;
         } catch (LastErrorException e) {
             closeQuietly(fd);
+            closeQuietly(writeLog);
             throw new BlockOpenException("Could not open '" + file + "': " + Errno.strerror(e.getErrorCode()), "",
                     e.getErrorCode());
         } catch (BlockOpenException | RuntimeException e) {
             closeQuietly(fd);
+            closeQuietly(writeLog);
             throw e;
         }
     }
@@ -137,6 +140,16 @@ final class RawImageOpener {
         String what = Errno.strerror(errno);
         String hint = errno == Errno.EACCES || errno == Errno.EROFS ? "Use readonly=on to open it read-only" : "";
         return new BlockOpenException("Could not open '" + file + "': " + what, hint, errno);
+    }
+
+    private static void closeQuietly(WriteLog writeLog) {
+        if (writeLog != null) {
+            try {
+                writeLog.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing write log {} failed: {}", writeLog.path(), e.getMessage());
+            }
+        }
     }
 
     static void closeQuietly(int fd) {

@@ -48,6 +48,15 @@ class BlockdevSpecTest {
         assertEquals("", disk.get("blkdebug.config"), "a blkdebug node without rules still takes breakpoints");
     }
 
+    @Test
+    void theWriteLogKeyBelongsToTheFileNodeAndReachesTheBlockLayer() throws Exception {
+        VmConfig c = parse("-blockdev driver=raw,node-name=disk,file.driver=file,file.filename=/tmp/a.img,"
+                + "file.x-write-log=/tmp/a.log -device ide-hd,drive=disk");
+        assertEquals("/tmp/a.log", drive(c, "disk").options().get("x-write-log"));
+        assertEquals("/tmp/a.log", dev.ioemu.devices.block.DriveOptions.fromMap(drive(c, "disk").options())
+                .writeLog());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "driver=file,filename=/tmp/a | Parameter 'node-name' is missing",

@@ -134,10 +134,16 @@ class CrashConsistencyQtestTest {
     }
 
     static Check crashcheck(Path log, Path image, String... options) {
+        return crashcheckWith(log, image, JOURNAL_START + ":" + TRANSACTIONS
+                * JournalWorkload.sectorsPerTransaction(BLOCKS), options);
+    }
+
+    /** ioemu-img crashcheck in-process, with {@code --samples} {@value #SAMPLES} and {@code --journal journal}. */
+    static Check crashcheckWith(Path log, Path image, String journal, String... options) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         List<String> args = new java.util.ArrayList<>(List.of("crashcheck", "--samples", SAMPLES, "--journal",
-                JOURNAL_START + ":" + TRANSACTIONS * JournalWorkload.sectorsPerTransaction(BLOCKS)));
+                journal));
         args.addAll(List.of(options));
         args.add(log.toString());
         args.add(image.toString());

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
@@ -235,7 +236,7 @@ public final class CrashCheck {
                     : "the image after the run, or changed since") + ")");
             // Pass 2: the simulation.
             try (WriteLogReader log = WriteLogReader.open(settings.log());
-                 CrashDisk d = new CrashDisk(log, scratch, size, settings.torn())) {
+                 CrashDisk d = new CrashDisk(log, scratch, size, settings.torn(), dirty)) {
                 disk = d;
                 guest = new GuestPromises(dirty);
                 journal = settings.journalStart() >= 0
@@ -248,7 +249,7 @@ public final class CrashCheck {
                         if (CrashDisk.changesDisk(r)) {
                             crashPoint(r.seq());
                         }
-                        disk.accept(r, dirty);
+                        disk.accept(r);
                     } else {
                         guest.accept(r);
                     }
@@ -433,7 +434,7 @@ public final class CrashCheck {
             break;
         }
         if (firstProblem == null) {
-            for (Map.Entry<Long, String> e : new java.util.TreeMap<>(durableViolations).entrySet()) {
+            for (Map.Entry<Long, String> e : new TreeMap<>(durableViolations).entrySet()) {
                 if (!coveredBySubset.contains(e.getKey())) {
                     firstProblem = e.getValue();
                     break;
@@ -445,7 +446,7 @@ public final class CrashCheck {
 
     /** Reads the promised sectors among {@code sectors} in runs; returns sector → problem for the bad ones, in order. */
     private Map<Long, String> readAndJudge(TreeSet<Long> sectors) throws IOException {
-        Map<Long, String> bad = new java.util.TreeMap<>();
+        Map<Long, String> bad = new TreeMap<>();
         List<Long> run = new ArrayList<>();
         for (long s : sectors) {
             GuestPromises.SectorHistory h = guest.sectors().get(s);

@@ -7,10 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The host side of a crash (issue 14): a scratch copy of the image holding what is durable, and
@@ -36,7 +38,8 @@ final class CrashDisk implements AutoCloseable {
     private final List<Unit> pending = new ArrayList<>();
     /** Index into {@link #pending} at each sync-begin still running: what that sync covers. */
     private long syncCovers = -1;
-    private java.util.Set<Long> dirty = new java.util.HashSet<>();
+    /** Sectors whose durable contents changed, for the checker to read again. */
+    private final Set<Long> dirty;
     long pwrites;
     long syncs;
     long syncsFailed;
@@ -49,8 +52,9 @@ final class CrashDisk implements AutoCloseable {
      * @param tornGranule 0: a pwrite reaches the disk whole or not at all; 512: each of its sectors
      *                    independently (what a disk without power-loss protection guarantees)
      */
-    CrashDisk(WriteLogReader log, Path scratch, long size, int tornGranule) throws IOException {
+    CrashDisk(WriteLogReader log, Path scratch, long size, int tornGranule, Set<Long> dirty) throws IOException {
         this.log = log;
+        this.dirty = dirty;
         this.scratch = scratch;
         this.file = FileChannel.open(scratch, StandardOpenOption.READ, StandardOpenOption.WRITE);
         this.size = size;
@@ -84,9 +88,8 @@ final class CrashDisk implements AutoCloseable {
         return (mode & (2 | 16)) != 0;   // FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE
     }
 
-    /** Applies one host record; sectors that became durable are added to {@code dirty}. */
-    void accept(WriteLogReader.Record r, java.util.Set<Long> dirty) throws IOException {
-        this.dirty = dirty;
+    /** Applies one host record; sectors that became durable are added to the dirty set. */
+    void accept(WriteLogReader.Record r) throws IOException {
         switch (r.tag()) {
             case "h-pwrite" -> {
                 long ret = r.number("ret");
@@ -233,7 +236,7 @@ final class CrashDisk implements AutoCloseable {
     /** Copies the scratch image (the current state) to {@code out}. */
     void copyTo(Path out) throws IOException {
         file.force(false);
-        Files.copy(scratch, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(scratch, out, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Override

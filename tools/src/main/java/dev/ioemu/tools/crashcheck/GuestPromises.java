@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -42,14 +43,14 @@ final class GuestPromises {
     private final Map<Long, List<Request>> flushCovers = new HashMap<>();
     private final TreeMap<Long, SectorHistory> sectors = new TreeMap<>();
     /** Sectors whose promise changed, for the checker to read again. */
-    private final java.util.Set<Long> dirty;
+    private final Set<Long> dirty;
     long writes;
     long fuaWrites;
     long flushes;
     long flushesCompleted;
     long flushesFailed;
 
-    GuestPromises(java.util.Set<Long> dirty) {
+    GuestPromises(Set<Long> dirty) {
         this.dirty = dirty;
     }
 
@@ -70,7 +71,12 @@ final class GuestPromises {
                 String[] parts = h.isEmpty() ? new String[0] : h.split(",");
                 hashes = new long[parts.length];
                 for (int i = 0; i < parts.length; i++) {
-                    hashes[i] = Long.parseUnsignedLong(parts[i], 16);
+                    try {
+                        hashes[i] = Long.parseUnsignedLong(parts[i], 16);
+                    } catch (NumberFormatException e) {
+                        throw new IOException("write log line " + r.line() + ": hash '" + parts[i]
+                                + "' (expected: 16 hex digits)");
+                    }
                 }
             }
             Request req = new Request(r.number("id"), r.seq(), kind, offset, length, hashes,

@@ -3,17 +3,19 @@ package dev.ioemu.devices.block.writelog;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.host.LibC;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
@@ -57,8 +59,8 @@ public final class WriteLog implements AutoCloseable {
         this.path = path;
         this.logChannel = logChannel;
         this.logLock = logLock;
-        this.log = new BufferedWriter(new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(
-                logChannel), StandardCharsets.UTF_8), 1 << 16);
+        this.log = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(logChannel),
+                StandardCharsets.UTF_8), 1 << 16);
         this.data = data;
         this.direct = direct;
         this.dsync = dsync;
@@ -230,7 +232,7 @@ public final class WriteLog implements AutoCloseable {
             try {
                 r = LibC.pread(fd, address + done, length - done, offset + done);
             } catch (LastErrorException e) {
-                if (e.getErrorCode() == 4) {   // EINTR
+                if (e.getErrorCode() == Errno.EINTR) {
                     continue;
                 }
                 // Past the end of a file whose size is not aligned, or unreadable: reads as zeros.
