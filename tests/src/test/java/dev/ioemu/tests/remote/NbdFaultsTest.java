@@ -162,7 +162,7 @@ class NbdFaultsTest {
                 transport.writeMemory(0x110000, data);
                 ata.writePrdTable(0x100000, List.of(new PrdDescriptor(0x110000, data.length, true)));
                 if (i == 8) {
-                    killer = CompletableFuture.runAsync(() -> killAndRestart(e, healAfterRestart));
+                    killer = CompletableFuture.runAsync(() -> killAndRestart(e));
                 }
                 DmaCompletion w = ata.dma(DmaRequest.of(Ata.CMD_WRITE_DMA, 1000 + i * SECTORS, SECTORS, 0x100000));
                 ((w.ataStatus() & Ata.STATUS_ERR) == 0 ? succeeded : failed).add(i);
@@ -184,7 +184,7 @@ class NbdFaultsTest {
         return new Result(failed, flush, Files.exists(trace) ? Files.readString(trace) : "");
     }
 
-    private void killAndRestart(NbdServers.Export e, boolean unused) {
+    private void killAndRestart(NbdServers.Export e) {
         try {
             Thread.sleep(60); // write 8 is in the delay filter now
             servers.kill(e);

@@ -9,12 +9,18 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -122,17 +128,39 @@ final class NbdConnection implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new NbdException("Failed to connect to '" + uri.where() + "': " + reason(e));
         }
+        // A server that accepts and then says nothing must not hang the open (or a reconnect).
+        AtomicBoolean timedOut = new AtomicBoolean();
+        ScheduledFuture<?> watchdog = WATCHDOG.schedule(() -> {
+            timedOut.set(true);
+            closeQuietly(ch);
+        }, handshakeTimeoutSeconds, TimeUnit.SECONDS);
         try {
-            return new NbdConnection(uri, ch, handshake(ch, uri.export()), onLost);
+            Export export = handshake(ch, uri.export());
+            if (!watchdog.cancel(false)) {
+                throw new ClosedChannelException();
+            }
+            return new NbdConnection(uri, ch, export, onLost);
         } catch (NbdException e) {
+            watchdog.cancel(false);
             abortQuietly(ch);
             closeQuietly(ch);
             throw e;
         } catch (IOException e) {
+            watchdog.cancel(false);
             closeQuietly(ch);
-            throw new NbdException("NBD handshake with '" + uri.where() + "' failed: " + reason(e));
+            throw new NbdException("NBD handshake with '" + uri.where() + "' failed: " + (timedOut.get()
+                    ? "no answer within " + handshakeTimeoutSeconds + " s" : reason(e)));
         }
     }
+
+    /** How long the handshake may take before the connection is given up (tests shorten it). */
+    static volatile int handshakeTimeoutSeconds = 30;
+
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "nbd-handshake-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     Export export() {
         return export;
