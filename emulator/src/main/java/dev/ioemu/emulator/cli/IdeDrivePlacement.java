@@ -49,10 +49,9 @@ public final class IdeDrivePlacement {
             if (d.iface() == DriveSpec.Interface.NONE) {
                 byId.put(d.id(), d);
             } else {
+                // Placed below in command-line order, as QEMU places them (an explicit index a
+                // drive before it already took is an error there, not a silent shuffle).
                 legacy.add(d);
-                if (d.index() >= 0) {
-                    taken[d.index()] = d.source();
-                }
             }
         }
         for (IdeDeviceSpec dev : config.ideDevices()) {
@@ -61,8 +60,14 @@ public final class IdeDrivePlacement {
             }
         }
         List<IdeDriveSetup> out = new ArrayList<>();
+        boolean[] takenByDrive = new boolean[4];
         for (DriveSpec d : legacy) {
             int index = d.index() >= 0 ? d.index() : firstFree(taken, 0, 4, d.source());
+            if (takenByDrive[index]) {
+                throw new UsageException(d.source() + ": drive with bus=" + index / 2 + ", unit=" + index % 2
+                        + " (index=" + index + ") exists");
+            }
+            takenByDrive[index] = true;
             taken[index] = d.source();
             IdeDriveKind kind = d.media() == DriveSpec.Media.CDROM ? IdeDriveKind.CDROM : IdeDriveKind.DISK;
             Map<String, String> g = config.ideGlobals().getOrDefault(

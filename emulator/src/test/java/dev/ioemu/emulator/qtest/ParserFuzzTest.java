@@ -252,6 +252,20 @@ class ParserFuzzTest {
         }
     }
 
+    /** Found by seed 20261207 (input 3005): a NUL byte in a path escaped as InvalidPathException. */
+    @Test
+    void aNulInAPathIsAUsageErrorNotACrash() {
+        for (String[] args : new String[][] {{"-D", "t.\u0000l"}, {"-serial", "file:s\u0000"}, {"-bios", "\u0000"},
+                {"-trace", "file=x\u0000"}}) {
+            try {
+                CommandLine.parse(args);
+                fail(String.join(" ", args) + " was accepted");
+            } catch (UsageException e) {
+                assertTrue(e.getMessage().contains("invalid path"), e.getMessage());
+            }
+        }
+    }
+
     static void write(ByteArrayOutputStream out, String s) {
         out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
     }
