@@ -3,6 +3,8 @@ package dev.ioemu.devices.ide;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
+import java.util.Locale;
+
 /**
  * How one unit answers a failed command or block request: the ABRT error with ST=DRDY|ERR (ERR
  * is set exactly when the Error register is not 0), the abort of a DMA command, a guest error
@@ -65,6 +67,7 @@ final class DriveErrorPolicy {
         if (TraceEvent.IDE_IO_ERROR.enabled) {
             Trace.emit(TraceEvent.IDE_IO_ERROR, bus.index, device.unit, operation, errno, action.name().toLowerCase());
         }
+        bus.controller.reportIoError(device.config().block(), isRead, action.name().toLowerCase(Locale.ROOT), errno);
         switch (action) {
             case STOP -> {
                 // The channel keeps one parked request; PiixIde.resume() re-issues it.

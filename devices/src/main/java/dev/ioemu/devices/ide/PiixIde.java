@@ -413,6 +413,10 @@ public final class PiixIde implements PciFunction, AutoCloseable {
         vm.requestStop("io-error");
     }
 
+    void reportIoError(BlockDevice drive, boolean isRead, String action, int errno) {
+        vm.blockIoError(drive, isRead, action, errno);
+    }
+
     private boolean anyInFlight() {
         return channels[0].inFlight > 0 || channels[1].inFlight > 0;
     }

@@ -94,6 +94,7 @@ public final class PciIdeWiring implements MachineComponent {
         }
         PciIdeWiring wiring = new PciIdeWiring(ide, opened, firmwareWrites);
         machine.addComponent(wiring);
+        machine.runState().nameDrivesWith(wiring::deviceName);
         return wiring;
     }
 
@@ -165,6 +166,16 @@ public final class PciIdeWiring implements MachineComponent {
         for (Attached a : drives) {
             a.block().close();
         }
+    }
+
+    /** QEMU's drive id of {@code block} ({@code ide0-hd0}, or the id given), "" if not one of ours. */
+    private String deviceName(BlockDevice block) {
+        for (Attached a : drives) {
+            if (a.block() == block) {
+                return a.info().device();
+            }
+        }
+        return "";
     }
 
     @Override

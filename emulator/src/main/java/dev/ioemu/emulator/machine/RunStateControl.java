@@ -1,13 +1,17 @@
 package dev.ioemu.emulator.machine;
 
+import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.bus.VmStateControl;
+import dev.ioemu.devices.host.Errno;
 import dev.ioemu.devices.trace.Trace;
 import dev.ioemu.devices.trace.TraceEvent;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * The VM run state (QEMU's RunState) and the events its changes produce (QMP STOP, RESUME,
@@ -41,6 +45,10 @@ public final class RunStateControl implements VmStateControl {
     private volatile Vcpu vcpu;
     private final Runnable onResume;
     private RunState state;
+    /** QEMU's drive id of a backend ({@code ide0-hd0}), for BLOCK_IO_ERROR; set by the machine. */
+    private volatile Function<BlockDevice, String> driveNames = b -> "";
+    /** query-block's io-status per drive id after a stopping error ("failed", "nospace"); cleared by cont. */
+    private final Map<String, String> ioStatus = new ConcurrentHashMap<>();
 
     /**
      * @param startPaused {@code -S}
@@ -88,6 +96,38 @@ public final class RunStateControl implements VmStateControl {
         pause("io-error".equals(reason) ? RunState.IO_ERROR : RunState.PAUSED, reason);
     }
 
+    /** How the machine names its drives in events (QEMU's {@code device} member). */
+    public void nameDrivesWith(Function<BlockDevice, String> names) {
+        this.driveNames = names;
+    }
+
+    /**
+     * QMP BLOCK_IO_ERROR, with QEMU 7.2's members in the order it prints them (IDE enables the I/O
+     * status, so {@code nospace} is present; QEMU's {@code node-name} names an automatic node,
+     * "#blockNNN", which ioemu does not have, so it is left out); a stopping error also marks the
+     * drive's io-status until {@link #cont}, as QEMU's blk_error_action and qmp_cont do.
+     */
+    @Override
+    public void blockIoError(BlockDevice drive, boolean isRead, String action, int errno) {
+        String device = driveNames.apply(drive);
+        boolean nospace = Math.abs(errno) == Errno.ENOSPC;
+        if (action.equals("stop")) {
+            ioStatus.put(device, nospace ? "nospace" : "failed");
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("device", device);
+        data.put("nospace", nospace);
+        data.put("reason", Errno.strerror(errno));
+        data.put("operation", isRead ? "read" : "write");
+        data.put("action", action);
+        emit("BLOCK_IO_ERROR", data);
+    }
+
+    /** query-block's {@code io-status} of drive {@code device}: "ok", "failed" or "nospace". */
+    public String ioStatus(String device) {
+        return ioStatus.getOrDefault(device, "ok");
+    }
+
     /** QMP {@code stop}. */
     public void stop() {
         pause(RunState.PAUSED, "stop");
@@ -107,6 +147,7 @@ public final class RunStateControl implements VmStateControl {
 
     /** QMP {@code cont}: RUNNING, RESUME event, devices retry what stopped them. */
     public void cont() {
+        ioStatus.clear();   // QEMU resets every drive's I/O status on cont, running or not
         synchronized (this) {
             if (state.running || state == RunState.SHUTDOWN) {
                 return;

@@ -345,7 +345,7 @@ public final class QmpMonitor {
         private Object queryBlock() {
             List<Object> out = new ArrayList<>();
             for (BlockInfo b : machine.blocks()) {
-                Map<String, Object> entry = Json.object("io-status", "ok", "device", b.device(), "locked", false,
+                Map<String, Object> entry = Json.object("io-status", machine.runState().ioStatus(b.device()), "device", b.device(), "locked", false,
                         "removable", b.removable());
                 if (b.file() != null) {
                     Map<String, Object> inserted = Json.object(

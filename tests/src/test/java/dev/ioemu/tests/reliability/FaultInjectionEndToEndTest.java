@@ -244,9 +244,23 @@ class FaultInjectionEndToEndTest {
         try (Machine m = new Machine(img, drive(op, errno, lba, policy, true))) {
             m.issue(path, write, lba, data);
             m.qmp.awaitEvent("STOP");
+            // QEMU's blk_error_action: BLOCK_IO_ERROR (before STOP), and the drive's io-status until cont.
+            // QEMU 7.2 prints {"device": "ide0-hd0", "nospace": true, "node-name": "#block243",
+            // "reason": "No space left on device", "operation": "write", "action": "stop"}: the same
+            // but for its automatic node name.
+            boolean nospace = errno.equals("ENOSPC");
+            String ioError = m.qmp.events.stream().filter(e -> e.contains("\"BLOCK_IO_ERROR\"")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no BLOCK_IO_ERROR before STOP: " + m.qmp.events));
+            assertTrue(ioError.contains("\"data\": {\"device\": \"ide0-hd0\", \"nospace\": " + nospace
+                    + ", \"reason\": \"" + (nospace ? "No space left on device" : "Input/output error")
+                    + "\", \"operation\": \"" + op + "\", \"action\": \"stop\"}"), ioError);
+            String ioStatus = "\"io-status\": \"" + (nospace ? "nospace" : "failed") + "\"";
+            assertTrue(m.qmp.execute("{\"execute\": \"query-block\"}").contains(ioStatus), "query-block " + ioStatus);
             assertTrue(m.status().contains("\"status\": \"io-error\""), m.status());
             assertEquals(0, m.ata.altStatus() & Ata.STATUS_ERR, "no error reported while the VM is stopped");
             assertEquals("{\"return\": {}}", m.qmp.execute("{\"execute\": \"cont\"}"));
+            assertTrue(m.qmp.execute("{\"execute\": \"query-block\"}").contains("\"io-status\": \"ok\""),
+                    "cont resets io-status");
             byte[] read = new byte[512];
             int st = m.complete(path, write, read);
             assertEquals(0, st & (Ata.STATUS_ERR | Ata.STATUS_BSY | Ata.STATUS_DRQ), "the retried command succeeded");
