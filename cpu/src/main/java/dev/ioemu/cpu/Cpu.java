@@ -506,7 +506,7 @@ public final class Cpu {
                 && mem.bufferFor(lin) != null;
         DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
         d.form = f;
-        d.handler = Specialized.choose(model, f, opcode, rep);
+        d.handler = Specialized.choose(model, f, opcode, rep, o32, memoryOperand, reg);
         d.opcode = opcode;
         d.length = length;
         d.csBig = csBig;
