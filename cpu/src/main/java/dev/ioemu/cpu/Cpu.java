@@ -105,6 +105,8 @@ public final class Cpu {
     private int longestCached = 1;
     /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
     private final DecodedInstruction scratchDecoded = new DecodedInstruction();
+    /** Decode picks {@link Specialized} handlers; off only in the test that compares them with the rows' own. */
+    boolean specialize = true;
     /** See {@link DecodedInstruction#next}; changes with CS, SS, CR0 and the address mask. */
     private int linkEpoch;
 
@@ -516,7 +518,7 @@ public final class Cpu {
                 && mem.bufferFor(lin) != null;
         DecodedInstruction d = cacheable ? new DecodedInstruction() : scratchDecoded;
         d.form = f;
-        d.handler = Specialized.choose(model, f, opcode, rep);
+        d.handler = specialize ? Specialized.choose(model, f, opcode, rep, o32, memoryOperand, reg) : f.handler();
         d.opcode = opcode;
         d.length = length;
         d.csBig = csBig;
