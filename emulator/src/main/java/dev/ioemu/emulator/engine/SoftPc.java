@@ -1,13 +1,9 @@
 package dev.ioemu.emulator.engine;
 
-import dev.ioemu.bios.AtaLocation;
 import dev.ioemu.bios.Bios;
-import dev.ioemu.bios.BiosDrive;
 import dev.ioemu.bios.BootListener;
 import dev.ioemu.bios.ConsoleInput;
 import dev.ioemu.bios.ConsoleOutput;
-import dev.ioemu.bios.DiskGeometry;
-import dev.ioemu.bios.Int13Disk;
 import dev.ioemu.cpu.Cpu;
 import dev.ioemu.cpu.CpuMemory;
 import dev.ioemu.cpu.CpuModel;
@@ -15,10 +11,6 @@ import dev.ioemu.cpu.MemoryBus;
 import dev.ioemu.devices.bus.AddressSpace;
 import dev.ioemu.devices.bus.RamBlock;
 import dev.ioemu.devices.chardev.Connection;
-import dev.ioemu.devices.ide.IdeDevice;
-import dev.ioemu.devices.ide.IdeDriveKind;
-import dev.ioemu.devices.ide.PiixIde;
-import dev.ioemu.devices.isa.I8042;
 import dev.ioemu.devices.isa.SerialBackend;
 import dev.ioemu.devices.isa.Uart16550;
 import dev.ioemu.emulator.chardev.Chardevs;
@@ -34,13 +26,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.IntConsumer;
 
 /**
  * A pc machine run by the software CPU: the CPU's view of the machine's one address space (RAM
@@ -50,7 +37,6 @@ import java.util.function.IntConsumer;
  */
 public final class SoftPc {
     /** INT 19h's drive for {@code -boot c}; floppy and CD-ROM boot are not modelled. */
-    private static final int FIRST_HARD_DISK = 0x80;
 
     private final SoftCpuEngine engine;
     private final List<Connection> consoles;
@@ -124,29 +110,13 @@ public final class SoftPc {
             if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
                 startStdinReader(engineRef, com1, keyboard, serial.in());
             }
-            bios = new Bios(memory, new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring), FIRST_HARD_DISK,
-                    com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
-                    new dev.ioemu.bios.A20Gate() {
-                        @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
-
-                        /*
-                         * INT 15h AX=2400h/2401h. The gate ORs the keyboard controller's output port
-                         * (A20 set at power-on) with port 92h, so closing it through port 92h alone
-                         * left A20 open. The BIOS drives both, the controller with its own DDh/DFh
-                         * command so its output port (read back with D0h) stays in step.
-                         */
-                        @Override public void setEnabled(boolean on) {
-                            platform.keyboardController().commandPort().write(0, 1,
-                                    on ? I8042.KBD_CCMD_ENABLE_A20 : I8042.KBD_CCMD_DISABLE_A20);
-                            platform.a20Gate().setPort92(on);
-                        }
-                    },
-                    platform.clock(), rtc(rtcBaseSeconds, platform), new BootListener() {
+            bios = HleBios.create(memory, machine, platform, ideWiring, com1 != null, console, keyboard,
+                    rtcBaseSeconds, new BootListener() {
                         @Override public void bootFailed(String reason) {
                             err.println("ioemu: no bootable device: " + reason);
                             engineRef[0].requestExit(new SoftCpuEngine.Exit.Status(1));
                         }
-                    }));
+                    });
             machine.memoryMap().loadBios(bios.romImage());
         }
 
@@ -195,23 +165,6 @@ public final class SoftPc {
         }
     }
 
-    /** Hard disks in IDE index order (80h, 81h, …), each on its drive's own request queue. */
-    private static List<BiosDrive> disks(PciIdeWiring wiring) {
-        PiixIde ide = wiring.controller();
-        List<BiosDrive> disks = new ArrayList<>();
-        for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
-            IdeDevice d = ide.drive(i);
-            if (d != null && d.kind() == IdeDriveKind.DISK && d.requestQueue() != null) {
-                disks.add(Int13Disk.attach(d.requestQueue(), AtaLocation.piix3(i / 2, i % 2), null,
-                        DiskGeometry.Policy.PARTITION_TABLE_FIRST, wiring.firmwareWrites(i)));
-            }
-        }
-        return disks;
-    }
-
-    private static InstantSource rtc(long baseSeconds, PcPlatformWiring platform) {
-        return () -> Instant.ofEpochSecond(baseSeconds).plusNanos(platform.clock().nanos());
-    }
 
     /** Opens a console's character device (devices.chardev), as QEMU's {@code -serial}/{@code -debugcon}. */
     private static Connection open(String option, PlatformOptions.CharTarget target, List<Connection> consoles)

@@ -1,18 +1,10 @@
 package dev.ioemu.emulator.engine.kvm;
 
-import dev.ioemu.bios.AtaLocation;
 import dev.ioemu.bios.Bios;
-import dev.ioemu.bios.BiosDrive;
 import dev.ioemu.bios.BootListener;
 import dev.ioemu.bios.ConsoleInput;
 import dev.ioemu.bios.ConsoleOutput;
-import dev.ioemu.bios.DiskGeometry;
-import dev.ioemu.bios.Int13Disk;
 import dev.ioemu.devices.bus.AddressSpace;
-import dev.ioemu.devices.ide.IdeDevice;
-import dev.ioemu.devices.ide.IdeDriveKind;
-import dev.ioemu.devices.ide.PiixIde;
-import dev.ioemu.devices.isa.I8042;
 import dev.ioemu.devices.isa.SerialBackend;
 import dev.ioemu.devices.isa.Uart16550;
 import dev.ioemu.devices.time.MonotonicClock;
@@ -20,6 +12,7 @@ import dev.ioemu.emulator.cli.PlatformOptions;
 import dev.ioemu.emulator.cli.UsageException;
 import dev.ioemu.emulator.engine.SoftCpuEngine.Exit;
 import dev.ioemu.emulator.machine.MachineComponent;
+import dev.ioemu.emulator.engine.HleBios;
 import dev.ioemu.emulator.machine.PcMachine;
 import dev.ioemu.emulator.machine.PcPlatformWiring;
 import dev.ioemu.emulator.machine.PciIdeWiring;
@@ -32,7 +25,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +37,6 @@ import java.util.List;
  * clock. Build and run on one thread: KVM wants its vCPU driven by the thread that created it.
  */
 public final class KvmPc implements AutoCloseable {
-    private static final int FIRST_HARD_DISK = 0x80;
 
     /** Where the vCPU comes from: /dev/kvm, or (tests) another keeper of the kvm_run contract. */
     @FunctionalInterface
@@ -118,29 +109,13 @@ public final class KvmPc implements AutoCloseable {
             if (options.serial() != null && options.serial().kind() == PlatformOptions.CharTarget.Kind.STDIO) {
                 startStdinReader(engineRef, com1, keyboard);
             }
-            bios = new Bios(machine.addressSpace(), new Bios.Config(machine.memoryMap().ramSize(), disks(ideWiring),
-                    FIRST_HARD_DISK, com1 != null ? List.of(PcPlatformWiring.COM1_BASE) : List.of(), console, keyboard,
-                    new dev.ioemu.bios.A20Gate() {
-                        /*
-                         * KVM cannot mask A20 (kvm.md §6.3), yet INT 15h reports the gate's state as
-                         * on the software CPU: QEMU + SeaBIOS under KVM answer from port 92h the
-                         * same way, and the probe's output stays engine-independent.
-                         */
-                        @Override public boolean isEnabled() { return platform.a20Gate().enabled(); }
-
-                        @Override public void setEnabled(boolean on) {
-                            platform.keyboardController().commandPort().write(0, 1,
-                                    on ? I8042.KBD_CCMD_ENABLE_A20 : I8042.KBD_CCMD_DISABLE_A20);
-                            platform.a20Gate().setPort92(on);
-                        }
-                    },
-                    platform.clock(), () -> Instant.ofEpochSecond(rtcBaseSeconds).plusNanos(platform.clock().nanos()),
-                    new BootListener() {
+            bios = HleBios.create(machine.addressSpace(), machine, platform, ideWiring, com1 != null, console, keyboard,
+                    rtcBaseSeconds, new BootListener() {
                         @Override public void bootFailed(String reason) {
                             err.println("ioemu: no bootable device: " + reason);
                             engineRef[0].requestExit(new Exit.Status(1));
                         }
-                    }));
+                    });
             machine.memoryMap().loadBios(bios.romImage());
         }
         Vcpu vcpu;
@@ -158,19 +133,6 @@ public final class KvmPc implements AutoCloseable {
         return new KvmPc(vcpu, engine, outputs);
     }
 
-    /** Hard disks in IDE index order (80h, 81h, …), each on its drive's own request queue. */
-    private static List<BiosDrive> disks(PciIdeWiring wiring) {
-        PiixIde ide = wiring.controller();
-        List<BiosDrive> disks = new ArrayList<>();
-        for (int i = 0; i < PiixIde.MAX_DRIVES; i++) {
-            IdeDevice d = ide.drive(i);
-            if (d != null && d.kind() == IdeDriveKind.DISK && d.requestQueue() != null) {
-                disks.add(Int13Disk.attach(d.requestQueue(), AtaLocation.piix3(i / 2, i % 2), null,
-                        DiskGeometry.Policy.PARTITION_TABLE_FIRST, wiring.firmwareWrites(i)));
-            }
-        }
-        return disks;
-    }
 
     private static byte[] readFirmware(Path file) throws UsageException {
         try {
