@@ -18,7 +18,7 @@ class RandomCodeFuzzTest {
 
     @Test
     void randomCodeNeverEscapesAsAJavaException() {
-        long seed = Long.getLong("ioemu.fuzz.seed", System.nanoTime());
+        long seed = Long.getLong("ioemu.fuzz.seed", 20261207L);
         System.out.println("RandomCodeFuzzTest seed " + seed + " (re-run with -Dioemu.fuzz.seed=" + seed + ")");
         Random random = new Random(seed);
         for (int round = 0; round < 150; round++) {

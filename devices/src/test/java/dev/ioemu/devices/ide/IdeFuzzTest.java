@@ -27,7 +27,7 @@ class IdeFuzzTest {
 
     @Test
     void randomGuestBehaviourKeepsInvariants() {
-        long seed = Long.getLong("ioemu.fuzz.seed", System.nanoTime());
+        long seed = Long.getLong("ioemu.fuzz.seed", 20261207L);
         int steps = Integer.getInteger("ioemu.fuzz.steps", 20_000);
         System.out.println("IdeFuzzTest seed " + seed + " steps " + steps
                 + " (re-run with -Dioemu.fuzz.seed=" + seed + ")");
