@@ -67,7 +67,7 @@ public final class StartupTraining {
      * The training boot sector (16-bit real mode at 0000:7C00; NASM source in the comments): one
      * call of each BIOS service a boot loader starts with, a short loop, then isa-debug-exit.
      */
-    static final byte[] TRAINING_BOOT_SECTOR = bootSector(
+    private static final byte[] TRAINING_BOOT_SECTOR = bootSector(
             0xB8, 0x2E, 0x0E,                    // mov ax, 0x0e2e     INT 10h AH=0Eh: teletype '.'
             0xCD, 0x10,                          // int 0x10
             0xB4, 0x08,                          // mov ah, 0x08       INT 13h AH=08h: drive parameters
@@ -133,6 +133,11 @@ public final class StartupTraining {
         } catch (IOException | RuntimeException e) {
             fail(e.toString());
         }
+    }
+
+    /** The training boot sector (512 bytes, a copy): prints '.' on COM1, ends with isa-debug-exit status 1. */
+    public static byte[] trainingBootSector() {
+        return TRAINING_BOOT_SECTOR.clone();
     }
 
     /** Boots {@link #TRAINING_BOOT_SECTOR} on the software CPU in this JVM; returns when the guest has ended the VM. */
