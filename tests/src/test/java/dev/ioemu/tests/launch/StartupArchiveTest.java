@@ -143,7 +143,7 @@ class StartupArchiveTest {
                 && l.endsWith("source: shared objects file (top)")).count();
         assertTrue(tableLambdas > 100, tableLambdas + " opcode-table lambda classes loaded");
         assertEquals(tableLambdas, archivedLambdas, "opcode-table lambda classes spun at run time");
-        // 5 today (method-handle forms, annotation proxies); before the training booted: ~900.
+        // 6 today (method-handle forms, annotation proxies); 642 before the training booted too.
         List<String> outside = notFromAnArchive(lines);
         assertTrue(outside.size() <= 30, outside.size() + " classes not from an archive: " + outside);
     }
