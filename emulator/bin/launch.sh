@@ -181,4 +181,12 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
     ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi
+# A qtest start (-qtest: the guest CPU never runs, the test drives the machine line by line)
+# stops at the JIT's first tier: C2 compiling costs a libqtest-length session more CPU than it
+# saves (BENCHMARKS.md "Start-up"). Every other start keeps C2, which the software CPU needs.
+if [ "$MODULE" = emulator ]; then
+  for ioemu_a in "$@"; do
+    case "$ioemu_a" in -qtest|--qtest) ioemu_jvm_opts+=(-XX:TieredStopAtLevel=1); break ;; esac
+  done
+fi
 exec "$ioemu_java" "${ioemu_jvm_opts[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"

@@ -35,8 +35,30 @@ class StartupArchiveTest {
         return dir.resolve("cache");
     }
 
+    /** The JVM command line of a launched process (the launcher execs java, so the pid stays), once java runs. */
+    private static List<String> jvmCommandLine(Process p) throws Exception {
+        Path cmdline = Path.of("/proc", Long.toString(p.pid()), "cmdline");
+        for (int i = 0; i < 600; i++) {
+            List<String> args = List.of(Files.readString(cmdline, StandardCharsets.ISO_8859_1).split("\0"));
+            if (args.contains("dev.ioemu.emulator.Main")) {
+                return args;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the launcher did not start the JVM within 60 s");
+    }
+
     /** Starts ioemu on a raw disk with qtest on stdio, checks the first reply, then SIGTERM; returns stderr. */
     private String start(String javaOpts) throws Exception {
+        return start(javaOpts, p -> { });
+    }
+
+    private interface ProcessCheck {
+        void check(Process p) throws Exception;
+    }
+
+    /** As {@link #start(String)}, running {@code whileUp} after the first reply. */
+    private String start(String javaOpts, ProcessCheck whileUp) throws Exception {
         Path image = dir.resolve("disk.img");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(1 << 20);
@@ -54,6 +76,7 @@ class StartupArchiveTest {
             in.write("outb 0x80 0\n".getBytes(StandardCharsets.ISO_8859_1));
             in.flush();
             assertEquals("OK", out.readLine(), "first reply");
+            whileUp.check(p);
             p.destroy();   // SIGTERM
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             String err = Files.readString(dir.resolve("stderr"));
@@ -146,6 +169,34 @@ class StartupArchiveTest {
         // 6 today (method-handle forms, annotation proxies); 642 before the training booted too.
         List<String> outside = notFromAnArchive(lines);
         assertTrue(outside.size() <= 30, outside.size() + " classes not from an archive: " + outside);
+    }
+
+    @Test
+    void onlyAQtestStartStopsAtTheJitsFirstTier() throws Exception {
+        start("", p -> assertTrue(jvmCommandLine(p).contains("-XX:TieredStopAtLevel=1"), "qtest start: " + jvmCommandLine(p)));
+        // A software-CPU run needs C2: a guest that halts with interrupts off keeps the VM up.
+        Path image = dir.resolve("halt.img");
+        byte[] sector = new byte[512];
+        sector[0] = (byte) 0xFA;   // cli
+        sector[1] = (byte) 0xF4;   // hlt
+        sector[2] = (byte) 0xEB;   // jmp $-1 (to the hlt)
+        sector[3] = (byte) 0xFD;
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        Files.write(image, sector);
+        ProcessBuilder pb = new ProcessBuilder(LibqtestLaunchTest.launcher().toString(), "-machine", "pc",
+                "-nodefaults", "-display", "none", "-accel", "soft", "-drive", "file=" + image + ",if=ide,format=raw")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("XDG_CACHE_HOME", cache().toString());
+        Process p = pb.start();
+        try {
+            List<String> args = jvmCommandLine(p);
+            assertTrue(args.stream().noneMatch(a -> a.startsWith("-XX:TieredStopAtLevel")), "software-CPU run: " + args);
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(60, TimeUnit.SECONDS);
+        }
     }
 
     @Test
