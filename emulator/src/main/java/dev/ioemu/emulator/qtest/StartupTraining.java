@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * The training start behind the launcher's class-data sharing archive (emulator/bin/launch.sh,
  * README "Start-up"): the JVM that runs this class with {@code -XX:ArchiveClassesAtExit} archives
  * every class it loaded, and later starts map those classes instead of reading and verifying the
- * jars. So it does what the first seconds of a real qtest run do, through the real entry point:
+ * jars. So it does what the first seconds of real runs do, through the real entry point (twice):
  * first a boot on the software CPU ({@code -accel soft}, as {@code ioemu -hda disk.img} starts):
  * the HLE BIOS's POST, then {@link #TRAINING_BOOT_SECTOR}, which calls the BIOS services boot
  * loaders call first (INT 10h, 13h, 15h, 1Ah) and ends the VM through isa-debug-exit, so the
