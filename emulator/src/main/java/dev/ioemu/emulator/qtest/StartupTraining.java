@@ -22,12 +22,14 @@ import java.util.stream.Stream;
  * The training start behind the launcher's class-data sharing archive (emulator/bin/launch.sh,
  * README "Start-up"): the JVM that runs this class with {@code -XX:ArchiveClassesAtExit} archives
  * every class it loaded, and later starts map those classes instead of reading and verifying the
- * jars. So it does what the first seconds of real runs do, through the real entry point (twice):
- * first a boot on the software CPU ({@code -accel soft}, as {@code ioemu -hda disk.img} starts):
+ * jars. So it does what the first seconds of real runs do, through the real entry point. The
+ * argument names the kind of start the archive is for: {@code qtest} (a start with
+ * {@code -qtest}) or {@code vm} (every other start; the default). For {@code vm}, first a boot
+ * on the software CPU ({@code -accel soft}, as {@code ioemu -hda disk.img} starts):
  * the HLE BIOS's POST, then {@link #TRAINING_BOOT_SECTOR}, which calls the BIOS services boot
  * loaders call first (INT 10h, 13h, 15h, 1Ah) and ends the VM through isa-debug-exit, so the
  * archive holds the CPU, its opcode table's method-reference classes, the platform chips and the
- * BIOS; then one VM started with libqtest's command line (qtest and QMP connecting to Unix
+ * BIOS. For both, one VM started with libqtest's command line (qtest and QMP connecting to Unix
  * sockets this class listens on, a raw disk on the primary IDE channel, a second monitor on
  * stdio), the QMP greeting and a few queries, libqos's fw_cfg and PCI probes, an IDE IDENTIFY,
  * PIO and DMA transfers and a FLUSH CACHE, guest memory commands, then QMP {@code quit}.
@@ -113,6 +115,11 @@ public final class StartupTraining {
     }
 
     public static void main(String[] args) {
+        boolean bootsSoftCpu = args.length == 0 || args[0].equals("vm");
+        if (args.length > 1 || args.length == 1 && !bootsSoftCpu && !args[0].equals("qtest")) {
+            System.err.println("ioemu start-up training: " + String.join(" ", args) + " (expected: qtest or vm)");
+            System.exit(2);
+        }
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");   // as Main does
         }
@@ -128,7 +135,9 @@ public final class StartupTraining {
         watchdog.start();
         try {
             workDir = Files.createTempDirectory("ioemu-training");
-            bootSoftCpu(workDir);
+            if (bootsSoftCpu) {
+                bootSoftCpu(workDir);
+            }
             new StartupTraining().train(workDir);
         } catch (IOException | RuntimeException e) {
             fail(e.toString());

@@ -17,15 +17,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The launcher's class-data sharing archive (emulator/bin/launch.sh, README "Start-up"), through
- * {@code emulator/bin/ioemu} with a fresh per-user cache ({@code XDG_CACHE_HOME}): the first start
- * trains and keeps a checked archive with the JVM options it proved; the next qtest start and the
- * next software-CPU boot map the emulator's classes from it (and {@code -Xshare:on}, which fails
- * the JVM when an archive cannot be mapped, starts); an archive that is damaged is ignored
- * without a word.
+ * {@code emulator/bin/ioemu} with a fresh per-user cache ({@code XDG_CACHE_HOME}): the first qtest
+ * start and the first software-CPU boot each train and keep a checked archive for their kind of
+ * start, with the JVM options they proved; the next start of each kind maps the emulator's
+ * classes from it (and {@code -Xshare:on}, which fails the JVM when an archive cannot be mapped,
+ * starts); an archive that is damaged is ignored without a word.
  */
 class StartupArchiveTest {
     @TempDir
@@ -131,9 +132,10 @@ class StartupArchiveTest {
     @Test
     void firstStartTrainsTheArchiveAndTheNextMapsTheEmulatorFromIt() throws Exception {
         assertEquals("ioemu: terminating on signal 15\n", start(""));
-        Path jsa = buildCache().resolve("ioemu-emulator.jsa");
+        Path jsa = buildCache().resolve("ioemu-emulator-qtest.jsa");
         assertTrue(Files.size(jsa) > 1 << 20, "archive kept: " + jsa);
-        List<String> options = Files.readAllLines(buildCache().resolve("jvm-options"));
+        assertFalse(Files.exists(buildCache().resolve("ioemu-emulator-vm.jsa")), "a qtest start trains only its own kind");
+        List<String> options = Files.readAllLines(buildCache().resolve("jvm-options-qtest"));
         assertEquals(List.of("wanted: -XX:-UsePerfData", "-XX:-UsePerfData"), options);
 
         Path log = dir.resolve("classes.txt");
@@ -153,8 +155,10 @@ class StartupArchiveTest {
 
     @Test
     void theTrainingAlsoCoversASoftwareCpuBoot() throws Exception {
-        start("");   // trains
-        List<String> lines = bootSoftCpu();
+        start("");   // trains the qtest archive
+        List<String> lines = bootSoftCpu();   // trains the vm archive, then boots with it
+        assertTrue(Files.size(buildCache().resolve("ioemu-emulator-vm.jsa"))
+                > Files.size(buildCache().resolve("ioemu-emulator-qtest.jsa")), "the vm archive holds more");
         for (String cls : List.of("dev.ioemu.cpu.Cpu", "dev.ioemu.cpu.OpcodeTable", "dev.ioemu.bios.Bios",
                 "dev.ioemu.bios.Int13DiskServices", "dev.ioemu.emulator.engine.SoftPc")) {
             assertTrue(lines.contains(cls + " source: shared objects file (top)"),
@@ -202,7 +206,7 @@ class StartupArchiveTest {
     @Test
     void aDamagedArchiveIsIgnoredSilently() throws Exception {
         start("");
-        Path jsa = buildCache().resolve("ioemu-emulator.jsa");
+        Path jsa = buildCache().resolve("ioemu-emulator-qtest.jsa");
         try (RandomAccessFile f = new RandomAccessFile(jsa.toFile(), "rw")) {
             f.seek(0);
             f.write(new byte[4096]);   // the header: magic, version, CRCs
