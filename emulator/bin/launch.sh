@@ -7,11 +7,14 @@
 # jars, paths and contents) and the Java runtime version:
 #  - JNA's native stub, which JNA would otherwise unpack into a temporary file on every start,
 #    and the library path JNA would otherwise learn by running `ldconfig -p` on every start;
-#  - for the emulator, a class-data sharing archive (-XX:ArchiveClassesAtExit, on top of the
-#    JDK's default archive) of the classes a start and its first qtest and QMP commands load,
-#    made on first use by one training start (StartupTraining), so later starts map them
-#    instead of reading and verifying the jars; with it, the JVM options that start proved
-#    this JVM accepts (jvm-options: no perf-data file).
+#  - for the emulator, class-data sharing archives (-XX:ArchiveClassesAtExit, on top of the
+#    JDK's default archive), one per kind of start: "qtest" (a start with -qtest: the classes
+#    a start and its first qtest and QMP commands load) and "vm" (every other start: those and
+#    the software CPU's, the HLE BIOS's and a boot's), each made on first use by one training
+#    start (StartupTraining KIND), so later starts map them instead of reading and verifying
+#    the jars; with each, the JVM options that start proved this JVM accepts (jvm-options-KIND:
+#    no perf-data file). A qtest start keeps to the smaller archive: mapping and relocating the
+#    larger one cost it 12-18 ms of CPU (BENCHMARKS.md "Start-up").
 # Every file there is written aside, checked and renamed, so two concurrent first starts never
 # see half a file; when the cache cannot be written or a file there cannot be used (another JDK
 # build, changed jars), the JVM starts without it, silently. IOEMU_CDS=off starts without the
@@ -136,9 +139,18 @@ for ioemu_d in "/usr/lib/$HOSTTYPE-linux-gnu" "/lib/$HOSTTYPE-linux-gnu" /usr/li
 done
 ioemu_jvm_opts+=(-Djna.platform.library.path="$ioemu_libdirs")
 
+# The kind of emulator start: "qtest" (-qtest: the guest CPU never runs, a test drives the
+# machine line by line) or "vm".
+ioemu_kind=vm
+if [ "$MODULE" = emulator ]; then
+  for ioemu_a in "$@"; do
+    case "$ioemu_a" in -qtest|--qtest) ioemu_kind=qtest; break ;; esac
+  done
+fi
+
 if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache" ]; then
-  ioemu_jsa="$ioemu_cache/ioemu-emulator.jsa"
-  ioemu_jsa_opts="$ioemu_cache/jvm-options"
+  ioemu_jsa="$ioemu_cache/ioemu-emulator-$ioemu_kind.jsa"
+  ioemu_jsa_opts="$ioemu_cache/jvm-options-$ioemu_kind"
   # JVM options for a start, kept only if this JVM takes them: -XX:-UsePerfData, no hsperfdata
   # file created per VM (jps and jstat do not list it). Not ArchiveRelocationMode=0: mapping the
   # archives at fixed addresses gives up their address-space randomisation for no gain measured
@@ -150,12 +162,13 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
     rm -f "$ioemu_jsa" "$ioemu_jsa_opts"
   fi
   if [ ! -s "$ioemu_jsa" ]; then
-    # Training start (dev.ioemu.emulator.qtest.StartupTraining): one VM started and driven as
+    # Training start (dev.ioemu.emulator.qtest.StartupTraining KIND): for "vm", a boot on the
+    # software CPU that ends through isa-debug-exit; for both, one VM started and driven as
     # libqtest drives one (QMP and qtest sockets, IDE PIO, DMA and flush), ended by QMP quit; the
     # JVM writes the archive as it exits, and only a clean exit makes the archive count.
     if ioemu_train="$(mktemp "$ioemu_jsa.XXXXXX" 2>/dev/null)"; then
       if "$ioemu_java" -XX:ArchiveClassesAtExit="$ioemu_train" -Xlog:cds=off -Xlog:cds+dynamic=off \
-            "${ioemu_jvm_opts[@]}" -cp "$ioemu_cp" dev.ioemu.emulator.qtest.StartupTraining \
+            "${ioemu_jvm_opts[@]}" -cp "$ioemu_cp" dev.ioemu.emulator.qtest.StartupTraining "$ioemu_kind" \
             </dev/null >/dev/null 2>&1 && [ -s "$ioemu_train" ]; then
         # The JVM does not check an archive's contents when it maps one (that would cost every
         # start a tenth of a second), so a new archive is checked once, here, before it is used.
@@ -181,4 +194,8 @@ if [ "$MODULE" = emulator ] && [ "${IOEMU_CDS:-on}" = on ] && [ -n "$ioemu_cache
     ioemu_jvm_opts+=(-XX:SharedArchiveFile="$ioemu_jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
   fi
 fi
+# A qtest start (-qtest: the guest CPU never runs, the test drives the machine line by line)
+# stops at the JIT's first tier: C2 compiling costs a libqtest-length session more CPU than it
+# saves (BENCHMARKS.md "Start-up"). Every other start keeps C2, which the software CPU needs.
+[ "$ioemu_kind" = qtest ] && ioemu_jvm_opts+=(-XX:TieredStopAtLevel=1)
 exec "$ioemu_java" "${ioemu_jvm_opts[@]}" ${IOEMU_JAVA_OPTS:-} -cp "$ioemu_cp" "$MAIN_CLASS" "$@"

@@ -239,8 +239,9 @@ public final class BiosRom {
                 return DISKETTE_PARAMETERS.clone();
             }
             case DATE -> {
-                return String.format("%02d/%02d/%02d", date.getMonthValue(), date.getDayOfMonth(), date.getYear() % 100)
-                        .getBytes(StandardCharsets.US_ASCII);
+                // MM/DD/YY without String.format, whose formatter and locale data every boot would load.
+                return (twoDigits(date.getMonthValue()) + "/" + twoDigits(date.getDayOfMonth()) + "/"
+                        + twoDigits(date.getYear() % 100)).getBytes(StandardCharsets.US_ASCII);
             }
             case MODEL -> {
                 return new byte[] {(byte) MODEL_BYTE};
@@ -248,6 +249,10 @@ public final class BiosRom {
             default -> throw new IllegalStateException("unhandled ROM kind " + e.kind);
         }
         return a.assemble();
+    }
+
+    private static String twoDigits(int value) {
+        return value < 10 ? "0" + value : Integer.toString(value);
     }
 
     /**

@@ -7,6 +7,20 @@ public record Chs(int cylinders, int heads, int sectors) {
     public static final int MAX_BIOS_HEADS = 255;
     public static final int MAX_BIOS_SECTORS = 63;
 
+    /**
+     * Written out: a record's generated equals links through java.lang.runtime.ObjectMethods on
+     * first use, which spins method-handle classes (~40 ms at start-up, in every boot's POST).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Chs c && c.cylinders == cylinders && c.heads == heads && c.sectors == sectors;
+    }
+
+    @Override
+    public int hashCode() {
+        return (cylinders * 31 + heads) * 31 + sectors;
+    }
+
     public long sectorCount() {
         return (long) cylinders * heads * sectors;
     }

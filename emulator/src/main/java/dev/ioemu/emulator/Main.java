@@ -54,13 +54,17 @@ public final class Main {
                 return 0;
             }
         }
+        StartupWarmUp warmUp = StartupWarmUp.start();
         VmConfig config;
         try {
             config = CommandLine.parse(args);
         } catch (UsageException e) {
+            warmUp.finish(false, false);
             err.println("ioemu: " + e.getMessage());
             return 1;
         }
+        warmUp.finish(!config.drives().isEmpty() || !config.ideDevices().isEmpty(),
+                config.softAccelerator() && config.qtest() == null);
         Emulator emulator = new Emulator(config, err, exit);
         try {
             emulator.run();

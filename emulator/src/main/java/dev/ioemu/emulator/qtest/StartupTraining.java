@@ -22,14 +22,21 @@ import java.util.stream.Stream;
  * The training start behind the launcher's class-data sharing archive (emulator/bin/launch.sh,
  * README "Start-up"): the JVM that runs this class with {@code -XX:ArchiveClassesAtExit} archives
  * every class it loaded, and later starts map those classes instead of reading and verifying the
- * jars. So it does what the first seconds of a real qtest run do, through the real entry point:
- * one VM started with libqtest's command line (qtest and QMP connecting to Unix sockets this class
- * listens on, a raw disk on the primary IDE channel, a second monitor on stdio), the QMP
- * greeting and a few queries, libqos's fw_cfg and PCI probes, an IDE IDENTIFY, PIO and DMA
- * transfers and a FLUSH CACHE, guest memory commands, then QMP {@code quit}.
+ * jars. So it does what the first seconds of real runs do, through the real entry point. The
+ * argument names the kind of start the archive is for: {@code qtest} (a start with
+ * {@code -qtest}) or {@code vm} (every other start; the default). For {@code vm}, first a boot
+ * on the software CPU ({@code -accel soft}, as {@code ioemu -hda disk.img} starts):
+ * the HLE BIOS's POST, then {@link #TRAINING_BOOT_SECTOR}, which calls the BIOS services boot
+ * loaders call first (INT 10h, 13h, 15h, 1Ah) and ends the VM through isa-debug-exit, so the
+ * archive holds the CPU, its opcode table's method-reference classes, the platform chips and the
+ * BIOS. For both, one VM started with libqtest's command line (qtest and QMP connecting to Unix
+ * sockets this class listens on, a raw disk on the primary IDE channel, a second monitor on
+ * stdio), the QMP greeting and a few queries, libqos's fw_cfg and PCI probes, an IDE IDENTIFY,
+ * PIO and DMA transfers and a FLUSH CACHE, guest memory commands, then QMP {@code quit}.
  *
- * <p>Exits with status 0 only if every reply was the expected one (the launcher keeps the archive
- * only then), 1 with one line on stderr otherwise, and gives up after {@link #TIMEOUT_SECONDS}.
+ * <p>Exits with status 0 only if the boot ended as the boot sector asks and every reply was the
+ * expected one (the launcher keeps the archive only then), 1 with one line on stderr otherwise,
+ * and gives up after {@link #TIMEOUT_SECONDS}.
  */
 public final class StartupTraining {
     static final int TIMEOUT_SECONDS = 60;
@@ -55,6 +62,46 @@ public final class StartupTraining {
     private static final int CMD_FLUSH_CACHE = 0xe7;
     private static final long PRD_TABLE = 0x10000;
     private static final long DMA_BUFFER = 0x20000;
+    /** isa-debug-exit's status for the value 0 the boot sector writes: (0 << 1) | 1. */
+    private static final int BOOT_EXIT_STATUS = 1;
+
+    /**
+     * The training boot sector (16-bit real mode at 0000:7C00; NASM source in the comments): one
+     * call of each BIOS service a boot loader starts with, a short loop, then isa-debug-exit.
+     */
+    private static final byte[] TRAINING_BOOT_SECTOR = bootSector(
+            0xB8, 0x2E, 0x0E,                    // mov ax, 0x0e2e     INT 10h AH=0Eh: teletype '.'
+            0xCD, 0x10,                          // int 0x10
+            0xB4, 0x08,                          // mov ah, 0x08       INT 13h AH=08h: drive parameters
+            0xB2, 0x80,                          // mov dl, 0x80
+            0xCD, 0x13,                          // int 0x13
+            0xB4, 0x41,                          // mov ah, 0x41       INT 13h AH=41h: EDD check
+            0xBB, 0xAA, 0x55,                    // mov bx, 0x55aa
+            0xB2, 0x80,                          // mov dl, 0x80
+            0xCD, 0x13,                          // int 0x13
+            0xB4, 0x42,                          // mov ah, 0x42       INT 13h AH=42h: read LBA 1 to 0000:8000
+            0xB2, 0x80,                          // mov dl, 0x80
+            0xBE, 0x4B, 0x7C,                    // mov si, dap
+            0xCD, 0x13,                          // int 0x13
+            0x66, 0x31, 0xDB,                    // xor ebx, ebx       INT 15h E820h: first entry to 0000:9000
+            0x66, 0xB8, 0x20, 0xE8, 0x00, 0x00,  // mov eax, 0xe820
+            0x66, 0xBA, 0x50, 0x41, 0x4D, 0x53,  // mov edx, 'SMAP'
+            0x66, 0xB9, 0x14, 0x00, 0x00, 0x00,  // mov ecx, 20
+            0xBF, 0x00, 0x90,                    // mov di, 0x9000
+            0xCD, 0x15,                          // int 0x15
+            0xB4, 0x00,                          // mov ah, 0x00       INT 1Ah AH=00h: tick count
+            0xCD, 0x1A,                          // int 0x1a
+            0xB9, 0x00, 0x01,                    // mov cx, 0x100
+            0xBF, 0x00, 0xA0,                    // mov di, 0xa000
+            0x01, 0xC8,                          // again: add ax, cx
+            0xAB,                                // stosw
+            0xE2, 0xFB,                          // loop again
+            0xB0, 0x00,                          // mov al, 0
+            0xE6, 0xF4,                          // out 0xf4, al      isa-debug-exit
+            0xF4,                                // hlt
+            0x10, 0x00, 0x01, 0x00,              // dap: size 16, 1 sector
+            0x00, 0x80, 0x00, 0x00,              //      to 0000:8000
+            0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00);   // LBA 1
 
     private BufferedReader qtestIn;
     private OutputStream qtestOut;
@@ -68,6 +115,11 @@ public final class StartupTraining {
     }
 
     public static void main(String[] args) {
+        boolean bootsSoftCpu = args.length == 0 || args[0].equals("vm");
+        if (args.length > 1 || args.length == 1 && !bootsSoftCpu && !args[0].equals("qtest")) {
+            System.err.println("ioemu start-up training: " + String.join(" ", args) + " (expected: qtest or vm)");
+            System.exit(2);
+        }
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");   // as Main does
         }
@@ -83,10 +135,51 @@ public final class StartupTraining {
         watchdog.start();
         try {
             workDir = Files.createTempDirectory("ioemu-training");
+            if (bootsSoftCpu) {
+                bootSoftCpu(workDir);
+            }
             new StartupTraining().train(workDir);
         } catch (IOException | RuntimeException e) {
             fail(e.toString());
         }
+    }
+
+    /** The training boot sector (512 bytes, a copy): prints '.' on COM1, ends with isa-debug-exit status 1. */
+    public static byte[] trainingBootSector() {
+        return TRAINING_BOOT_SECTOR.clone();
+    }
+
+    /** Boots {@link #TRAINING_BOOT_SECTOR} on the software CPU in this JVM; returns when the guest has ended the VM. */
+    private static void bootSoftCpu(Path dir) throws IOException {
+        Path image = dir.resolve("boot.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(IMAGE_SIZE);
+            f.write(TRAINING_BOOT_SECTOR);
+        }
+        Path serial = dir.resolve("serial.txt");
+        String[] vmArgs = {"-machine", "pc", "-nodefaults", "-display", "none", "-no-reboot", "-accel", "soft",
+            "-drive", "file=" + image + ",if=ide,format=raw", "-serial", "file:" + serial,
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"};
+        int[] exitStatus = {-1};
+        int status = Main.run(vmArgs, System.err, s -> exitStatus[0] = s);
+        if (status != 0 || exitStatus[0] != BOOT_EXIT_STATUS) {
+            throw new IllegalStateException("the training boot ended with status " + status + "/" + exitStatus[0]
+                    + " (expected: isa-debug-exit status " + BOOT_EXIT_STATUS + ")");
+        }
+        String console = Files.readString(serial, StandardCharsets.ISO_8859_1);
+        if (!console.equals(".")) {
+            throw new IllegalStateException("the training boot printed '" + console + "' (expected: '.')");
+        }
+    }
+
+    private static byte[] bootSector(int... code) {
+        byte[] sector = new byte[512];
+        for (int i = 0; i < code.length; i++) {
+            sector[i] = (byte) code[i];
+        }
+        sector[510] = 0x55;
+        sector[511] = (byte) 0xAA;
+        return sector;
     }
 
     private void train(Path dir) throws IOException {
