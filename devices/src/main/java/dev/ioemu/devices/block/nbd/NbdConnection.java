@@ -144,8 +144,7 @@ final class NbdConnection implements AutoCloseable {
     private final Consumer<NbdConnection> onLost;
     private final AtomicBoolean lostReported = new AtomicBoolean();
     private final boolean tcp;
-    /** The thread allowed to read from the socket (the receive role), or null. */
-    @SuppressWarnings("unused") // through RECEIVER
+    /** The thread allowed to read from the socket (the receive role), or null; taken with RECEIVER's CAS. */
     private volatile Thread receiver;
     private volatile Thread backgroundReader;
     private volatile boolean stopped;
