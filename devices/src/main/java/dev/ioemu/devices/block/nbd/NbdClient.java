@@ -181,7 +181,11 @@ final class NbdClient implements AutoCloseable {
                     c.abandon("the server is shutting down (ESHUTDOWN)");
                 }
                 lost(c);
-                retry(type, flags, offset, length, payload, readInto, done);
+                if (uri.reconnectDelay() == 0) {
+                    done.complete(-EIO); // QEMU's CONNECTING_NOWAIT: fail now, heal in the background
+                } else {
+                    retry(type, flags, offset, length, payload, readInto, done);
+                }
                 return;
             }
             answered(r, type, flags, offset, length, payload);

@@ -562,6 +562,9 @@ final class NbdConnection implements AutoCloseable {
     private void readInBackground() {
         Thread me = Thread.currentThread();
         while (!stopped) {
+            if (brokenReason != null && busySlots() == 0) {
+                return; // a lost connection: nothing left to read or to fail
+            }
             boolean work = asyncOutstanding.get() > 0 || brokenReason != null && busySlots() > 0;
             if (work && RECEIVER.compareAndSet(this, null, me)) {
                 try {
@@ -987,6 +990,10 @@ final class NbdConnection implements AutoCloseable {
                     inFlightAtLoss = busySlots();
                     brokenReason = why;
                 }
+            }
+            Thread bg = backgroundReader;
+            if (bg != null) {
+                LockSupport.unpark(bg); // it fails what is left, then ends
             }
         }
     }

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * A scripted NBD server on a Unix socket for the client's receive tests: a correct fixed-newstyle
  * handshake with structured replies (no meta context), a 1 MiB export with FLUSH, then every
  * request the client sends lands in {@link #requests}; the test decides when and in which order
- * to answer ({@link #replyData}, {@link #replySimple}) or hangs up ({@link #hangUp}). Data for
+ * to answer ({@link #replyData}, {@link #replySimple}) or hangs up ({@link #hangUp}; the next
+ * connection is served the same way). Data for
  * offset {@code o} is {@link #expected}{@code (o + i)}, so any misrouted reply shows.
  */
 final class FakeNbdServer implements AutoCloseable {
@@ -40,7 +41,12 @@ final class FakeNbdServer implements AutoCloseable {
     }
 
     NbdUri uri() {
-        return new NbdUri(null, 0, socket.toString(), "", 0, 0);
+        return uri(0);
+    }
+
+    /** The URI with {@code reconnect-delay} seconds. */
+    NbdUri uri(int reconnectDelay) {
+        return new NbdUri(null, 0, socket.toString(), "", reconnectDelay, 0);
     }
 
     static byte expected(long at) {
@@ -83,8 +89,19 @@ final class FakeNbdServer implements AutoCloseable {
         return b.flip();
     }
 
+    /** Serves one connection after another (a client that reconnects finds the server again). */
     private void serve() {
-        try (SocketChannel c = listener.accept()) {
+        while (listener.isOpen()) {
+            try {
+                serveOne(listener.accept());
+            } catch (IOException e) {
+                return; // the listener closed
+            }
+        }
+    }
+
+    private void serveOne(SocketChannel accepted) {
+        try (SocketChannel c = accepted) {
             client = c;
             write(ByteBuffer.allocate(18).putLong(0x4e42444d41474943L).putLong(0x49484156454F5054L)
                     .putShort((short) 3).flip());

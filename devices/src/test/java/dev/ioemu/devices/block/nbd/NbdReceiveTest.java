@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,9 @@ class NbdReceiveTest {
                 assertData(b, i * 4096L);
             }
             answer.join(10_000);
+            String readerName = "nbd-" + server.uri().where();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
-                assertTrue(!t.getName().startsWith("nbd-unix:") || !t.isAlive(), "no reader thread: " + t.getName());
+                assertTrue(!t.getName().equals(readerName) || !t.isAlive(), "no reader thread: " + t.getName());
             }
         }
     }
@@ -273,6 +275,59 @@ class NbdReceiveTest {
             assertEquals(List.of(), failures);
             answer.join(10_000);
         }
+    }
+
+    /**
+     * An asynchronous request on a connection that dies unanswered is re-sent, as a blocking one
+     * is, once the client has reconnected within {@code reconnect-delay} (shared/spec/nbd.md §2.4).
+     */
+    @Test
+    void anAsynchronousRequestLostWithTheConnectionIsResentAfterTheReconnect() throws Exception {
+        try (FakeNbdServer server = new FakeNbdServer(dir);
+             NbdClient client = NbdClient.open(server.uri(5), false)) {
+            ByteBuffer b = ByteBuffer.allocateDirect(4096);
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            client.requestAsync(NbdProtocol.CMD_READ, 0, 8192, 4096, null, b, done::complete);
+            FakeNbdServer.Request first = server.next();
+            server.hangUp(); // no answer: the request's fate is unknown
+            FakeNbdServer.Request again = server.next();
+            assertEquals(first.type(), again.type());
+            assertEquals(first.offset(), again.offset());
+            assertEquals(first.length(), again.length());
+            server.replyData(again);
+            assertEquals(4096, done.get(20, TimeUnit.SECONDS));
+            assertData(b, 8192);
+            assertEquals(NbdClient.State.CONNECTED, client.state());
+        }
+    }
+
+    @Test
+    void withoutReconnectDelayALostAsynchronousRequestFailsWithEio() throws Exception {
+        try (FakeNbdServer server = new FakeNbdServer(dir);
+             NbdClient client = NbdClient.open(server.uri(0), false)) {
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            client.requestAsync(NbdProtocol.CMD_READ, 0, 0, 4096, null, ByteBuffer.allocateDirect(4096),
+                    done::complete);
+            server.next();
+            server.hangUp();
+            assertEquals(-NbdProtocol.EIO, done.get(20, TimeUnit.SECONDS));
+            // The lost connection's background reader ends instead of waiting forever.
+            String readerName = "nbd-" + server.uri().where();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (liveThread(readerName) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(!liveThread(readerName), "the reader of the lost connection ended");
+        }
+    }
+
+    private static boolean liveThread(String name) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(name) && t.isAlive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // -----------------------------------------------------------------------------------------
