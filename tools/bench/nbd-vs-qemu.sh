@@ -10,8 +10,12 @@
 # alternate within each row (A B C, then C B A, …); each figure is the median of REPEAT runs.
 # A "STALL" mark: mean time per request ≥ 30 ms at QD ≥ 2 (Little's law), the 40 ms signature.
 # Not a test: numbers vary run to run, the more so on a loaded machine (see the load column).
+# BASELINE=DIR adds another ioemu build (DIR is its source root, e.g. an unpacked older commit;
+# its tools/bin/ioemu-img builds it on first use) as a "before" column, run in the same rotation,
+# so a change is measured before/after in one run on the same machine load.
 # Usage: tools/bench/nbd-vs-qemu.sh [WORK-DIR]
 #   env: SIZE=256M REPEAT=3 COUNT1=20000 COUNT16=60000 COUNTM=600 SECS=3 (fio's runtime per point)
+#        BASELINE=DIR ROWS=REGEX (only the workloads whose name matches) TRANSPORTS="unix tcp"
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="${1:-$root/target/bench-nbd}"
@@ -34,6 +38,13 @@ if [ ! -f "$img" ] || [ "$(stat -c %s "$img")" -ne $((size_mib * 1048576)) ]; th
 fi
 ours="$root/tools/bin/ioemu-img"
 "$ours" info "$img" >/dev/null   # builds ioemu on first use, outside the figures
+before=""
+if [ -n "${BASELINE:-}" ]; then
+  before="$BASELINE/tools/bin/ioemu-img"
+  "$before" info "$img" >/dev/null
+fi
+only="${ROWS:-.}"
+transports="${TRANSPORTS:-unix tcp}"
 stride=$((40503 * 4096))
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null || true; }
@@ -94,11 +105,16 @@ echo
 echo "Server: \`qemu-nbd -f raw -t -e 16\` $(qemu-nbd --version | head -1 | awk '{print $2}') on a $size image; clients:"
 echo "\`ioemu-img bench\` (ioemu), \`qemu-img bench -t writeback\` (QEMU $(qemu-img --version | head -1 | awk '{print $3}')),"
 echo "fio $(fio --version) \`--ioengine=nbd\` (libnbd, ${secs} s per point). CPU = client user+sys µs per request."
-echo "Median of $repeat alternating runs per client."
+echo "Median of $repeat alternating runs per client.${before:+ Before: $BASELINE.}"
 echo
-echo "| transport | workload | ioemu | CPU µs | QEMU | CPU µs | fio/libnbd | CPU µs | ioemu/QEMU | ioemu/fio | load |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-for transport in unix tcp; do
+if [ -n "$before" ]; then
+  echo "| transport | workload | ioemu | CPU µs | before | CPU µs | QEMU | CPU µs | fio/libnbd | CPU µs | ioemu/QEMU | before/QEMU | ioemu/fio | load |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+else
+  echo "| transport | workload | ioemu | CPU µs | QEMU | CPU µs | fio/libnbd | CPU µs | ioemu/QEMU | ioemu/fio | load |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+fi
+for transport in $transports; do
   if [ "$transport" = unix ]; then
     sock="$work/nbd-bench.sock"; rm -f "$sock"
     qemu-nbd -f raw -t -e 16 -x disk0 -k "$sock" "$img" & server_pid=$!
@@ -111,19 +127,22 @@ for transport in unix tcp; do
   for _ in $(seq 1 100); do qemu-img info "$uri" >/dev/null 2>&1 && break; sleep 0.1; done
   for row in "${rows[@]}"; do
     IFS='|' read -r name qd args rw bs count <<<"$row"
+    [[ "$name" =~ $only ]] || continue
     if [ "$transport" = tcp ] && [ "$qd" -ge 2 ]; then
       count=$((count / 10))   # QEMU's client stalls 40 ms per burst here (§3.4): keep its runs bounded
     fi
-    o=(); q=(); f=()
+    o=(); q=(); f=(); b=()
     for ((i = 0; i < repeat; i++)); do
       # shellcheck disable=SC2086
       if ((i % 2 == 0)); then
         o+=("$(run_bench "$ours" "$uri" "$count" $args)")
+        [ -z "$before" ] || b+=("$(run_bench "$before" "$uri" "$count" $args)")
         q+=("$(run_bench qemu-img "$uri" "$count" $args)")
         [ "$rw" = - ] || f+=("$(run_fio "$uri" "$rw" "$bs" "$qd")")
       else
         [ "$rw" = - ] || f+=("$(run_fio "$uri" "$rw" "$bs" "$qd")")
         q+=("$(run_bench qemu-img "$uri" "$count" $args)")
+        [ -z "$before" ] || b+=("$(run_bench "$before" "$uri" "$count" $args)")
         o+=("$(run_bench "$ours" "$uri" "$count" $args)")
       fi
     done
@@ -135,6 +154,14 @@ for transport in unix tcp; do
       fi_=$(printf '%s\n' "${f[@]}" | cut -d' ' -f1 | median); fc=$(printf '%s\n' "${f[@]}" | cut -d' ' -f2 | median)
       fcol="$(figure "$fi_" "$bs")$(stall "$fi_" "$qd") | $fc"
       fratio=$(python3 -c "print('%.2f' % ($oi / $fi_))")
+    fi
+    if [ -n "$before" ]; then
+      bi=$(printf '%s\n' "${b[@]}" | cut -d' ' -f1 | median); bc=$(printf '%s\n' "${b[@]}" | cut -d' ' -f2 | median)
+      printf '| %s | %s | %s%s | %s | %s%s | %s | %s%s | %s | %s | %s | %s | %s | %s |\n' "$transport" "$name" \
+        "$(figure "$oi" "$bs")" "$(stall "$oi" "$qd")" "$oc" "$(figure "$bi" "$bs")" "$(stall "$bi" "$qd")" "$bc" \
+        "$(figure "$qi" "$bs")" "$(stall "$qi" "$qd")" "$qc" "$fcol" "$(python3 -c "print('%.2f' % ($oi / $qi))")" \
+        "$(python3 -c "print('%.2f' % ($bi / $qi))")" "$fratio" "$(load)"
+      continue
     fi
     printf '| %s | %s | %s%s | %s | %s%s | %s | %s | %s | %s | %s |\n' "$transport" "$name" \
       "$(figure "$oi" "$bs")" "$(stall "$oi" "$qd")" "$oc" "$(figure "$qi" "$bs")" "$(stall "$qi" "$qd")" "$qc" \

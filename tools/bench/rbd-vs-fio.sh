@@ -10,14 +10,17 @@
 #
 # ioemu's tools: QD1 rows run `ioemu-io bench` (one thread, uniformly random offsets, RUNTIME
 # seconds after 1 s of ramp: fio's randread/randwrite at iodepth 1), the other rows
-# `ioemu-img bench -d 16` (16 requests in flight from 16 I/O threads), as qemu-img bench.
+# `ioemu-img bench -d 16` (16 requests in flight, submitted with rbd_aio_* and completed by
+# librbd's callback, which issues the next request: no thread per request), as qemu-img bench.
 # Access pattern: qemu-img bench and ioemu-img bench have no random mode; their 4 KiB rows use a
 # stride of 4 MiB + 4 KiB (every request lands in another 4 MiB object; offsets wrap modulo the
 # image size, so each 4 KiB block is visited once in 64 Ki requests), fio's are uniformly random
 # (randread/randwrite). The 1 MiB rows are sequential for all three.
 # Not a test: on a loaded 2-core machine the OSD shares the CPUs with the client, so figures
 # vary run to run; only the same-run ratios mean anything.
-# Usage: tools/bench/rbd-vs-fio.sh [WORK-DIR]   (env: REPEAT=3 RUNTIME=5)
+# BASELINE=DIR adds another ioemu build (its source root, e.g. an unpacked older commit) as a
+# "before" column, run next to ioemu's in every repetition, for before/after in one run.
+# Usage: tools/bench/rbd-vs-fio.sh [WORK-DIR]   (env: REPEAT=3 RUNTIME=5 BASELINE=DIR)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="${1:-$(mktemp -d)}"
@@ -43,6 +46,11 @@ ioemu_img="$root/tools/bin/ioemu-img"
 ioemu_io="$root/tools/bin/ioemu-io"
 "$ioemu_img" info "$image" >/dev/null   # builds the tools once, outside the measurements
 "$ioemu_io" -c "read 0 4k" "$image" >/dev/null
+before=""
+if [ -n "${BASELINE:-}" ]; then
+  before="$BASELINE/tools/bin"
+  "$before/ioemu-img" info "$image" >/dev/null
+fi
 
 TIMEFORMAT='%R %U %S'
 # Each runner prints "IOPS MBps cpu_seconds requests".
@@ -99,19 +107,33 @@ rows=(
 
 echo "# ioemu librbd vs fio rbd engine vs qemu-img bench (QEMU's rbd driver) — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, Ceph $(ceph-osd --version | awk '{print $3}'), one OSD on a file, rbd_cache=false"
 echo
-echo "| workload | ioemu | fio | qemu-img | ioemu/fio | ioemu/qemu-img | CPU µs/request ioemu · fio · qemu-img | load avg |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+if [ -n "$before" ]; then
+  echo "Before: $BASELINE (ioemu-img/ioemu-io of that build, run next to ioemu's in every repetition)."
+  echo
+  echo "| workload | ioemu | before | fio | qemu-img | ioemu/fio | ioemu/qemu-img | before/fio | CPU µs/request ioemu · before · fio · qemu-img | load avg |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+else
+  echo "| workload | ioemu | fio | qemu-img | ioemu/fio | ioemu/qemu-img | CPU µs/request ioemu · fio · qemu-img | load avg |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+fi
 for row in "${rows[@]}"; do
   IFS='|' read -r name bench frow iorw <<< "$row"
   read -r count bargs <<< "$bench"
   read -r frw fbs fdepth <<< "$frow"
-  is=() fs=() qs=() loads=()
+  is=() bs=() fs=() qs=() loads=()
   ours() { if [ -n "$iorw" ]; then run_ioemu_io "$iorw"; else run_ioemu "$count" $bargs; fi; }
+  theirs() {   # the BASELINE build, same runner
+    [ -n "$before" ] || return 0
+    local img_saved="$ioemu_img" io_saved="$ioemu_io"
+    ioemu_img="$before/ioemu-img"; ioemu_io="$before/ioemu-io"
+    bs+=("$(ours)")
+    ioemu_img="$img_saved"; ioemu_io="$io_saved"
+  }
   for ((r = 0; r < repeat; r++)); do
     case $((r % 3)) in
-      0) is+=("$(ours)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)") ;;
-      1) fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)"); is+=("$(ours)") ;;
-      2) qs+=("$(run_qemu "$count" $bargs)"); is+=("$(ours)"); fs+=("$(run_fio "$frw" "$fbs" "$fdepth")") ;;
+      0) is+=("$(ours)"); theirs; fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)") ;;
+      1) fs+=("$(run_fio "$frw" "$fbs" "$fdepth")"); qs+=("$(run_qemu "$count" $bargs)"); theirs; is+=("$(ours)") ;;
+      2) qs+=("$(run_qemu "$count" $bargs)"); is+=("$(ours)"); theirs; fs+=("$(run_fio "$frw" "$fbs" "$fdepth")") ;;
     esac
     loads+=("$(cut -d' ' -f1 /proc/loadavg)")
   done
@@ -120,6 +142,15 @@ for row in "${rows[@]}"; do
   q=$(printf '%s\n' "${qs[@]}" | median)
   col=1; unit=" IOPS"
   case $name in 1\ MiB*) col=2; unit=" MB/s" ;; esac
+  if [ -n "$before" ]; then
+    b=$(printf '%s\n' "${bs[@]}" | median)
+    awk -v n="$name" -v i="$i" -v bb="$b" -v f="$f" -v q="$q" -v c="$col" -v u="$unit" -v l="${loads[*]}" 'BEGIN {
+      split(i, a, " "); split(bb, e, " "); split(f, b, " "); split(q, d, " ");
+      printf "| %s | %s%s | %s%s | %s%s | %s%s | %.2f | %.2f | %.2f | %.0f · %.0f · %.0f · %.0f | %s |\n", n, a[c], u, e[c], u,
+        b[c], u, d[c], u, a[c] / b[c], a[c] / d[c], e[c] / b[c], 1e6 * a[3] / a[4], 1e6 * e[3] / e[4], 1e6 * b[3] / b[4],
+        1e6 * d[3] / d[4], l }'
+    continue
+  fi
   awk -v n="$name" -v i="$i" -v f="$f" -v q="$q" -v c="$col" -v u="$unit" -v l="${loads[*]}" 'BEGIN {
     split(i, a, " "); split(f, b, " "); split(q, d, " ");
     printf "| %s | %s%s | %s%s | %s%s | %.2f | %.2f | %.0f · %.0f · %.0f | %s |\n", n, a[c], u, b[c], u, d[c], u,

@@ -7,10 +7,10 @@ import dev.ioemu.devices.block.LockingMode;
 import dev.ioemu.devices.host.Errno;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,10 +20,12 @@ import java.util.concurrent.TimeUnit;
  * at the image's end; {@code -w} writes the {@code --pattern} byte; {@code --flush-interval=N}
  * flushes after every N completions, first draining the queue unless {@code --no-drain}.
  *
- * <p>The control loop is qemu-img's {@code bench_cb} state machine, run on one thread over a
- * completion queue; the requests themselves run on up to {@link #MAX_WORKERS} threads (QEMU's
- * thread pool has the same bound), each a synchronous block-layer call as {@code aio=threads}
- * makes them. A request that crosses the image's end fails with EIO, as QEMU's does.
+ * <p>The control loop is qemu-img's {@code bench_cb} state machine over a completion queue
+ * ({@link Run}): on a device with its own queue (NBD, RBD) requests are submitted asynchronously
+ * and the thread that completes one issues the next; otherwise they run on up to
+ * {@link #MAX_WORKERS} threads (QEMU's thread pool has the same bound), each a synchronous
+ * block-layer call as {@code aio=threads} makes them. A request that crosses the image's end
+ * fails with EIO, as QEMU's does.
  *
  * <p>Deliberate differences: {@code -d 0} is refused (qemu-img 7.2 waits forever), the buffer
  * memory (depth × size in qemu-img; one buffer here, which qemu-img's requests all share too) is
@@ -135,7 +137,16 @@ final class ImgBench {
         return n;
     }
 
-    /** One bench run: qemu-img's bench_cb state machine over a queue of completions. */
+    /**
+     * One bench run: qemu-img's {@code bench_cb} state machine. Completions are queued and the
+     * machine runs on whichever thread finds it idle (the first completion's thread drains the
+     * queue, issuing the requests and flushes each completion allows), so with a device that
+     * submits asynchronously ({@link BlockDevice#hasAsyncSubmit()}: NBD, RBD) the thread that
+     * receives a reply also sends the next request, as QEMU's event loop does: no thread per
+     * request and no hand-off to a control thread. Other devices run each request as a blocking
+     * call on up to {@link #MAX_WORKERS} worker threads, QEMU's {@code aio=threads}. Requests are
+     * issued outside the machine's lock, so a completion that runs inline only queues itself.
+     */
     private static final class Run {
         private static final int FLUSH_DRAINED = 1;
         private static final int FLUSH_UNDRAINED = 2;
@@ -148,13 +159,22 @@ final class ImgBench {
         private final Settings s;
         private final long imageSize;
         private final ByteBuffer buffer;
+        /** Null when the device submits asynchronously. */
         private final ExecutorService workers;
-        private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+        // Guarded by this:
+        private final ArrayDeque<Completion> completions = new ArrayDeque<>();
+        private boolean draining;
+        private boolean mayRequest = true;
+        private int pendingFlush;
         private int remainingRequests;
         private int inFlight;
         private int outstandingFlushes;
+        /** Requests and flushes issued and not yet completed. */
+        private int outstanding;
         private long nextOffset;
         private boolean inFlush;
+        private int failure;
+        private boolean finished;
 
         Run(BlockDevice dev, Settings s) {
             this.dev = dev;
@@ -165,7 +185,7 @@ final class ImgBench {
                 b.put(i, (byte) s.pattern());
             }
             this.buffer = b;
-            this.workers = Executors.newFixedThreadPool(Math.min(s.depth(), MAX_WORKERS), r -> {
+            this.workers = dev.hasAsyncSubmit() ? null : Executors.newFixedThreadPool(Math.min(s.depth(), MAX_WORKERS), r -> {
                 Thread t = new Thread(r, "bench-io");
                 t.setDaemon(true);
                 return t;
@@ -176,45 +196,96 @@ final class ImgBench {
 
         /** Runs every request; returns 0 or the first failure's -errno. */
         int complete() {
+            synchronized (this) {
+                draining = true;
+            }
+            drain();
             try {
-                submitMore();
-                while (remainingRequests > 0) {
-                    Completion c = completions.take();
-                    if (c.result() < 0) {
-                        return c.result();
+                synchronized (this) {
+                    while (!finished) {
+                        wait();
                     }
-                    if (c.kind() == FLUSH_UNDRAINED) {
-                        outstandingFlushes--;
-                        continue;
-                    }
-                    if (c.kind() == FLUSH_DRAINED) {
-                        outstandingFlushes--;
-                        inFlush = false;
-                    } else if (requestCompleted()) {
-                        continue;
-                    }
-                    submitMore();
+                    return failure;
                 }
-                // A flush issued by the last completion may still be running: its error counts too.
-                while (outstandingFlushes > 0) {
-                    Completion c = completions.take();
-                    outstandingFlushes--;
-                    if (c.result() < 0) {
-                        return c.result();
-                    }
-                }
-                return 0;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return -Errno.EINTR;
             } finally {
-                workers.shutdown();
-                try {
-                    workers.awaitTermination(1, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                if (workers != null) {
+                    workers.shutdown();
+                    try {
+                        workers.awaitTermination(1, TimeUnit.MINUTES);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }
+        }
+
+        /** A request or flush completed (on any thread). */
+        private void completed(int kind, int result) {
+            synchronized (this) {
+                completions.add(new Completion(kind, result));
+                if (draining) {
+                    return; // the thread draining the queue takes it
+                }
+                draining = true;
+            }
+            drain();
+        }
+
+        /** Processes queued completions and issues what they allow, one action at a time, until idle. */
+        private void drain() {
+            while (true) {
+                int kind;
+                long offset = 0;
+                synchronized (this) {
+                    while (true) {
+                        if (failure == 0 && pendingFlush != 0) {
+                            kind = pendingFlush;
+                            pendingFlush = 0;
+                            break;
+                        }
+                        if (failure == 0 && mayRequest && !inFlush && remainingRequests > inFlight && inFlight < s.depth()) {
+                            kind = REQUEST;
+                            offset = nextOffset;
+                            inFlight++;
+                            nextOffset = imageSize == 0 ? 0 : (nextOffset + s.step()) % imageSize;
+                            break;
+                        }
+                        Completion c = completions.poll();
+                        if (c == null) {
+                            draining = false;
+                            if (outstanding == 0 && (failure != 0 || remainingRequests == 0 && outstandingFlushes == 0)) {
+                                finished = true;
+                                notifyAll();
+                            }
+                            return;
+                        }
+                        mayRequest = !process(c);
+                    }
+                    outstanding++;
+                }
+                issue(kind, offset);
+            }
+        }
+
+        /** Accounts one completion; true when nothing new may start after it. */
+        private boolean process(Completion c) {
+            outstanding--;
+            if (c.result() < 0 && failure == 0) {
+                failure = c.result();
+            }
+            if (c.kind() == FLUSH_UNDRAINED) {
+                outstandingFlushes--;
+                return true;
+            }
+            if (c.kind() == FLUSH_DRAINED) {
+                outstandingFlushes--;
+                inFlush = false;
+                return false;
+            }
+            return requestCompleted();
         }
 
         /** Accounts one request; true when a drained flush is pending so nothing new may start. */
@@ -228,32 +299,34 @@ final class ImgBench {
                     if (s.drainOnFlush()) {
                         inFlush = true;
                     }
-                    submit(s.drainOnFlush() ? FLUSH_DRAINED : FLUSH_UNDRAINED, dev::flush);
+                    pendingFlush = s.drainOnFlush() ? FLUSH_DRAINED : FLUSH_UNDRAINED;
                 }
                 return s.drainOnFlush();
             }
             return false;
         }
 
-        private void submitMore() {
-            while (!inFlush && remainingRequests > inFlight && inFlight < s.depth()) {
-                long offset = nextOffset;
-                inFlight++;
-                nextOffset = imageSize == 0 ? 0 : (nextOffset + s.step()) % imageSize;
-                submit(REQUEST, () -> request(offset));
+        private void issue(int kind, long offset) {
+            if (kind != REQUEST) {
+                if (workers == null) {
+                    dev.flushAsync(r -> completed(kind, r));
+                } else {
+                    workers.execute(() -> completed(kind, dev.flush()));
+                }
+                return;
             }
-        }
-
-        private int request(long offset) {
             if (offset + s.bufferSize() > imageSize) {
-                return -Errno.EIO;
+                completed(REQUEST, -Errno.EIO); // as QEMU: a request crossing the end fails
+                return;
             }
             ByteBuffer b = buffer.duplicate();
-            return s.write() ? dev.write(offset, b) : dev.read(offset, b);
-        }
-
-        private void submit(int kind, java.util.function.IntSupplier op) {
-            workers.execute(() -> completions.add(new Completion(kind, op.getAsInt())));
+            if (workers != null) {
+                workers.execute(() -> completed(REQUEST, s.write() ? dev.write(offset, b) : dev.read(offset, b)));
+            } else if (s.write()) {
+                dev.writeAsync(offset, b, r -> completed(REQUEST, r));
+            } else {
+                dev.readAsync(offset, b, r -> completed(REQUEST, r));
+            }
         }
     }
 }

@@ -84,6 +84,37 @@ public interface BlockDevice extends Closeable {
     default void flushFailedAbove(int errno) {
     }
 
+    /**
+     * True when {@link #readAsync}, {@link #writeAsync} and {@link #flushAsync} return before the
+     * request completes (the backend has its own queue: NBD, RBD), so one thread can keep many
+     * requests in flight; false when they are the blocking calls run on the caller's thread.
+     */
+    default boolean hasAsyncSubmit() {
+        return false;
+    }
+
+    /**
+     * Reads as {@link #read} does; {@code done} runs once with the same result, on a backend
+     * thread or on the caller's before this returns. {@code dst} is borrowed until then. The
+     * default runs {@link #read} here.
+     */
+    default void readAsync(long offset, ByteBuffer dst, BlockCompletion done) {
+        done.complete(read(offset, dst));
+    }
+
+    /** Writes as {@link #write} does, completing as {@link #readAsync} describes. */
+    default void writeAsync(long offset, ByteBuffer src, BlockCompletion done) {
+        done.complete(write(offset, src));
+    }
+
+    /**
+     * Flushes as {@link #flush} does: covers every write whose completion ran before this call.
+     * Completes as {@link #readAsync} describes.
+     */
+    default void flushAsync(BlockCompletion done) {
+        done.complete(flush());
+    }
+
     /** Live counters for query-blockstats and the trace tools. */
     BlockStats stats();
 

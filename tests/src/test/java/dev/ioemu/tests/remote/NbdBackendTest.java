@@ -15,6 +15,7 @@ import dev.ioemu.devices.ide.guest.DmaRequest;
 import dev.ioemu.devices.ide.guest.PciConfigAccess;
 import dev.ioemu.devices.ide.guest.PrdDescriptor;
 import dev.ioemu.devices.pci.PciConfigSpace;
+import dev.ioemu.tools.ImgTool;
 import dev.ioemu.tools.IoTool;
 import dev.ioemu.tools.qtest.QtestClient;
 import dev.ioemu.tools.qtest.QtestTransport;
@@ -107,6 +108,42 @@ class NbdBackendTest {
         Files.writeString(log, "");
         assertEquals(0, io("--cache", "writethrough", uri, "write -P 2 4096 4096").exit(), lastErr);
         assertTrue(commands(log).contains("Write offset=0x1000 count=0x1000 fua=1"), commands(log).toString());
+    }
+
+    /**
+     * {@code ioemu-img bench -d 16} on an NBD export submits asynchronously (the thread that reads a
+     * reply sends the next request) and keeps qemu-img's flush rule: with {@code --flush-interval=16}
+     * each FLUSH goes out after the 16 writes it covers, and the data is in the export.
+     */
+    @Test
+    void benchAtQueueDepth16KeepsFlushOrderAndWritesEverything() throws Exception {
+        assumeTrue(NBDKIT, "skipped: nbdkit not installed");
+        Path log = dir.resolve("bench.log");
+        Path sock = dir.resolve("bench.sock");
+        server("nbdkit", "-f", "-U", sock.toString(), "--filter=log", "memory", "8M", "logfile=" + log);
+        awaitSocket(sock);
+        String uri = "nbd+unix:///?socket=" + sock;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = ImgTool.run(new String[] {"bench", "-f", "raw", "-w", "-c", "256", "-d", "16", "-s", "4k",
+                        "--pattern=0x5a", "--flush-interval=16", uri},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("Run completed in"));
+        List<String> wire = commands(log);
+        int writes = 0;
+        int flushes = 0;
+        for (String c : wire) {
+            if (c.equals("Flush")) {
+                flushes++;
+                assertEquals(16 * flushes, writes, "flush " + flushes + " covers the 16 writes before it: " + wire);
+            } else {
+                writes++;
+            }
+        }
+        assertEquals(256, writes);
+        assertEquals(16, flushes);
+        assertEquals(0, io(uri, "read -P 0x5a 0 1M").exit(), lastErr);
     }
 
     @Test

@@ -317,6 +317,65 @@ class RbdCephTest {
         }
     }
 
+    /**
+     * Block status from librbd's object map (rbd_diff_iterate2, as QEMU 7.2 reads it): {@code
+     * ioemu-img map} prints what {@code qemu-img map} prints for the same image, holes included,
+     * and {@code ioemu-img convert} writes a sparse copy with the image's bytes.
+     */
+    @Test
+    void mapAndSparseConvertSeeLibrbdsAllocationAsQemuImgDoes() throws Exception {
+        assumeCluster();
+        ceph("rbd", "create", "rbd/sparse", "--size", "16M");
+        Run io = io(rbd("sparse"), "write -P 0x11 4198400 4096", "write -P 0x22 12582912 65536", "flush");
+        assertEquals(0, io.exit(), io.err());
+        Run ours = img("map", "--output=json", rbd("sparse"));
+        assertEquals(0, ours.exit(), ours.err());
+        Run qemu = exec("qemu-img", "map", "--output=json", "-f", "raw", rbd("sparse"));
+        assumeTrue(qemu.exit() == 0, "skipped: qemu-img cannot open rbd images here: " + qemu.err().strip());
+        assertEquals(qemu.out().strip(), ours.out().strip(), "ioemu-img map vs qemu-img map");
+        assertTrue(ours.out().contains("\"start\": 0, \"length\": 4194304, \"depth\": 0, \"present\": true, "
+                + "\"zero\": true, \"data\": false"), "the first object is a hole: " + ours.out());
+        assertTrue(ours.out().contains("\"start\": 4194304, \"length\": 4194304, \"depth\": 0, \"present\": true, "
+                + "\"zero\": false, \"data\": true"), "the written object is data: " + ours.out());
+
+        Path copy = dir.resolve("sparse-copy.img");
+        Run convert = img("convert", rbd("sparse"), copy.toString());
+        assertEquals(0, convert.exit(), convert.err());
+        assertArrayEquals(exported("sparse"), Files.readAllBytes(copy), "the copy holds the image's bytes");
+        long allocated = Long.parseLong(exec("stat", "-c", "%b", copy.toString()).out().strip()) * 512;
+        assertTrue(allocated <= 8 << 20, "the copy is sparse: " + allocated + " bytes allocated of 16 MiB");
+    }
+
+    /**
+     * ioemu-img bench at QD16 goes through the asynchronous path (rbd_aio_* completed by librbd's
+     * callback, no thread per request); what it wrote, with a flush every 16, is on the OSDs.
+     */
+    @Test
+    void benchWritesAtQueueDepth16ThroughAsynchronousSubmission() throws Exception {
+        assumeCluster();
+        ceph("rbd", "create", "rbd/qd16", "--size", "4M");
+        Run bench = img("bench", "-f", "raw", "-t", "none", "-w", "-c", "256", "-d", "16", "-s", "4k",
+                "--pattern=0x5a", "--flush-interval=16", rbd("qd16"));
+        assertEquals(0, bench.exit(), bench.err());
+        assertTrue(bench.out().contains("Run completed in"), bench.out());
+        byte[] b = exported("qd16");
+        for (int i = 0; i < 256 * 4096; i++) {
+            if (b[i] != 0x5a) {
+                throw new AssertionError("byte " + i + " is " + b[i] + " (expected: the bench's 0x5a)");
+            }
+        }
+        Run read = img("bench", "-f", "raw", "-t", "none", "-c", "2000", "-d", "16", "-s", "4k", rbd("qd16"));
+        assertEquals(0, read.exit(), read.err());
+        try (BlockDevice dev = BlockDevices.open(DriveOptions.of(rbd("qd16")).withCache(CacheMode.NONE))) {
+            assertTrue(dev.hasAsyncSubmit());
+            ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+            java.util.concurrent.CompletableFuture<Integer> r = new java.util.concurrent.CompletableFuture<>();
+            dev.readAsync(4096, buf, r::complete);
+            assertEquals(4096, r.get(30, TimeUnit.SECONDS));
+            assertEquals(0x5a, buf.get(100));
+        }
+    }
+
     /** A host without librbd (an empty library directory stands in for it): one line, no stack trace. */
     @Test
     void withoutLibrbdOpeningAnRbdImageSaysSo() throws Exception {

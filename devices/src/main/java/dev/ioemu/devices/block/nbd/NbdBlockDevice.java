@@ -2,6 +2,7 @@ package dev.ioemu.devices.block.nbd;
 
 import static dev.ioemu.devices.block.nbd.NbdProtocol.*;
 
+import dev.ioemu.devices.block.BlockCompletion;
 import dev.ioemu.devices.block.BlockDevice;
 import dev.ioemu.devices.block.BlockOpenException;
 import dev.ioemu.devices.block.BlockStats;
@@ -39,6 +40,9 @@ import java.nio.ByteBuffer;
  *       so a copy never skips bytes the server did not promise are zero. Without the context
  *       (nbd-server) everything is data, QEMU's "unknown".</li>
  * </ul>
+ * Asynchronous submission ({@link #readAsync}, {@link #writeAsync}, {@link #flushAsync}): a read
+ * or write that is one aligned request, and a flush, go on the wire at once and complete on the
+ * thread that reads the reply (shared/spec/nbd.md §2.2); anything else runs the blocking path.
  * Page-cache choices (none, fadvise) belong to the server (qemu-nbd --cache, nbdkit cache=); the
  * cache mode here only decides FUA and flush.
  */
@@ -209,6 +213,66 @@ public final class NbdBlockDevice implements BlockDevice {
         }
         boolean hole = (e.flags() & (STATE_HOLE | STATE_ZERO)) == (STATE_HOLE | STATE_ZERO);
         return new BlockStatus(offset, Math.min(e.length(), n), !hole);
+    }
+
+    /** Single-request reads and writes, and flushes, go on the wire without a thread of their own. */
+    @Override
+    public boolean hasAsyncSubmit() {
+        return true;
+    }
+
+    @Override
+    public void readAsync(long offset, ByteBuffer dst, BlockCompletion done) {
+        int length = dst.remaining();
+        if (!oneRequest(offset, length)) {
+            done.complete(read(offset, dst)); // bounce, split or zero tail: the general path
+            return;
+        }
+        long t0 = System.nanoTime();
+        connection.requestAsync(CMD_READ, 0, offset, length, null, dst.duplicate(), r -> {
+            int ret = r < 0 ? r : length;
+            finish(BlockStats.Kind.READ, TraceEvent.BLK_READ, offset, length, ret, t0);
+            done.complete(ret);
+        });
+    }
+
+    @Override
+    public void writeAsync(long offset, ByteBuffer src, BlockCompletion done) {
+        int length = src.remaining();
+        if (readOnly || !oneRequest(offset, length) || fuaWanted() && !export.has(FLAG_SEND_FUA)) {
+            done.complete(write(offset, src)); // refused, bounced, split or WRITE + FLUSH: the general path
+            return;
+        }
+        long t0 = System.nanoTime();
+        int flags = fuaWanted() ? CMD_FLAG_FUA : 0;
+        connection.requestAsync(CMD_WRITE, flags, offset, length, src.duplicate(), null, r -> {
+            int ret = r < 0 ? r : length;
+            finish(BlockStats.Kind.WRITE, TraceEvent.BLK_WRITE, offset, length, ret, t0);
+            done.complete(ret);
+        });
+    }
+
+    @Override
+    public void flushAsync(BlockCompletion done) {
+        if (readOnly || !export.has(FLAG_SEND_FLUSH)) {
+            done.complete(flush());
+            return;
+        }
+        long t0 = System.nanoTime();
+        connection.flushAsync(r -> {
+            long nanos = System.nanoTime() - t0;
+            stats.record(BlockStats.Kind.FLUSH, 0, r, nanos);
+            if (TraceEvent.BLK_FLUSH.enabled) {
+                Trace.emit(TraceEvent.BLK_FLUSH, name, mode, r, nanos);
+            }
+            done.complete(r);
+        });
+    }
+
+    /** True when the range is one aligned request inside the export within the maximum payload. */
+    private boolean oneRequest(long offset, int length) {
+        return offset >= 0 && length > 0 && length <= export.maximumPayload() && offset <= export.size() - length
+                && aligned(offset) && aligned(length);
     }
 
     @Override

@@ -45,8 +45,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>{@code open-timeout}: the first connection is retried with the same backoff until that many
  *       seconds have passed.</li>
  * </ul>
- * Threads: callers on any thread; one reader thread per connection reports a loss through
- * {@link #lost}; one reconnect thread at a time. {@link #lock} guards the state fields.
+ * Threads: callers on any thread; whichever thread reads a connection's replies reports a loss
+ * through {@link #lost}; one reconnect thread at a time; asynchronous requests that must wait
+ * for a reconnect wait on a helper thread. {@link #lock} guards the state fields.
  */
 final class NbdClient implements AutoCloseable {
     enum State { CONNECTED, CONNECTING_WAIT, CONNECTING_NOWAIT, QUIT }
@@ -156,16 +157,89 @@ final class NbdClient implements AutoCloseable {
                 lost(c);
                 continue;
             }
-            if (r >= 0 && writable && type != CMD_READ && type != CMD_FLUSH) {
-                if (journal != null) {
-                    journal.record(type, flags, offset, length, payload);
-                } else if ((flags & CMD_FLAG_FUA) == 0) {
-                    writesAnswered.incrementAndGet();
-                }
-            }
+            answered(r, type, flags, offset, length, payload);
             return r;
         }
     }
+
+    /**
+     * One request without waiting for it: {@code done} runs with what {@link #request} would
+     * return. On the connected fast path it runs on the thread that reads the reply; a request
+     * that finds the connection lost (or loses it) is handed to a helper thread that waits for
+     * the reconnect and re-sends it as {@link #request} does. Buffers are borrowed until then.
+     */
+    void requestAsync(int type, int flags, long offset, int length, ByteBuffer payload, ByteBuffer readInto,
+                      NbdConnection.Completion done) {
+        NbdConnection c = connected();
+        if (c == null) {
+            retry(type, flags, offset, length, payload, readInto, done);
+            return;
+        }
+        c.submitAsync(type, flags, offset, length, payload, readInto, r -> {
+            if (r == -ENOTCONN || r == -ESHUTDOWN) {
+                if (r == -ESHUTDOWN) {
+                    c.abandon("the server is shutting down (ESHUTDOWN)");
+                }
+                lost(c);
+                if (uri.reconnectDelay() == 0) {
+                    done.complete(-EIO); // QEMU's CONNECTING_NOWAIT: fail now, heal in the background
+                } else {
+                    retry(type, flags, offset, length, payload, readInto, done);
+                }
+                return;
+            }
+            answered(r, type, flags, offset, length, payload);
+            done.complete(r);
+        });
+    }
+
+    /** {@link #flush} without waiting; {@code done} runs with its result. */
+    void flushAsync(NbdConnection.Completion done) {
+        if (writesLost) {
+            done.complete(-EIO);
+            return;
+        }
+        long mark = journal == null ? writesAnswered.get() : journal.mark();
+        requestAsync(CMD_FLUSH, 0, 0, 0, null, null, r -> done.complete(flushed(mark, r)));
+    }
+
+    /** Journals or counts a write the server answered successfully. */
+    private void answered(int r, int type, int flags, long offset, int length, ByteBuffer payload) {
+        if (r >= 0 && writable && type != CMD_READ && type != CMD_FLUSH) {
+            if (journal != null) {
+                journal.record(type, flags, offset, length, payload);
+            } else if ((flags & CMD_FLAG_FUA) == 0) {
+                writesAnswered.incrementAndGet();
+            }
+        }
+    }
+
+    /** The connection while CONNECTED, else null (the slow path decides). */
+    private NbdConnection connected() {
+        lock.lock();
+        try {
+            return state == State.CONNECTED ? connection : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs the blocking path (reconnect wait, re-send, EIO) for an asynchronous request, off the reading thread. */
+    private void retry(int type, int flags, long offset, int length, ByteBuffer payload, ByteBuffer readInto,
+                       NbdConnection.Completion done) {
+        try {
+            RETRY.execute(() -> done.complete(request(type, flags, offset, length, payload, readInto)));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.complete(-EIO);
+        }
+    }
+
+    /** Threads for the rare asynchronous request that must wait for a reconnect. */
+    private static final java.util.concurrent.ExecutorService RETRY = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "nbd-retry");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** NBD_CMD_FLUSH; its success also retires the journal entries it covers. */
     int flush() {
@@ -173,7 +247,11 @@ final class NbdClient implements AutoCloseable {
             return -EIO;
         }
         long mark = journal == null ? writesAnswered.get() : journal.mark();
-        int r = request(CMD_FLUSH, 0, 0, 0, null, null);
+        return flushed(mark, request(CMD_FLUSH, 0, 0, 0, null, null));
+    }
+
+    /** A FLUSH taken at {@code mark} returned {@code r}: retire what it covered; the result for the caller. */
+    private int flushed(long mark, int r) {
         if (r == 0 && journal != null) {
             journal.flushed(mark);
         } else if (r == 0) {

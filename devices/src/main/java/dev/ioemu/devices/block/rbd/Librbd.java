@@ -41,6 +41,31 @@ final class Librbd {
         public byte[] parent_name = new byte[RBD_MAX_IMAGE_NAME_SIZE];
     }
 
+    /** {@code RBD_FEATURE_STRIPINGV2}, {@code RBD_FEATURE_FAST_DIFF} ({@code rbd/features.h}). */
+    static final long RBD_FEATURE_STRIPINGV2 = 1L << 1;
+    static final long RBD_FEATURE_FAST_DIFF = 1L << 4;
+    /** {@code RBD_FLAG_FAST_DIFF_INVALID}: the object map cannot be trusted for diffs. */
+    static final long RBD_FLAG_FAST_DIFF_INVALID = 1L << 1;
+
+    /** {@code int (*cb)(uint64_t offs, size_t len, int exists, void *arg)} of {@code rbd_diff_iterate2}. */
+    interface rbd_diff_iterate_cb extends Callback {
+        int invoke(long offs, long len, int exists, long arg);
+    }
+
+    static native void rbd_version(long majorOut, long minorOut, long extraOut);
+
+    static native int rbd_get_features(long image, long featuresOut);
+
+    static native int rbd_get_flags(long image, long flagsOut);
+
+    /** With null buffers: -ENOENT when the image has no parent (is not a clone). */
+    static native int rbd_get_parent_info(long image, long poolName, long poolNameLen, long name, long nameLen,
+                                          long snapName, long snapNameLen);
+
+    /** Calls {@code cb} for each allocated extent in order; a negative return from it stops and is returned. */
+    static native int rbd_diff_iterate2(long image, String fromSnapName, long ofs, long len, byte includeParent,
+                                        byte wholeObject, rbd_diff_iterate_cb cb, long arg);
+
     static native int rbd_create(long ioctx, String name, long size, long orderInOut);
 
     static native int rbd_open(long ioctx, String name, long imageOut, String snapName);

@@ -19,7 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * process, so the garbage collector can never free what librbd calls. The callback runs on
  * librbd's finisher threads, which JNA keeps attached as daemon threads (attaching per call costs
  * more than the I/O); it only reads the result, releases the completion and unparks the waiter,
- * as QEMU's {@code qemu_rbd_completion_cb} only records the result.
+ * as QEMU's {@code qemu_rbd_completion_cb} only records the result. An asynchronous request
+ * ({@link Slot#createCompletion(java.util.function.LongConsumer)}) has no waiter: the callback
+ * frees the slot and runs the request's continuation on the librbd thread.
  */
 final class RbdCompletions {
     /** In-flight requests across all images; a caller beyond this waits for a free slot. */
@@ -48,6 +50,8 @@ final class RbdCompletions {
         /** Where rbd_aio_create_completion stores the rbd_completion_t. */
         private final Memory completionOut = new Memory(Long.BYTES);
         private volatile Thread waiter;
+        /** An asynchronous request's continuation, run by the callback instead of waking a waiter. */
+        private volatile java.util.function.LongConsumer continuation;
         private volatile boolean done;
         private volatile long result;
 
@@ -61,8 +65,25 @@ final class RbdCompletions {
          */
         long createCompletion() {
             done = false;
+            continuation = null;
             waiter = Thread.currentThread();
             int r = Librbd.rbd_aio_create_completion(index, CALLBACK, com.sun.jna.Pointer.nativeValue(completionOut));
+            return r < 0 ? r : completionOut.getLong(0);
+        }
+
+        /**
+         * Creates the completion of an asynchronous request: librbd's callback frees this slot and
+         * then runs {@code then} with bytes or -errno, on a librbd thread. Returns the handle, or a
+         * negative errno (nothing created, {@code then} never runs).
+         */
+        long createCompletion(java.util.function.LongConsumer then) {
+            done = false;
+            waiter = null;
+            continuation = then;
+            int r = Librbd.rbd_aio_create_completion(index, CALLBACK, com.sun.jna.Pointer.nativeValue(completionOut));
+            if (r < 0) {
+                continuation = null;
+            }
             return r < 0 ? r : completionOut.getLong(0);
         }
 
@@ -109,9 +130,15 @@ final class RbdCompletions {
         return s;
     }
 
+    /** A free slot, or null when all are in use (an asynchronous caller must not wait). */
+    static Slot tryAcquire() {
+        return FREE.poll();
+    }
+
     /** Gives the slot back once its request has completed (or was never submitted). */
     static void release(Slot s) {
         s.waiter = null;
+        s.continuation = null;
         FREE.add(s);
     }
 
@@ -124,6 +151,13 @@ final class RbdCompletions {
             return;
         }
         Slot s = SLOT_TABLE[(int) arg];
+        java.util.function.LongConsumer then = s.continuation;
+        if (then != null) {
+            // Asynchronous: the slot is free before the continuation runs, which may submit again.
+            release(s);
+            then.accept(r);
+            return;
+        }
         s.result = r;
         s.done = true;
         Thread w = s.waiter;
