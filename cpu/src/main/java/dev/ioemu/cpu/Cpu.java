@@ -109,6 +109,20 @@ public final class Cpu {
     boolean specialize = true;
     /** See {@link DecodedInstruction#next}; changes with CS, SS, CR0 and the address mask. */
     private int linkEpoch;
+    /**
+     * Hot paths run as compiled {@link Trace}s (386 model only; the 8086 and 80286 keep the
+     * interpreter their vectors check). Default: system property {@code ioemu.cpu.translate}
+     * (on unless "off").
+     */
+    private boolean translate;
+    /** Times an instruction runs in the interpreter before a trace is compiled from it. */
+    static final int HOT_THRESHOLD = 200;
+    /** A store dropped decoded instructions (set by {@link #codeWritten}; compiled traces leave). */
+    boolean codeChanged;
+    /** The trace running now, for the instruction count when a guest fault leaves it. */
+    private Trace activeTrace;
+    /** Traces compiled since creation (for tests and the benchmark). */
+    long tracesCompiled;
 
     // ---- run state ----
     long instructions;
@@ -157,6 +171,7 @@ public final class Cpu {
         table = t.oneByte;
         table0F = t.twoByte;
         groups = t.groups;
+        setTranslation(!"off".equals(System.getProperty("ioemu.cpu.translate", "on")));
         reset();
     }
 
@@ -170,6 +185,7 @@ public final class Cpu {
             codeCache[page] = null;
             fetchPage = 1;
             if (decoded != null) {
+                codeChanged = true;
                 for (DecodedInstruction d : decoded) {
                     if (d != null) {
                         d.cached = false;
@@ -186,6 +202,7 @@ public final class Cpu {
                 if (d != null) {
                     d.cached = false;
                     decoded[i] = null;
+                    codeChanged = true;
                 }
             }
         }
@@ -194,6 +211,27 @@ public final class Cpu {
     /** CS, SS, CR0 or the address mask changed: links made before lead nowhere now. */
     void newLinkEpoch() {
         linkEpoch++;
+    }
+
+    int linkEpoch() {
+        return linkEpoch;
+    }
+
+    /**
+     * Compiled traces on or off (off: exactly the interpreter). Only the 386 model translates;
+     * asking on another model leaves it off.
+     */
+    public void setTranslation(boolean on) {
+        translate = on && model.is386();
+    }
+
+    public boolean translation() {
+        return translate;
+    }
+
+    /** Traces compiled since this CPU was created. */
+    public long tracesCompiled() {
+        return tracesCompiled;
     }
 
     public void setIoPorts(IoPorts io) {
@@ -295,6 +333,7 @@ public final class Cpu {
             if (instructions >= end) {
                 return StopReason.BUDGET_EXHAUSTED;
             }
+            boolean afterShadow = shadow;
             if (shadow) {
                 shadow = false;
             } else if (!nmiBlocked && pic.hasNmi()) {
@@ -309,13 +348,30 @@ public final class Cpu {
             }
             boolean trap = (flags & TF) != 0;
             try {
-                last = step(last);
+                if (translate && !trap && !afterShadow && !traceInstructions) {
+                    // Interrupts are not due (checked above) and cannot become due inside a trace.
+                    if (stepOrTrace(last, end)) {
+                        last = null;
+                        if (stopRequested) {
+                            return StopReason.STOP_REQUESTED;
+                        }
+                        continue;
+                    }
+                    last = lastStepped;
+                } else {
+                    last = step(last);
+                }
                 instructions++;
                 if (trap && !halted) {
                     deliver(DB, false, 0, false);
                 }
             } catch (Fault f) {
                 last = null;
+                if (activeTrace != null) {
+                    // The pass ran the instructions before the faulting one; the fault counts it, as below.
+                    instructions += activeTrace.indexOf(startEip);
+                    activeTrace = null;
+                }
                 instructions++;
                 if (!f.returnToNext) {
                     eip = startEip;
@@ -422,6 +478,53 @@ public final class Cpu {
         }
         execute(d);
         return d.cached ? d : null;
+    }
+
+    /** What {@link #stepOrTrace} ran when it ran one instruction (null: not linkable). */
+    private DecodedInstruction lastStepped;
+
+    /**
+     * {@link #step} with compiled traces: runs the trace headed by the instruction at EIP if it
+     * fits the budget and the current code segment (true: the trace counted its instructions),
+     * else the one instruction (false; {@link #lastStepped} is set), compiling a trace from it
+     * once it is hot.
+     */
+    private boolean stepOrTrace(DecodedInstruction previous, long end) {
+        int e = eip;
+        startEip = e;
+        startEsp = r[ESP];
+        DecodedInstruction d;
+        if (previous == null || (d = previous.next) == null || previous.nextEip != e
+                || previous.nextEpoch != linkEpoch || !d.cached) {
+            d = lookup(e);
+            if (previous != null && d.cached) {
+                previous.next = d;
+                previous.nextEip = e;
+                previous.nextEpoch = linkEpoch;
+            }
+        }
+        Trace t = d.trace;
+        if (t != null) {
+            if (!t.alive()) {
+                d.trace = null;
+                d.hits = 0;
+            } else if (instructions + t.length() <= end && t.fits(this)) {
+                codeChanged = false;
+                mem.slowAccess = false;
+                activeTrace = t;
+                t.code.run(this, end);
+                activeTrace = null;
+                return true;
+            }
+        } else if (d.cached && ++d.hits == HOT_THRESHOLD) {
+            d.trace = TraceCompiler.compile(this, d, e);
+            if (d.trace != null) {
+                tracesCompiled++;
+            }
+        }
+        execute(d);
+        lastStepped = d.cached ? d : null;
+        return false;
     }
 
     /** The decoded instruction at CS:{@code eip}: from the cache, else decoded now. */

@@ -44,4 +44,8 @@ final class DecodedInstruction {
     DecodedInstruction next;
     int nextEip;
     int nextEpoch;
+    /** Runs in the interpreter so far (until {@link Cpu#HOT_THRESHOLD}: then a trace is compiled). */
+    int hits;
+    /** The compiled trace this instruction heads, or null. */
+    Trace trace;
 }

@@ -1,0 +1,76 @@
+package dev.ioemu.cpu;
+
+/**
+ * A hot path of guest code compiled to JVM bytecode by {@link TraceCompiler} (issue 10, "Speed
+ * by design"): the decoded instructions the interpreter last ran one after the other from a hot
+ * head, each executed by its own handler with the decode fields as constants, ending where an
+ * instruction cannot be translated, where the path left the head's code or back at the head
+ * (a loop, which the compiled code runs without leaving).
+ *
+ * <p>It runs only where the interpreter would give the same result: CS, the code size and the
+ * address mask as when it was compiled, every instruction still in the decode cache, no trap
+ * flag, no instruction tracing. Inside, the compiled code leaves (EIP at the next instruction,
+ * the instructions counted) as soon as an instruction went another way than last time, a store
+ * dropped decoded code, or an access went to a device (which may raise an interrupt or stop the
+ * CPU, which the interpreter checks before the next instruction).
+ */
+final class Trace {
+    /** The compiled code: runs the path from its head, at least once; adds what ran to the count. */
+    interface Code {
+        void run(Cpu cpu, long end);
+    }
+
+    final DecodedInstruction[] instructions;
+    /** EIP of each instruction; a guest fault inside the trace finds its place by its EIP. */
+    final int[] eips;
+    /** Whether the last instruction went back to the head when the trace was recorded. */
+    final boolean loops;
+    private final int csBase;
+    private final int csLimit;
+    private final boolean csBig;
+    private final int ipMask;
+    private final int addressMask;
+    Code code;
+
+    Trace(DecodedInstruction[] instructions, int[] eips, boolean loops, Cpu cpu) {
+        this.instructions = instructions;
+        this.eips = eips;
+        this.loops = loops;
+        this.csBase = cpu.segBase[Cpu.CS];
+        this.csLimit = cpu.segLimit[Cpu.CS];
+        this.csBig = cpu.csBig;
+        this.ipMask = cpu.ipMask;
+        this.addressMask = cpu.mem.addressMask();
+    }
+
+    /** Instructions one pass runs at most (the budget check before each pass). */
+    int length() {
+        return instructions.length;
+    }
+
+    /** False once any instruction of the trace left the decode cache: the trace is dead. */
+    boolean alive() {
+        for (DecodedInstruction d : instructions) {
+            if (!d.cached) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The code segment and address mask are those the trace was compiled under. */
+    boolean fits(Cpu cpu) {
+        return cpu.segBase[Cpu.CS] == csBase && cpu.segLimit[Cpu.CS] == csLimit && cpu.csBig == csBig
+                && cpu.ipMask == ipMask && cpu.mem.addressMask() == addressMask;
+    }
+
+    /** Position of the instruction at {@code eip} in one pass (the one a fault came from). */
+    int indexOf(int eip) {
+        for (int i = 0; i < eips.length; i++) {
+            if (eips[i] == eip) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("EIP " + Integer.toHexString(eip) + " is not in the trace");
+    }
+}
