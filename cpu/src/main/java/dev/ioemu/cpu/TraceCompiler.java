@@ -125,6 +125,13 @@ final class TraceCompiler {
         if (path.isEmpty()) {
             return null;
         }
+        for (int i = 1; i < path.size(); i++) {
+            // The rest of the path got as hot as the head: it starts counting again rather than
+            // compiling the same loop from each of its instructions.
+            if (path.get(i).trace == null) {
+                path.get(i).hits = 0;
+            }
+        }
         int[] at = eips.stream().mapToInt(Integer::intValue).toArray();
         Trace trace = new Trace(path.toArray(new DecodedInstruction[0]), at, loops, cpu);
         trace.code = load(trace, cpu.ipMask);
