@@ -24,7 +24,7 @@ final class ClassFileWriter {
             ILOAD = 0x15, LLOAD = 0x16, ALOAD = 0x19, IALOAD = 0x2E, AALOAD = 0x32,
             IADD = 0x60, LADD = 0x61, ISHL = 0x78, IAND = 0x7E, LCMP = 0x94,
             IFEQ = 0x99, IFNE = 0x9A, IFGT = 0x9D, IF_ICMPEQ = 0x9F, IF_ICMPNE = 0xA0, GOTO = 0xA7,
-            RETURN = 0xB1, GETFIELD = 0xB4, PUTFIELD = 0xB5, INVOKESPECIAL = 0xB7,
+            RETURN = 0xB1, GETFIELD = 0xB4, PUTFIELD = 0xB5, INVOKESPECIAL = 0xB7, INVOKESTATIC = 0xB8,
             INVOKEINTERFACE = 0xB9, DUP = 0x59;
 
     private final ByteArrayOutputStream pool = new ByteArrayOutputStream();
@@ -269,6 +269,10 @@ final class ClassFileWriter {
 
         Code invokeSpecial(String owner, String name, String descriptor) {
             return op2(INVOKESPECIAL, methodRef(owner, name, descriptor));
+        }
+
+        Code invokeStatic(String owner, String name, String descriptor) {
+            return op2(INVOKESTATIC, methodRef(owner, name, descriptor));
         }
 
         Code invokeInterface(String owner, String name, String descriptor, int argumentSlots) {

@@ -101,6 +101,8 @@ public final class Cpu {
 
     /** Decoded instructions per guest-physical page (null: nothing decoded there). */
     private final DecodedInstruction[][] codeCache = new DecodedInstruction[1 << (32 - CpuMemory.PAGE_SHIFT)][];
+    /** Decoded instructions held per page of {@link #codeCache}. */
+    private final int[] decodedCount = new int[1 << (32 - CpuMemory.PAGE_SHIFT)];
     /** Length of the longest instruction ever cached (the 8086 has no limit). */
     private int longestCached = 1;
     /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
@@ -116,9 +118,13 @@ public final class Cpu {
      */
     private boolean translate;
     /** Times an instruction runs in the interpreter before a trace is compiled from it. */
-    static final int HOT_THRESHOLD = 200;
+    static final int HOT_THRESHOLD = 2000;
+    /** {@link #HOT_THRESHOLD}, lower in tests that want many traces from short runs. */
+    int hotThreshold = HOT_THRESHOLD;
     /** A store dropped decoded instructions (set by {@link #codeWritten}; compiled traces leave). */
     boolean codeChanged;
+    /** Counts the times decoded instructions were dropped: a trace checked at one count is still alive. */
+    int codeDrops;
     /** The trace running now, for the instruction count when a guest fault leaves it. */
     private Trace activeTrace;
     /** Traces compiled since creation (for tests and the benchmark). */
@@ -183,9 +189,11 @@ public final class Cpu {
         DecodedInstruction[] decoded = codeCache[page];
         if (length >= CpuMemory.PAGE_SIZE) {
             codeCache[page] = null;
+            decodedCount[page] = 0;
             fetchPage = 1;
             if (decoded != null) {
                 codeChanged = true;
+                codeDrops++;
                 for (DecodedInstruction d : decoded) {
                     if (d != null) {
                         d.cached = false;
@@ -203,6 +211,15 @@ public final class Cpu {
                     d.cached = false;
                     decoded[i] = null;
                     codeChanged = true;
+                    codeDrops++;
+                    if (--decodedCount[page] == 0) {
+                        // The page's code is all overwritten (data copied over old code): stores
+                        // there stop costing a look at the decode cache until code runs there again.
+                        codeCache[page] = null;
+                        mem.unmarkCodePage(page);
+                        fetchPage = 1;
+                        return;
+                    }
                 }
             }
         }
@@ -505,18 +522,14 @@ public final class Cpu {
         }
         Trace t = d.trace;
         if (t != null) {
-            if (!t.alive()) {
+            if (!t.alive(codeDrops)) {
                 d.trace = null;
                 d.hits = 0;
             } else if (instructions + t.length() <= end && t.fits(this)) {
-                codeChanged = false;
-                mem.slowAccess = false;
-                activeTrace = t;
-                t.code.run(this, end);
-                activeTrace = null;
+                runTraces(t, end);
                 return true;
             }
-        } else if (d.cached && ++d.hits == HOT_THRESHOLD) {
+        } else if (d.cached && ++d.hits == hotThreshold) {
             d.trace = TraceCompiler.compile(this, d, e);
             if (d.trace != null) {
                 tracesCompiled++;
@@ -525,6 +538,73 @@ public final class Cpu {
         execute(d);
         lastStepped = d.cached ? d : null;
         return false;
+    }
+
+    /**
+     * What {@link #step} and {@link #execute} do before a handler runs, for compiled traces: the
+     * fault restart point and the decode fields, from constants ({@link TraceCompiler#pack}).
+     */
+    static void prepare(Cpu c, int startEip, int nextEip, int packed, int modrm, int imm, int imm2) {
+        c.startEip = startEip;
+        c.startEsp = c.r[ESP];
+        c.o32 = (packed & 1) != 0;
+        c.a32 = (packed & 2) != 0;
+        c.segOverride = ((packed >>> 2) & 7) - 1;
+        int rep = (packed >>> 5) & 3;
+        c.rep = rep == 0 ? 0 : rep == 1 ? 0xF2 : 0xF3;
+        c.mod = (packed >>> 7) & 3;
+        c.reg = (packed >>> 9) & 7;
+        c.rm = (packed >>> 12) & 7;
+        c.instructionLength = (packed >>> 15) & 0xF;
+        c.opcode = (packed >>> 19) & 0x1FF;
+        c.modrm = modrm;
+        c.imm = imm;
+        c.imm2 = imm2;
+        c.eip = nextEip;
+    }
+
+    /**
+     * After an instruction of a compiled trace: it must leave when a store dropped decoded
+     * code, an access went to a device, or EIP is not where the trace goes next.
+     */
+    static boolean leavesTrace(Cpu c, int expectedEip) {
+        return c.codeChanged | c.mem.slowAccess | c.eip != expectedEip;
+    }
+
+    /**
+     * Runs {@code t}, then the trace headed at the EIP it left at, and so on while there is
+     * one. Between two traces the run loop would find nothing to do: inside a trace no
+     * interrupt can become due (no port I/O, no STI/POPF/IRET) and nothing can ask the CPU to
+     * stop unless an access reached a device, which ends the chain.
+     */
+    private void runTraces(Trace t, long end) {
+        while (true) {
+            codeChanged = false;
+            mem.slowAccess = false;
+            activeTrace = t;
+            t.code.run(this, end);
+            activeTrace = null;
+            if (codeChanged || mem.slowAccess) {
+                return;
+            }
+            DecodedInstruction d = cachedAt(eip);
+            if (d == null || (t = d.trace) == null || !t.alive(codeDrops) || instructions + t.length() > end
+                    || !t.fits(this)) {
+                return;
+            }
+        }
+    }
+
+    /** The decoded instruction at CS:{@code eip} if the cache holds a valid one (nothing is decoded). */
+    DecodedInstruction cachedAt(int eip) {
+        int phys = mem.physical(segBase[CS] + eip);
+        DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
+        DecodedInstruction d;
+        if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
+                || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
+            return null;
+        }
+        return d;
     }
 
     /** The decoded instruction at CS:{@code eip}: from the cache, else decoded now. */
@@ -654,6 +734,8 @@ public final class Cpu {
             if (replaced != null) {
                 // Decoded again in the other code size or past a lower limit: links to the old one end.
                 replaced.cached = false;
+            } else {
+                decodedCount[pageNumber]++;
             }
             page[phys & (CpuMemory.PAGE_SIZE - 1)] = d;
             d.cached = true;

@@ -162,6 +162,11 @@ public final class CpuMemory implements PhysicalMemory {
         codePages[page >>> 6] |= 1L << page;
     }
 
+    /** The page holds no decoded instructions any more: stores there need not tell the CPU. */
+    void unmarkCodePage(int page) {
+        codePages[page >>> 6] &= ~(1L << page);
+    }
+
     private void codeWritten(int page) {
         long bit = 1L << page;
         if ((codePages[page >>> 6] & bit) != 0) {

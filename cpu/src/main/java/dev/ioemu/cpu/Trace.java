@@ -48,13 +48,23 @@ final class Trace {
         return instructions.length;
     }
 
-    /** False once any instruction of the trace left the decode cache: the trace is dead. */
-    boolean alive() {
+    /** The CPU's drop count when every instruction was last seen in the decode cache. */
+    private int aliveAt = -1;
+
+    /**
+     * False once any instruction of the trace left the decode cache: the trace is dead. Checked
+     * again only after the CPU dropped decoded instructions ({@code codeDrops} changed).
+     */
+    boolean alive(int codeDrops) {
+        if (aliveAt == codeDrops) {
+            return true;
+        }
         for (DecodedInstruction d : instructions) {
             if (!d.cached) {
                 return false;
             }
         }
+        aliveAt = codeDrops;
         return true;
     }
 

@@ -79,6 +79,17 @@ final class TraceCompiler {
     private TraceCompiler() {
     }
 
+    /** Jumps, calls, returns, loops and REP string instructions (which may run again). */
+    static boolean transfersControl(DecodedInstruction d) {
+        int op = d.opcode;
+        if (op >= 0x100) {
+            return (op & 0xF0) == 0x80;
+        }
+        return (op >= 0x70 && op <= 0x7F) || (op >= 0xE0 && op <= 0xE3) || op == 0xE8 || op == 0xE9 || op == 0xEB
+                || op == 0xC2 || op == 0xC3 || (op == 0xFF && (d.reg == 2 || d.reg == 4))
+                || (d.rep != 0 && op >= 0xA4 && op <= 0xAF);
+    }
+
     static boolean translatable(DecodedInstruction d) {
         int op = d.opcode;
         if (op >= 0x100) {
@@ -108,18 +119,28 @@ final class TraceCompiler {
                 && Integer.compareUnsigned(eip + d.length - 1, cpu.segLimit[Cpu.CS]) <= 0) {
             path.add(d);
             eips.add(eip);
-            DecodedInstruction next = d.next;
-            if (next == null || d.nextEpoch != cpu.linkEpoch() || !next.cached) {
+            // The successor: where the instruction went last time (its link, possibly from before
+            // a mode switch), or for an instruction that always falls through, the next one.
+            int successor;
+            if (d.next != null) {
+                successor = d.nextEip;
+            } else if (!transfersControl(d)) {
+                successor = (eip + d.length) & cpu.ipMask;
+            } else {
                 break;
             }
-            if (d.nextEip == headEip) {
+            if (successor == headEip) {
                 loops = true;
                 break;
             }
-            if (eips.contains(d.nextEip)) {
+            if (eips.contains(successor)) {
                 break;
             }
-            eip = d.nextEip;
+            DecodedInstruction next = cpu.cachedAt(successor);
+            if (next == null) {
+                break;
+            }
+            eip = successor;
             d = next;
         }
         if (path.isEmpty()) {
@@ -174,43 +195,28 @@ final class TraceCompiler {
         return w.toByteArray();
     }
 
-    /** The decode fields {@code execute} copies, in its order: name, descriptor. */
-    private static final String[][] FIELDS = {
-        {"o32", "Z"}, {"a32", "Z"}, {"segOverride", "I"}, {"rep", "I"}, {"opcode", "I"}, {"modrm", "I"},
-        {"mod", "I"}, {"reg", "I"}, {"rm", "I"}, {"imm", "I"}, {"imm2", "I"}, {"instructionLength", "I"},
-    };
-
-    private static int[] fieldValues(DecodedInstruction d) {
-        return new int[] {d.o32 ? 1 : 0, d.a32 ? 1 : 0, d.segOverride, d.rep, d.opcode, d.modrm, d.mod, d.reg, d.rm,
-            d.imm, d.imm2, d.length};
+    /** The decode fields of {@code d} in one int, as {@link Cpu#prepare} unpacks them. */
+    static int pack(DecodedInstruction d) {
+        int rep = d.rep == 0 ? 0 : d.rep == 0xF2 ? 1 : 2;
+        return (d.o32 ? 1 : 0) | (d.a32 ? 2 : 0) | (d.segOverride + 1) << 2 | rep << 5 | d.mod << 7 | d.reg << 9
+                | d.rm << 12 | d.length << 15 | d.opcode << 19;
     }
 
     private static ClassFileWriter.Code runMethod(ClassFileWriter w, String name, Trace trace, int ipMask) {
         ClassFileWriter.Code c = w.new Code(8, 4);
         int n = trace.instructions.length;
         ClassFileWriter.Label top = c.label();
-        // Exits by how many instructions of the pass ran (1…n); back edges likewise.
+        // Exits by how many instructions of the pass ran (1…n).
         ClassFileWriter.Label[] exits = new ClassFileWriter.Label[n + 1];
-        ClassFileWriter.Label back = null;
+        ClassFileWriter.Label back = c.label();
         c.place(top);
-        int[] known = null;
         for (int i = 0; i < n; i++) {
             DecodedInstruction d = trace.instructions[i];
             int eip = trace.eips[i];
             int nextEip = (eip + d.length) & ipMask;
-            // What run's step does before the handler: the fault restart point…
-            c.load(ALOAD, CPU_LOCAL).iconst(eip).putField(CPU, "startEip", "I");
-            c.load(ALOAD, CPU_LOCAL).load(ALOAD, CPU_LOCAL).getField(CPU, "r", "[I").iconst(Cpu.ESP).op(IALOAD)
-                    .putField(CPU, "startEsp", "I");
-            // …and execute's copies of the decode fields (a handler never changes them).
-            int[] values = fieldValues(d);
-            for (int f = 0; f < FIELDS.length; f++) {
-                if (known == null || known[f] != values[f]) {
-                    c.load(ALOAD, CPU_LOCAL).iconst(values[f]).putField(CPU, FIELDS[f][0], FIELDS[f][1]);
-                }
-            }
-            known = values;
-            c.load(ALOAD, CPU_LOCAL).iconst(nextEip).putField(CPU, "eip", "I");
+            // What run's step and execute do before the handler, from constants.
+            c.load(ALOAD, CPU_LOCAL).iconst(eip).iconst(nextEip).iconst(pack(d)).iconst(d.modrm).iconst(d.imm)
+                    .iconst(d.imm2).invokeStatic(CPU, "prepare", "(L" + CPU + ";IIIIII)V");
             if (d.memoryOperand) {
                 c.load(ALOAD, CPU_LOCAL).iconst(d.eaDisp);
                 if (d.eaBase >= 0) {
@@ -228,23 +234,18 @@ final class TraceCompiler {
             }
             c.load(ALOAD, THIS).getField(name, "h" + i, HANDLER_DESC).load(ALOAD, CPU_LOCAL)
                     .invokeInterface(HANDLER, "execute", "(L" + CPU + ";)V", 1);
-            // Leave when a store dropped decoded code or an access reached a device.
-            ClassFileWriter.Label exit = exits[i + 1] != null ? exits[i + 1] : (exits[i + 1] = c.label());
-            c.load(ALOAD, CPU_LOCAL).getField(CPU, "codeChanged", "Z").branch(IFNE, exit);
-            c.load(ALOAD, CPU_LOCAL).getField(CPU, "mem", "L" + MEMORY + ";").getField(MEMORY, "slowAccess", "Z")
+            // Leave when a store dropped decoded code, an access reached a device, or the
+            // instruction went elsewhere than when the path was recorded.
+            ClassFileWriter.Label exit = exits[i + 1] = c.label();
+            boolean last = i == n - 1;
+            int expected = last ? trace.eips[0] : trace.eips[i + 1];
+            c.load(ALOAD, CPU_LOCAL).iconst(expected).invokeStatic(CPU, "leavesTrace", "(L" + CPU + ";I)Z")
                     .branch(IFNE, exit);
-            if (i < n - 1) {
-                // Leave when the instruction went elsewhere than when the path was recorded.
-                c.load(ALOAD, CPU_LOCAL).getField(CPU, "eip", "I").iconst(trace.eips[i + 1]).branch(IF_ICMPNE, exit);
-            } else {
-                if (trace.loops) {
-                    back = c.label();
-                    c.load(ALOAD, CPU_LOCAL).getField(CPU, "eip", "I").iconst(trace.eips[0]).branch(IF_ICMPEQ, back);
-                }
-                c.branch(GOTO, exit);
+            if (last) {
+                c.branch(GOTO, trace.loops ? back : exit);
             }
         }
-        if (back != null) {
+        if (trace.loops) {
             // A full pass: count it; go round again while the budget allows another.
             c.place(back);
             addInstructions(c, n);
@@ -255,11 +256,9 @@ final class TraceCompiler {
             c.place(done).op(RETURN);
         }
         for (int k = 1; k <= n; k++) {
-            if (exits[k] != null) {
-                c.place(exits[k]);
-                addInstructions(c, k);
-                c.op(RETURN);
-            }
+            c.place(exits[k]);
+            addInstructions(c, k);
+            c.op(RETURN);
         }
         return c;
     }

@@ -188,6 +188,7 @@ class TranslatorDifferentialTest {
             Cpu cpu = new Cpu(CpuModel.I386, memory);
             RAMS.put(cpu, ram);
             cpu.setTranslation(translate);
+            cpu.hotThreshold = 50;
             for (int i = 0; i < 8; i++) {
                 cpu.setRegister(i, registers[i]);
             }
