@@ -119,8 +119,11 @@ public final class Cpu {
     private boolean translate;
     /** Times an instruction runs in the interpreter before a trace is compiled from it. */
     static final int HOT_THRESHOLD = 2000;
-    /** {@link #HOT_THRESHOLD}, lower in tests that want many traces from short runs. */
-    int hotThreshold = HOT_THRESHOLD;
+    /**
+     * {@link #HOT_THRESHOLD}, or system property {@code ioemu.cpu.translate.hot} (benchmarks);
+     * lower in tests that want many traces from short runs.
+     */
+    int hotThreshold = Math.max(1, Integer.getInteger("ioemu.cpu.translate.hot", HOT_THRESHOLD));
     /** A store dropped decoded instructions (set by {@link #codeWritten}; compiled traces leave). */
     boolean codeChanged;
     /** Counts the times decoded instructions were dropped: a trace checked at one count is still alive. */

@@ -20,6 +20,7 @@ import static dev.ioemu.cpu.ClassFileWriter.*;
  * forms the workloads run); others end the trace and run in the interpreter.
  */
 final class TraceCompiler {
+    static final boolean LOOPS_ONLY = Boolean.parseBoolean(System.getProperty("ioemu.cpu.translate.loops", "true"));
     /** Longest trace. */
     static final int MAX_INSTRUCTIONS = 64;
 
@@ -143,7 +144,7 @@ final class TraceCompiler {
             eip = successor;
             d = next;
         }
-        if (path.isEmpty()) {
+        if (path.isEmpty() || (LOOPS_ONLY && !loops)) {
             return null;
         }
         for (int i = 1; i < path.size(); i++) {
