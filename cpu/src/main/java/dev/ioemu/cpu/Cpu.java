@@ -368,8 +368,10 @@ public final class Cpu {
             }
             boolean trap = (flags & TF) != 0;
             try {
-                if (translate && !trap && !afterShadow && !traceInstructions) {
+                if (translate && !trap && !afterShadow && listener == null) {
                     // Interrupts are not due (checked above) and cannot become due inside a trace.
+                    // With a listener (-d logs, cpu_* trace events) everything is interpreted, so
+                    // the logs are those of the interpreter.
                     if (stepOrTrace(last, end)) {
                         last = null;
                         if (stopRequested) {

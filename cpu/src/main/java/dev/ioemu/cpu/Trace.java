@@ -1,18 +1,17 @@
 package dev.ioemu.cpu;
 
 /**
- * A hot path of guest code compiled to JVM bytecode by {@link TraceCompiler} (issue 10, "Speed
+ * A hot loop of guest code compiled to JVM bytecode by {@link TraceCompiler} (issue 10, "Speed
  * by design"): the decoded instructions the interpreter last ran one after the other from a hot
- * head, each executed by its own handler with the decode fields as constants, ending where an
- * instruction cannot be translated, where the path left the head's code or back at the head
- * (a loop, which the compiled code runs without leaving).
+ * head back to that head, each executed by its own handler with the decode fields as constants;
+ * the compiled code goes round without returning to the interpreter.
  *
  * <p>It runs only where the interpreter would give the same result: CS, the code size and the
  * address mask as when it was compiled, every instruction still in the decode cache, no trap
- * flag, no instruction tracing. Inside, the compiled code leaves (EIP at the next instruction,
- * the instructions counted) as soon as an instruction went another way than last time, a store
- * dropped decoded code, or an access went to a device (which may raise an interrupt or stop the
- * CPU, which the interpreter checks before the next instruction).
+ * flag, no {@link CpuListener}, no interrupt shadow. Inside, the compiled code leaves (EIP at the
+ * next instruction, the instructions counted) as soon as an instruction went another way than
+ * last time, a store dropped decoded code, or an access went to a device (which may raise an
+ * interrupt or stop the CPU, which the interpreter checks before the next instruction).
  */
 final class Trace {
     /** The compiled code: runs the path from its head, at least once; adds what ran to the count. */
@@ -23,7 +22,7 @@ final class Trace {
     final DecodedInstruction[] instructions;
     /** EIP of each instruction; a guest fault inside the trace finds its place by its EIP. */
     final int[] eips;
-    /** Whether the last instruction went back to the head when the trace was recorded. */
+    /** Whether the last instruction went back to the head when the trace was recorded (see {@link TraceCompiler#LOOPS_ONLY}). */
     final boolean loops;
     private final int csBase;
     private final int csLimit;

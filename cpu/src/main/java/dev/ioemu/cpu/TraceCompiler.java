@@ -9,10 +9,10 @@ import static dev.ioemu.cpu.ClassFileWriter.*;
 
 /**
  * Compiles a hot path of decoded instructions into a {@link Trace}: one hidden class per trace
- * whose {@code run} method does, per instruction, what {@link Cpu}'s {@code execute} does — the
- * decode fields stored as constants (only those that differ from the previous instruction's),
- * EIP set past the instruction, the effective address computed — and then calls the
- * instruction's own handler. Each call site has one receiver class, so the JVM can inline the
+ * whose {@code run} method does, per instruction, what {@link Cpu}'s {@code step} and
+ * {@code execute} do — {@link Cpu#prepare} with the decode fields as constants, the effective
+ * address computed — then calls the instruction's own handler and {@link Cpu#leavesTrace}.
+ * The path follows the links the interpreter made (the way each branch went last time). Each call site has one receiver class, so the JVM can inline the
  * handler; the interpreter's per-instruction dispatch, link checks and run-loop checks are gone.
  *
  * <p>Which instructions: those that cannot change CS, SS, the interrupt or trap flags, the
@@ -20,6 +20,11 @@ import static dev.ioemu.cpu.ClassFileWriter.*;
  * forms the workloads run); others end the trace and run in the interpreter.
  */
 final class TraceCompiler {
+    /**
+     * Compile only paths that come back to their head (system property
+     * {@code ioemu.cpu.translate.loops}, default true): on GRUB, straight paths through branchy
+     * code (its LZMA decoder) cost more JIT compile time than they saved.
+     */
     static final boolean LOOPS_ONLY = Boolean.parseBoolean(System.getProperty("ioemu.cpu.translate.loops", "true"));
     /** Longest trace. */
     static final int MAX_INSTRUCTIONS = 64;
