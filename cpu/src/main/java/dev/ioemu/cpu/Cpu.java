@@ -118,7 +118,7 @@ public final class Cpu {
      */
     private boolean translate;
     /** Times an instruction runs in the interpreter before a trace is compiled from it. */
-    static final int HOT_THRESHOLD = 2000;
+    static final int HOT_THRESHOLD = 50_000;
     /**
      * {@link #HOT_THRESHOLD}, or system property {@code ioemu.cpu.translate.hot} (benchmarks);
      * lower in tests that want many traces from short runs.
@@ -534,7 +534,9 @@ public final class Cpu {
                 runTraces(t, end);
                 return true;
             }
-        } else if (d.cached && ++d.hits == hotThreshold) {
+        } else if (previous != null && previous.transfersControl && d.cached && ++d.hits == hotThreshold) {
+            // Only the targets of jumps are counted: a loop's head is one, and the counting
+            // costs the instructions in between nothing.
             d.trace = TraceCompiler.compile(this, d, e);
             if (d.trace != null) {
                 tracesCompiled++;
@@ -587,8 +589,16 @@ public final class Cpu {
             codeChanged = false;
             mem.slowAccess = false;
             activeTrace = t;
+            long before = instructions;
             t.code.run(this, end);
             activeTrace = null;
+            if (t.ranPoorly(instructions - before)) {
+                // The loop seldom goes round (its branches go other ways than when it was
+                // recorded): the interpreter runs it more cheaply than the JVM compiles it.
+                DecodedInstruction head = t.instructions[0];
+                head.trace = null;
+                head.hits = Integer.MIN_VALUE;
+            }
             if (codeChanged || mem.slowAccess) {
                 return;
             }
@@ -726,6 +736,7 @@ public final class Cpu {
         d.eaSeg = eaSeg;
         d.imm = imm;
         d.imm2 = imm2;
+        d.transfersControl = TraceCompiler.transfersControl(d);
         if (cacheable) {
             longestCached = Math.max(longestCached, length);
             int pageNumber = phys >>> CpuMemory.PAGE_SHIFT;

@@ -42,6 +42,28 @@ final class Trace {
         this.addressMask = cpu.mem.addressMask();
     }
 
+    /** Entries after which a trace must have gone round {@link #MIN_PASSES} times on average. */
+    static final int TRIAL_ENTRIES = 256;
+    static final int MIN_PASSES = 2;
+    private int entries;
+    private long ran;
+
+    /**
+     * Counts one entry that ran {@code instructions}; true (once) when, after its trial entries,
+     * the trace went round fewer than {@link #MIN_PASSES} times per entry.
+     */
+    boolean ranPoorly(long instructions) {
+        if (entries > TRIAL_ENTRIES) {
+            return false;
+        }
+        ran += instructions;
+        return ++entries == TRIAL_ENTRIES && ran < (long) TRIAL_ENTRIES * MIN_PASSES * instructions().length;
+    }
+
+    private DecodedInstruction[] instructions() {
+        return instructions;
+    }
+
     /** Instructions one pass runs at most (the budget check before each pass). */
     int length() {
         return instructions.length;
