@@ -113,7 +113,8 @@ final class TraceCompiler {
 
     /**
      * The trace from {@code head} (at {@code headEip}, just looked up by the interpreter) along
-     * the links the interpreter made, or null when not even the head can be translated.
+     * the links the interpreter made, or null when the head cannot be translated or (with
+     * {@link #LOOPS_ONLY}) the path does not come back to it.
      */
     static Trace compile(Cpu cpu, DecodedInstruction head, int headEip) {
         List<DecodedInstruction> path = new ArrayList<>();
