@@ -3,14 +3,20 @@
 # (shared/spec/cpu.md "bench.img": 10 M x 7 real-mode + 40 M x 8 flat 32-bit instructions,
 # 390 M in all), and the same sector booted by qemu-system-x86_64 -accel tcg (with SeaBIOS) as
 # the peer when QEMU is installed. A benchmark, not a test: gate 50 M instructions/s, target
-# >= 100 M. Usage: cpu-loop.sh [ROUNDS]
+# >= 100 M. Each round runs the loop twice, in fresh JVMs, with compiled traces on and then off
+# (the interpreter alone), so one run gives both under the same load. Usage: cpu-loop.sh [ROUNDS]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 mvn -B -q -o -DskipTests package -pl cpu -am >/dev/null 2>&1 || mvn -B -q -DskipTests package -pl cpu -am
 cp="cpu/target/ioemu-cpu-0.1.0-SNAPSHOT.jar:devices/target/ioemu-devices-0.1.0-SNAPSHOT.jar"
 echo "cpu-loop: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
-java ${IOEMU_JAVA_OPTS:-} -cp "$cp" dev.ioemu.cpu.bench.CpuLoopBenchmark "${1:-3}"
+for round in $(seq 1 "${1:-3}"); do
+  for translate in on off; do
+    java ${IOEMU_JAVA_OPTS:-} -Dioemu.cpu.translate=$translate -cp "$cp" dev.ioemu.cpu.bench.CpuLoopBenchmark 1 \
+      | sed "s/^cpu-loop round 1:/cpu-loop round $round:/"
+  done
+done
 if command -v qemu-system-x86_64 >/dev/null 2>&1; then
   work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
   java -cp "$cp" dev.ioemu.cpu.bench.CpuLoopBenchmark --boot-sector "$work/mbr.bin"

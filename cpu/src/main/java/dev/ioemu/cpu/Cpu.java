@@ -101,6 +101,8 @@ public final class Cpu {
 
     /** Decoded instructions per guest-physical page (null: nothing decoded there). */
     private final DecodedInstruction[][] codeCache = new DecodedInstruction[1 << (32 - CpuMemory.PAGE_SHIFT)][];
+    /** Decoded instructions held per page of {@link #codeCache}. */
+    private final int[] decodedCount = new int[1 << (32 - CpuMemory.PAGE_SHIFT)];
     /** Length of the longest instruction ever cached (the 8086 has no limit). */
     private int longestCached = 1;
     /** Holds an instruction that cannot be cached (crosses a page, or runs from MMIO). */
@@ -109,6 +111,27 @@ public final class Cpu {
     boolean specialize = true;
     /** See {@link DecodedInstruction#next}; changes with CS, SS, CR0 and the address mask. */
     private int linkEpoch;
+    /**
+     * Hot paths run as compiled {@link Trace}s (386 model only; the 8086 and 80286 keep the
+     * interpreter their vectors check). Default: system property {@code ioemu.cpu.translate}
+     * (on unless "off").
+     */
+    private boolean translate;
+    /** Times an instruction runs in the interpreter before a trace is compiled from it. */
+    static final int HOT_THRESHOLD = 50_000;
+    /**
+     * {@link #HOT_THRESHOLD}, or system property {@code ioemu.cpu.translate.hot} (benchmarks);
+     * lower in tests that want many traces from short runs.
+     */
+    int hotThreshold = Math.max(1, Integer.getInteger("ioemu.cpu.translate.hot", HOT_THRESHOLD));
+    /** A store dropped decoded instructions (set by {@link #codeWritten}; compiled traces leave). */
+    boolean codeChanged;
+    /** Counts the times decoded instructions were dropped: a trace checked at one count is still alive. */
+    int codeDrops;
+    /** The trace running now, for the instruction count when a guest fault leaves it. */
+    private Trace activeTrace;
+    /** Traces compiled since creation (for tests and the benchmark). */
+    long tracesCompiled;
 
     // ---- run state ----
     long instructions;
@@ -157,6 +180,7 @@ public final class Cpu {
         table = t.oneByte;
         table0F = t.twoByte;
         groups = t.groups;
+        setTranslation(!"off".equals(System.getProperty("ioemu.cpu.translate", "on")));
         reset();
     }
 
@@ -168,8 +192,11 @@ public final class Cpu {
         DecodedInstruction[] decoded = codeCache[page];
         if (length >= CpuMemory.PAGE_SIZE) {
             codeCache[page] = null;
+            decodedCount[page] = 0;
             fetchPage = 1;
             if (decoded != null) {
+                codeChanged = true;
+                codeDrops++;
                 for (DecodedInstruction d : decoded) {
                     if (d != null) {
                         d.cached = false;
@@ -186,6 +213,16 @@ public final class Cpu {
                 if (d != null) {
                     d.cached = false;
                     decoded[i] = null;
+                    codeChanged = true;
+                    codeDrops++;
+                    if (--decodedCount[page] == 0) {
+                        // The page's code is all overwritten (data copied over old code): stores
+                        // there stop costing a look at the decode cache until code runs there again.
+                        codeCache[page] = null;
+                        mem.unmarkCodePage(page);
+                        fetchPage = 1;
+                        return;
+                    }
                 }
             }
         }
@@ -194,6 +231,27 @@ public final class Cpu {
     /** CS, SS, CR0 or the address mask changed: links made before lead nowhere now. */
     void newLinkEpoch() {
         linkEpoch++;
+    }
+
+    int linkEpoch() {
+        return linkEpoch;
+    }
+
+    /**
+     * Compiled traces on or off (off: exactly the interpreter). Only the 386 model translates;
+     * asking on another model leaves it off.
+     */
+    public void setTranslation(boolean on) {
+        translate = on && model.is386();
+    }
+
+    public boolean translation() {
+        return translate;
+    }
+
+    /** Traces compiled since this CPU was created. */
+    public long tracesCompiled() {
+        return tracesCompiled;
     }
 
     public void setIoPorts(IoPorts io) {
@@ -295,6 +353,7 @@ public final class Cpu {
             if (instructions >= end) {
                 return StopReason.BUDGET_EXHAUSTED;
             }
+            boolean afterShadow = shadow;
             if (shadow) {
                 shadow = false;
             } else if (!nmiBlocked && pic.hasNmi()) {
@@ -309,13 +368,32 @@ public final class Cpu {
             }
             boolean trap = (flags & TF) != 0;
             try {
-                last = step(last);
+                if (translate && !trap && !afterShadow && listener == null) {
+                    // Interrupts are not due (checked above) and cannot become due inside a trace.
+                    // With a listener (-d logs, cpu_* trace events) everything is interpreted, so
+                    // the logs are those of the interpreter.
+                    if (stepOrTrace(last, end)) {
+                        last = null;
+                        if (stopRequested) {
+                            return StopReason.STOP_REQUESTED;
+                        }
+                        continue;
+                    }
+                    last = lastStepped;
+                } else {
+                    last = step(last);
+                }
                 instructions++;
                 if (trap && !halted) {
                     deliver(DB, false, 0, false);
                 }
             } catch (Fault f) {
                 last = null;
+                if (activeTrace != null) {
+                    // The pass ran the instructions before the faulting one; the fault counts it, as below.
+                    instructions += activeTrace.indexOf(startEip);
+                    activeTrace = null;
+                }
                 instructions++;
                 if (!f.returnToNext) {
                     eip = startEip;
@@ -422,6 +500,126 @@ public final class Cpu {
         }
         execute(d);
         return d.cached ? d : null;
+    }
+
+    /** What {@link #stepOrTrace} ran when it ran one instruction (null: not linkable). */
+    private DecodedInstruction lastStepped;
+
+    /**
+     * {@link #step} with compiled traces: runs the trace headed by the instruction at EIP if it
+     * fits the budget and the current code segment (true: the trace counted its instructions),
+     * else the one instruction (false; {@link #lastStepped} is set), compiling a trace from it
+     * once it is hot.
+     */
+    private boolean stepOrTrace(DecodedInstruction previous, long end) {
+        int e = eip;
+        startEip = e;
+        startEsp = r[ESP];
+        DecodedInstruction d;
+        if (previous == null || (d = previous.next) == null || previous.nextEip != e
+                || previous.nextEpoch != linkEpoch || !d.cached) {
+            d = lookup(e);
+            if (previous != null && d.cached) {
+                previous.next = d;
+                previous.nextEip = e;
+                previous.nextEpoch = linkEpoch;
+            }
+        }
+        Trace t = d.trace;
+        if (t != null) {
+            if (!t.alive(codeDrops)) {
+                d.trace = null;
+                d.hits = 0;
+            } else if (instructions + t.length() <= end && t.fits(this)) {
+                runTraces(t, end);
+                return true;
+            }
+        } else if (previous != null && previous.transfersControl && d.cached && ++d.hits == hotThreshold) {
+            // Only the targets of jumps are counted: a loop's head is one, and the counting
+            // costs the instructions in between nothing.
+            d.trace = TraceCompiler.compile(this, d, e);
+            if (d.trace != null) {
+                tracesCompiled++;
+            }
+        }
+        execute(d);
+        lastStepped = d.cached ? d : null;
+        return false;
+    }
+
+    /**
+     * What {@link #step} and {@link #execute} do before a handler runs, for compiled traces: the
+     * fault restart point and the decode fields, from constants ({@link TraceCompiler#pack}).
+     */
+    static void prepare(Cpu c, int startEip, int nextEip, int packed, int modrm, int imm, int imm2) {
+        c.startEip = startEip;
+        c.startEsp = c.r[ESP];
+        c.o32 = (packed & 1) != 0;
+        c.a32 = (packed & 2) != 0;
+        c.segOverride = ((packed >>> 2) & 7) - 1;
+        int rep = (packed >>> 5) & 3;
+        c.rep = rep == 0 ? 0 : rep == 1 ? 0xF2 : 0xF3;
+        c.mod = (packed >>> 7) & 3;
+        c.reg = (packed >>> 9) & 7;
+        c.rm = (packed >>> 12) & 7;
+        c.instructionLength = (packed >>> 15) & 0xF;
+        c.opcode = (packed >>> 19) & 0x1FF;
+        c.modrm = modrm;
+        c.imm = imm;
+        c.imm2 = imm2;
+        c.eip = nextEip;
+    }
+
+    /**
+     * After an instruction of a compiled trace: it must leave when a store dropped decoded
+     * code, an access went to a device, or EIP is not where the trace goes next.
+     */
+    static boolean leavesTrace(Cpu c, int expectedEip) {
+        return c.codeChanged | c.mem.slowAccess | c.eip != expectedEip;
+    }
+
+    /**
+     * Runs {@code t}, then the trace headed at the EIP it left at, and so on while there is
+     * one. Between two traces the run loop would find nothing to do: inside a trace no
+     * interrupt can become due (no port I/O, no STI/POPF/IRET) and nothing can ask the CPU to
+     * stop unless an access reached a device, which ends the chain.
+     */
+    private void runTraces(Trace t, long end) {
+        while (true) {
+            codeChanged = false;
+            mem.slowAccess = false;
+            activeTrace = t;
+            long before = instructions;
+            t.code.run(this, end);
+            activeTrace = null;
+            if (t.ranPoorly(instructions - before)) {
+                // The loop seldom goes round (its branches go other ways than when it was
+                // recorded): the interpreter runs it more cheaply than the JVM compiles it.
+                DecodedInstruction head = t.instructions[0];
+                head.trace = null;
+                head.hits = Integer.MIN_VALUE;
+            }
+            if (codeChanged || mem.slowAccess) {
+                return;
+            }
+            DecodedInstruction d = cachedAt(eip);
+            if (d == null || (t = d.trace) == null || !t.alive(codeDrops) || instructions + t.length() > end
+                    || !t.fits(this)) {
+                return;
+            }
+        }
+    }
+
+    /** The decoded instruction at CS:{@code eip} if the cache holds a valid one (nothing is decoded). */
+    DecodedInstruction cachedAt(int eip) {
+        int phys = mem.physical(segBase[CS] + eip);
+        DecodedInstruction[] page = codeCache[phys >>> CpuMemory.PAGE_SHIFT];
+        DecodedInstruction d;
+        if (page == null || (d = page[phys & (CpuMemory.PAGE_SIZE - 1)]) == null || d.csBig != csBig
+                || (checksLimits && Integer.compareUnsigned(eip + d.length - 1, segLimit[CS]) > 0)) {
+            return null;
+        }
+        return d;
     }
 
     /** The decoded instruction at CS:{@code eip}: from the cache, else decoded now. */
@@ -538,6 +736,7 @@ public final class Cpu {
         d.eaSeg = eaSeg;
         d.imm = imm;
         d.imm2 = imm2;
+        d.transfersControl = TraceCompiler.transfersControl(d);
         if (cacheable) {
             longestCached = Math.max(longestCached, length);
             int pageNumber = phys >>> CpuMemory.PAGE_SHIFT;
@@ -551,6 +750,8 @@ public final class Cpu {
             if (replaced != null) {
                 // Decoded again in the other code size or past a lower limit: links to the old one end.
                 replaced.cached = false;
+            } else {
+                decodedCount[pageNumber]++;
             }
             page[phys & (CpuMemory.PAGE_SIZE - 1)] = d;
             d.cached = true;

@@ -40,6 +40,11 @@ public final class CpuMemory implements PhysicalMemory {
     private long modelMask = 0xFFFF_FFFFL;
     private boolean a20 = true;
     private int mask = -1;
+    /**
+     * Set by every CPU access that went to the slow path (a device may have raised an interrupt
+     * or asked the CPU to stop); compiled traces clear it on entry and leave when it is set.
+     */
+    boolean slowAccess;
 
     /** Told when a page with decoded instructions is written (self-modifying/relocated code). */
     public interface CodeWriteListener {
@@ -148,8 +153,18 @@ public final class CpuMemory implements PhysicalMemory {
         codeListener = l;
     }
 
+    /** The mask every CPU access goes through (model width and A20). */
+    int addressMask() {
+        return mask;
+    }
+
     void markCodePage(int page) {
         codePages[page >>> 6] |= 1L << page;
+    }
+
+    /** The page holds no decoded instructions any more: stores there need not tell the CPU. */
+    void unmarkCodePage(int page) {
+        codePages[page >>> 6] &= ~(1L << page);
     }
 
     private void codeWritten(int page) {
@@ -182,6 +197,7 @@ public final class CpuMemory implements PhysicalMemory {
         if (e >= 0) {
             return chunks[(e >>> CHUNK_SHIFT) & 0xFF].get(offset(e, a)) & 0xFF;
         }
+        slowAccess = true;
         return slow.read(a & 0xFFFF_FFFFL, 1) & 0xFF;
     }
 
@@ -192,6 +208,7 @@ public final class CpuMemory implements PhysicalMemory {
             if (e >= 0) {
                 return chunks[(e >>> CHUNK_SHIFT) & 0xFF].getShort(offset(e, a)) & 0xFFFF;
             }
+            slowAccess = true;
             return slow.read(a & 0xFFFF_FFFFL, 2) & 0xFFFF;
         }
         return read8(linear) | read8(linear + 1) << 8;
@@ -204,6 +221,7 @@ public final class CpuMemory implements PhysicalMemory {
             if (e >= 0) {
                 return chunks[(e >>> CHUNK_SHIFT) & 0xFF].getInt(offset(e, a));
             }
+            slowAccess = true;
             return slow.read(a & 0xFFFF_FFFFL, 4);
         }
         return read16(linear) | read16(linear + 2) << 16;
@@ -220,6 +238,7 @@ public final class CpuMemory implements PhysicalMemory {
             }
             return;
         }
+        slowAccess = true;
         slow.write(a & 0xFFFF_FFFFL, 1, value & 0xFF);
     }
 
@@ -235,6 +254,7 @@ public final class CpuMemory implements PhysicalMemory {
                 }
                 return;
             }
+            slowAccess = true;
             slow.write(a & 0xFFFF_FFFFL, 2, value & 0xFFFF);
             return;
         }
@@ -254,6 +274,7 @@ public final class CpuMemory implements PhysicalMemory {
                 }
                 return;
             }
+            slowAccess = true;
             slow.write(a & 0xFFFF_FFFFL, 4, value);
             return;
         }

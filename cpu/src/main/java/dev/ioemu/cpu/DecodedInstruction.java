@@ -44,4 +44,10 @@ final class DecodedInstruction {
     DecodedInstruction next;
     int nextEip;
     int nextEpoch;
+    /** A jump, call, return, loop or REP string instruction (see {@link TraceCompiler#transfersControl}). */
+    boolean transfersControl;
+    /** Runs in the interpreter so far (until {@link Cpu#HOT_THRESHOLD}: then a trace is compiled). */
+    int hits;
+    /** The compiled trace this instruction heads, or null. */
+    Trace trace;
 }

@@ -94,7 +94,9 @@ public final class CpuLoopBenchmark {
         double pmRate = (total - switchCount) / ((end - switchTime) / 1e9) / 1e6;
         // Per CPU-second as well: on a shared host the wall clock includes time other processes ran.
         System.out.printf("cpu-loop round %d: %,d instructions in %.2f s wall = %.1f M instructions/s "
-                        + "(real-mode loop %.1f M/s, flat 32-bit loop %.1f M/s); %.2f s CPU = %.1f M instructions per CPU-second%n",
-                round, total, seconds, total / seconds / 1e6, realRate, pmRate, cpuSeconds, total / cpuSeconds / 1e6);
+                        + "(real-mode loop %.1f M/s, flat 32-bit loop %.1f M/s); %.2f s CPU = %.1f M instructions per CPU-second; "
+                        + "translation %s (%d traces)%n",
+                round, total, seconds, total / seconds / 1e6, realRate, pmRate, cpuSeconds, total / cpuSeconds / 1e6,
+                cpu.translation() ? "on" : "off", cpu.tracesCompiled());
     }
 }
