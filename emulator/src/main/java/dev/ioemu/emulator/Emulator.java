@@ -51,6 +51,13 @@ public final class Emulator {
     /** Where {@code -d} logs go: the -D file (shared with trace events), else stderr. */
     private PrintStream debugOut;
     private volatile Thread softEngineThread;   // read by signal and QMP threads in shutdown()
+    /**
+     * A quit (QMP, signal) that came while the CPU engine was still being built: the engine
+     * thread takes it up as soon as it exists, so drives are never closed under a BIOS that is
+     * about to read them. Guarded by {@code this}, with {@link #engineExpected}.
+     */
+    private String pendingQuit;
+    private boolean engineExpected;
     private volatile QtestLog qtestLog = QtestLog.disabled();
     private boolean shuttingDown;
 
@@ -119,6 +126,9 @@ public final class Emulator {
             closeEndpoints();
             throw e;
         }
+        synchronized (this) {
+            engineExpected = qtestEndpoint == null && (config.softAccelerator() || config.kvmAccelerator());
+        }
         Lifecycle.installSignalHandlers(this);
         if (!monitors.isEmpty()) {
             // Made only for a monitor to serve: a `-qtest stdio` start has none.
@@ -174,15 +184,14 @@ public final class Emulator {
             closeEndpoints();
             throw e;
         }
-        softPc = pc;
         if (CpuDebugLog.attach(pc.engine().cpu(), config.debugLog(), debugOut) != null
                 && config.debugLog().has(LogItem.CPU_RESET)) {
             // The machine reset its CPU before the log was attached: QEMU logs that reset too.
             pc.engine().cpu().reset();
         }
-        softEngineThread = Thread.currentThread();
-        SoftCpuEngine.Exit exit = pc.engine().run();
-        softEngineThread = null;
+        String quit = engineStarts(Thread.currentThread(), pc, null);
+        SoftCpuEngine.Exit exit = quit != null ? new SoftCpuEngine.Exit.Shutdown(quit) : pc.engine().run();
+        engineEnded();
         pc.closeOutputs();
         if (exit instanceof SoftCpuEngine.Exit.Status s) {
             shutdown("guest-shutdown", s.code());
@@ -202,10 +211,9 @@ public final class Emulator {
             closeEndpoints();
             throw e;
         }
-        kvmPc = pc;
-        softEngineThread = Thread.currentThread();
-        SoftCpuEngine.Exit exit = pc.engine().run();
-        softEngineThread = null;
+        String quit = engineStarts(Thread.currentThread(), null, pc);
+        SoftCpuEngine.Exit exit = quit != null ? new SoftCpuEngine.Exit.Shutdown(quit) : pc.engine().run();
+        engineEnded();
         pc.close();
         if (exit instanceof SoftCpuEngine.Exit.Status s) {
             shutdown("guest-shutdown", s.code());
@@ -286,9 +294,21 @@ public final class Emulator {
      * @param reason QEMU's SHUTDOWN reason, e.g. "host-qmp-quit" or "host-signal"
      */
     public void shutdown(String reason) {
-        Thread engineThread = softEngineThread;
-        SoftPc pc = softPc;
-        KvmPc kvm = kvmPc;
+        Thread engineThread;
+        SoftPc pc;
+        KvmPc kvm;
+        synchronized (this) {
+            if (engineExpected && softEngineThread == null) {
+                // The engine is still being built on the main thread: it ends the VM at once.
+                if (pendingQuit == null) {
+                    pendingQuit = reason;
+                }
+                return;
+            }
+            engineThread = softEngineThread;
+            pc = softPc;
+            kvm = kvmPc;
+        }
         if (engineThread != null && engineThread != Thread.currentThread() && kvm != null) {
             kvm.engine().post(() -> kvm.engine().requestExit(new SoftCpuEngine.Exit.Shutdown(reason)));
             return;
@@ -299,6 +319,19 @@ public final class Emulator {
             return;
         }
         shutdown(reason, 0);
+    }
+
+    /** The engine thread is about to run the guest: returns the quit that came meanwhile, or null. */
+    private synchronized String engineStarts(Thread thread, SoftPc pc, KvmPc kvm) {
+        softPc = pc;
+        kvmPc = kvm;
+        softEngineThread = thread;
+        return pendingQuit;
+    }
+
+    private synchronized void engineEnded() {
+        softEngineThread = null;
+        engineExpected = false;
     }
 
     /** Ends the VM as {@link #shutdown(String)} does, with {@code exitStatus} unless flushing fails. */
