@@ -477,14 +477,10 @@ public final class Cpu {
     }
 
     /**
-     * Executes one instruction: from the decoded-instruction cache when this physical address
-     * was decoded before in the same code size (and still lies within the CS limit), else
-     * decoded from memory, cached if it lies within one RAM/ROM page.
+     * The instruction at {@code e}: through {@code previous}'s link when it is still good, else
+     * from the decode cache, linking it to {@code previous} for next time.
      */
-    private DecodedInstruction step(DecodedInstruction previous) {
-        int e = eip;
-        startEip = e;
-        startEsp = r[ESP];
+    private DecodedInstruction fetch(DecodedInstruction previous, int e) {
         DecodedInstruction d;
         if (previous == null || (d = previous.next) == null || previous.nextEip != e
                 || previous.nextEpoch != linkEpoch || !d.cached) {
@@ -495,6 +491,19 @@ public final class Cpu {
                 previous.nextEpoch = linkEpoch;
             }
         }
+        return d;
+    }
+
+    /**
+     * Executes one instruction: from the decoded-instruction cache when this physical address
+     * was decoded before in the same code size (and still lies within the CS limit), else
+     * decoded from memory, cached if it lies within one RAM/ROM page.
+     */
+    private DecodedInstruction step(DecodedInstruction previous) {
+        int e = eip;
+        startEip = e;
+        startEsp = r[ESP];
+        DecodedInstruction d = fetch(previous, e);
         if (traceInstructions) {
             listener.instruction(segSel[CS], startEip, d.form.mnemonic(), d.length);
         }
@@ -515,16 +524,7 @@ public final class Cpu {
         int e = eip;
         startEip = e;
         startEsp = r[ESP];
-        DecodedInstruction d;
-        if (previous == null || (d = previous.next) == null || previous.nextEip != e
-                || previous.nextEpoch != linkEpoch || !d.cached) {
-            d = lookup(e);
-            if (previous != null && d.cached) {
-                previous.next = d;
-                previous.nextEip = e;
-                previous.nextEpoch = linkEpoch;
-            }
-        }
+        DecodedInstruction d = fetch(previous, e);
         Trace t = d.trace;
         if (t != null) {
             if (!t.alive(codeDrops)) {
