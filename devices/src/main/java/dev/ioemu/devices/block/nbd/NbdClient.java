@@ -155,6 +155,11 @@ final class NbdClient implements AutoCloseable {
                     c.abandon("the server is shutting down (ESHUTDOWN)");
                 }
                 lost(c);
+                if (uri.reconnectDelay() == 0) {
+                    // QEMU's CONNECTING_NOWAIT: what was in flight fails, even if the background
+                    // reconnect has already healed the connection by now.
+                    return -EIO;
+                }
                 continue;
             }
             answered(r, type, flags, offset, length, payload);

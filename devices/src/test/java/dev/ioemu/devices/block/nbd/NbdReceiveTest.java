@@ -321,6 +321,26 @@ class NbdReceiveTest {
         }
     }
 
+    /**
+     * The blocking path keeps the same rule as the asynchronous one: without reconnect-delay a
+     * request lost with its connection fails with EIO, never re-sent on the reconnected one.
+     */
+    @Test
+    void withoutReconnectDelayALostBlockingRequestFailsWithEioEvenOnceReconnected() throws Exception {
+        try (FakeNbdServer server = new FakeNbdServer(dir);
+             NbdClient client = NbdClient.open(server.uri(0), false)) {
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            Thread requester = new Thread(() -> done.complete(client.request(NbdProtocol.CMD_READ, 0, 0, 4096, null,
+                    ByteBuffer.allocateDirect(4096))));
+            requester.start();
+            server.next();
+            server.hangUp();
+            answerInOrder(server, 1); // a re-sent request would be answered, and the test would see 4096
+            assertEquals(-NbdProtocol.EIO, done.get(20, TimeUnit.SECONDS));
+            requester.join(10_000);
+        }
+    }
+
     private static boolean liveThread(String name) {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().equals(name) && t.isAlive()) {
