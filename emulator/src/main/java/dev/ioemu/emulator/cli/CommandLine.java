@@ -112,6 +112,8 @@ public final class CommandLine {
                     (cl, opt, v) -> cl.platform.debugcon(opt, v)),
             CliOption.value("-bios", "FILE (firmware image instead of the built-in BIOS)", (cl, opt, v) -> cl.platform.bios(v)),
             CliOption.value("-boot", "[order=]DRIVES (c = first hard disk)", (cl, opt, v) -> cl.platform.boot(opt, v)),
+            CliOption.value("-icount", "[shift=]N[,sleep=on|off] (software CPU: 2^N ns of virtual time per instruction; default 10 ns)",
+                    (cl, opt, v) -> cl.platform.icount(opt, v)),
             CliOption.value("-parallel", "none", (cl, opt, v) -> onlyNone(opt, v, "parallel")),
             CliOption.value("-monitor", "none", (cl, opt, v) -> onlyNone(opt, v, "monitor")),
             CliOption.value("-vga", "none", (cl, opt, v) -> onlyNone(opt, v, "vga")),

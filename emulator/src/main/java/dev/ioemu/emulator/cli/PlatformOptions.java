@@ -18,9 +18,18 @@ import java.util.Set;
  * @param noReboot  a guest reset ends the process (exit status 0) instead of rebooting
  * @param bios      a firmware image to run instead of the HLE BIOS (e.g. SeaBIOS), or null
  * @param bootOrder {@code -boot order=}: drive letters, "c" = first hard disk
+ * @param nanosPerInstruction the software CPU's virtual time per instruction: 10 ns (a 100 MHz
+ *                  part) unless {@code -icount shift=N} gives 2^N ns, as QEMU's icount does
+ * @param icountSleep {@code -icount sleep=on|off}: whether an idle guest's virtual time waits for
+ *                  host time (on, the default) or jumps to the next timer at once (off)
  */
 public record PlatformOptions(CharTarget serial, CharTarget debugcon, List<IsaDevice> isaDevices, boolean noReboot,
-                              Path bios, String bootOrder) {
+                              Path bios, String bootOrder, long nanosPerInstruction, boolean icountSleep) {
+    /** Virtual time per instruction without {@code -icount}. */
+    public static final long DEFAULT_NANOS_PER_INSTRUCTION = 10;
+    /** QEMU's limit for {@code shift}: 2^10 ns (about 1 M instructions per second). */
+    static final int MAX_ICOUNT_SHIFT = 10;
+
     /** Where a character device's output goes (and, for stdio, where its input comes from). */
     public record CharTarget(Kind kind, Path file) {
         public enum Kind { STDIO, FILE, NULL }
@@ -59,6 +68,45 @@ public record PlatformOptions(CharTarget serial, CharTarget debugcon, List<IsaDe
         private boolean noGraphic;
         private Path bios;
         private String bootOrder = "c";
+        private long nanosPerInstruction = DEFAULT_NANOS_PER_INSTRUCTION;
+        private boolean icountSleep = true;
+
+        /**
+         * {@code -icount [shift=]N[,sleep=on|off]}. {@code shift=auto}, {@code align} and record/
+         * replay are refused: ioemu's virtual time is always instruction-driven and deterministic.
+         */
+        void icount(String opt, String value) throws UsageException {
+            Map<String, String> o = QemuOpts.parse(opt, value, "shift");
+            for (String key : o.keySet()) {
+                if (!key.equals("shift") && !key.equals("sleep")) {
+                    throw new UsageException(opt + " " + value + ": '" + key + "' is not supported (expected: shift=N, sleep=on|off)");
+                }
+            }
+            String shift = o.get("shift");
+            if (shift != null) {
+                if (shift.equals("auto")) {
+                    throw new UsageException(opt + " shift=auto: not supported: ioemu's virtual time is deterministic"
+                            + " (expected: shift=0.." + MAX_ICOUNT_SHIFT + ")");
+                }
+                int n;
+                try {
+                    n = Integer.parseInt(shift);
+                } catch (NumberFormatException e) {
+                    n = -1;
+                }
+                if (n < 0 || n > MAX_ICOUNT_SHIFT) {
+                    throw new UsageException(opt + " shift=" + shift + ": expected a number from 0 to " + MAX_ICOUNT_SHIFT);
+                }
+                nanosPerInstruction = 1L << n;
+            }
+            String sleep = o.get("sleep");
+            if (sleep != null) {
+                if (!sleep.equals("on") && !sleep.equals("off")) {
+                    throw new UsageException(opt + " sleep=" + sleep + ": expected on or off");
+                }
+                icountSleep = sleep.equals("on");
+            }
+        }
 
         void serial(String opt, String value) throws UsageException {
             serial = CharTarget.parse(opt, value);
@@ -153,7 +201,8 @@ public record PlatformOptions(CharTarget serial, CharTarget debugcon, List<IsaDe
 
         PlatformOptions build() {
             CharTarget s = serialGiven ? serial : noGraphic ? new CharTarget(CharTarget.Kind.STDIO, null) : null;
-            return new PlatformOptions(s, debugcon, List.copyOf(isaDevices), noReboot, bios, bootOrder);
+            return new PlatformOptions(s, debugcon, List.copyOf(isaDevices), noReboot, bios, bootOrder,
+                    nanosPerInstruction, icountSleep);
         }
     }
 }

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SoftCpuEngine {
     /** Virtual nanoseconds per retired instruction: a 100 MHz, one-instruction-per-cycle CPU. */
-    public static final long NANOS_PER_INSTRUCTION = 10;
+    private final long nanosPerInstruction;
     /** Longest run between checks of the mailbox and the clock. */
     private static final long SLICE = 200_000;
 
@@ -74,6 +74,18 @@ public final class SoftCpuEngine {
     public SoftCpuEngine(Cpu cpu, Timebase clock, IoPortBus ports, BiosTrapDispatcher traps,
                          dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
                          boolean noReboot, boolean pace) {
+        this(cpu, clock, ports, traps, pic, machineReset, noReboot, pace,
+                dev.ioemu.emulator.cli.PlatformOptions.DEFAULT_NANOS_PER_INSTRUCTION);
+    }
+
+    /** As above, with {@code nanosPerInstruction} of virtual time per instruction ({@code -icount}). */
+    public SoftCpuEngine(Cpu cpu, Timebase clock, IoPortBus ports, BiosTrapDispatcher traps,
+                         dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
+                         boolean noReboot, boolean pace, long nanosPerInstruction) {
+        if (nanosPerInstruction <= 0) {
+            throw new IllegalArgumentException("nanos per instruction: " + nanosPerInstruction);
+        }
+        this.nanosPerInstruction = nanosPerInstruction;
         this.cpu = cpu;
         this.clock = clock;
         this.ports = ports;
@@ -136,7 +148,7 @@ public final class SoftCpuEngine {
      * calibrating its TSC against the PIT or waiting on the TSC after a HLT sees one time.
      */
     private long virtualNow() {
-        return (cpu.instructionCount() + idleTicks) * NANOS_PER_INSTRUCTION;
+        return (cpu.instructionCount() + idleTicks) * nanosPerInstruction;
     }
 
     private void syncClock() {
@@ -218,7 +230,7 @@ public final class SoftCpuEngine {
         if (next < 0) {
             return SLICE;
         }
-        long until = (next - virtualNow()) / NANOS_PER_INSTRUCTION + 1;
+        long until = (next - virtualNow()) / nanosPerInstruction + 1;
         return Math.max(1, Math.min(SLICE, until));
     }
 
@@ -236,7 +248,7 @@ public final class SoftCpuEngine {
                 return;   // something arrived for the guest before the timer: run it first
             }
             // Whole ticks, rounded up so the timer is due when the clock gets there.
-            long ticks = (skip + NANOS_PER_INSTRUCTION - 1) / NANOS_PER_INSTRUCTION;
+            long ticks = (skip + nanosPerInstruction - 1) / nanosPerInstruction;
             idleTicks += ticks;
             cpu.advanceIdleTsc(ticks);
             syncClock();

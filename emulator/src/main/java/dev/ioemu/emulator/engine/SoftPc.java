@@ -125,7 +125,7 @@ public final class SoftPc {
 
             @Override public long advanceTo(long target) { return machine.clock().advanceTo(target); }
         }, machine.ioBus(), bios == null ? null : bios.dispatcher(), platform.interruptController(),
-                machine::reset, options.noReboot(), true);
+                machine::reset, options.noReboot(), options.icountSleep(), options.nanosPerInstruction());
         engineRef[0] = engine;
         // QMP/HMP stop, cont, -S and system_reset act on this CPU between instructions.
         engine.setRunGate(() -> machine.runState().state().running);
