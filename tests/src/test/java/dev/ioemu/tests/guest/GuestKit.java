@@ -58,6 +58,23 @@ final class GuestKit {
     record Run(int exitStatus, boolean timedOut, String stderr, double seconds) {
     }
 
+    /**
+     * Assembles tests/guest/{@code name}.asm with nasm into the boot sector of a 1 MiB raw disk
+     * in {@code dir}; returns the disk.
+     */
+    static Path bootSectorDisk(Path dir, String name) throws IOException, InterruptedException {
+        Path sector = dir.resolve(name + ".bin");
+        Run r = run(List.of("nasm", "-f", "bin", "-o", sector.toString(), script(name + ".asm").toString()),
+                dir, "nasm", 60);
+        org.junit.jupiter.api.Assertions.assertEquals(0, r.exitStatus(), "nasm: " + r.stderr());
+        Path image = dir.resolve(name + ".img");
+        byte[] disk = new byte[1 << 20];
+        byte[] boot = Files.readAllBytes(sector);
+        System.arraycopy(boot, 0, disk, 0, boot.length);
+        Files.write(image, disk);
+        return image;
+    }
+
     /** Runs a command with its stdout/stderr in files under {@code dir}; kills it after the timeout. */
     static Run run(List<String> command, Path dir, String tag, long timeoutSeconds) throws IOException, InterruptedException {
         Path err = dir.resolve(tag + ".stderr");

@@ -29,15 +29,7 @@ class IcountTest {
     static void assemble() throws Exception {
         GuestKit.assumeCommands("nasm");
         GuestKit.assumeIoemuSoftEngine(dir);
-        Path sector = dir.resolve("icount-pit.bin");
-        GuestKit.Run r = GuestKit.run(List.of("nasm", "-f", "bin", "-o", sector.toString(),
-                GuestKit.script("icount-pit.asm").toString()), dir, "nasm", 60);
-        assertEquals(0, r.exitStatus(), "nasm: " + r.stderr());
-        image = dir.resolve("icount-pit.img");
-        byte[] disk = new byte[1 << 20];
-        byte[] boot = Files.readAllBytes(sector);
-        System.arraycopy(boot, 0, disk, 0, boot.length);
-        Files.write(image, disk);
+        image = GuestKit.bootSectorDisk(dir, "icount-pit");
     }
 
     /** The guest's poll count, booted with {@code extra} options. */

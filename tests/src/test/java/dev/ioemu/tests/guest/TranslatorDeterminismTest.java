@@ -29,15 +29,7 @@ class TranslatorDeterminismTest {
     static void assemble() throws Exception {
         GuestKit.assumeCommands("nasm");
         GuestKit.assumeIoemuSoftEngine(dir);
-        Path sector = dir.resolve("translate-determinism.bin");
-        GuestKit.Run r = GuestKit.run(List.of("nasm", "-f", "bin", "-o", sector.toString(),
-                GuestKit.script("translate-determinism.asm").toString()), dir, "nasm", 60);
-        assertEquals(0, r.exitStatus(), "nasm: " + r.stderr());
-        image = dir.resolve("translate-determinism.img");
-        byte[] disk = new byte[1 << 20];
-        byte[] boot = Files.readAllBytes(sector);
-        System.arraycopy(boot, 0, disk, 0, boot.length);
-        Files.write(image, disk);
+        image = GuestKit.bootSectorDisk(dir, "translate-determinism");
     }
 
     /** One boot with {@code -Dioemu.cpu.translate=on|off}; the guest's debug-console line. */
