@@ -70,15 +70,8 @@ public final class SoftCpuEngine {
      * @param noReboot     {@code -no-reboot}: a guest reset ends the run instead
      * @param pace         keep virtual time from running ahead of host time while the guest
      *                     idles (interactive use); off for tests and benchmarks
+     * @param nanosPerInstruction virtual time per instruction ({@code -icount shift=N}: 2^N ns)
      */
-    public SoftCpuEngine(Cpu cpu, Timebase clock, IoPortBus ports, BiosTrapDispatcher traps,
-                         dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
-                         boolean noReboot, boolean pace) {
-        this(cpu, clock, ports, traps, pic, machineReset, noReboot, pace,
-                dev.ioemu.emulator.cli.PlatformOptions.DEFAULT_NANOS_PER_INSTRUCTION);
-    }
-
-    /** As above, with {@code nanosPerInstruction} of virtual time per instruction ({@code -icount}). */
     public SoftCpuEngine(Cpu cpu, Timebase clock, IoPortBus ports, BiosTrapDispatcher traps,
                          dev.ioemu.devices.isa.InterruptController pic, Runnable machineReset,
                          boolean noReboot, boolean pace, long nanosPerInstruction) {

@@ -159,7 +159,7 @@ class SoftBootTest {
                 @Override public long advanceTo(long target) { return clock.advanceTo(target); }
             };
             SoftCpuEngine engine = new SoftCpuEngine(cpu, timebase, ports, bios.dispatcher(), pic, () -> { },
-                    true, false);
+                    true, false, dev.ioemu.emulator.cli.PlatformOptions.DEFAULT_NANOS_PER_INSTRUCTION);
             ports.map(0xf4, 1, exitPort(engine));
             cpu.reset();
             SoftCpuEngine.Exit exit = engine.run();
